@@ -1,0 +1,77 @@
+"""The DCGAN family of the reports: transposed-conv generator, strided-conv discriminator."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ganlab.models.conditioning import LabelEncoder
+from ganlab.models.layout import conv_layout
+
+
+class DCGANGenerator(nn.Module):
+    """[z, cond(y)] -> dense (width*2^(k-1), s, s) -> k x [ConvT 4x4/2 + BN + ReLU] -> tanh image.
+
+    The last block outputs the image channels without BatchNorm.
+    """
+
+    def __init__(self, z_dim: int, channels: int, resolution: int, width: int,
+                 conditioning: str, num_classes: int, embed_dim: int):
+        super().__init__()
+        self.z_dim = z_dim
+        self.label = LabelEncoder(conditioning, num_classes, embed_dim)
+        side, blocks = conv_layout(resolution)
+        c0 = width * 2 ** (blocks - 1)
+        self.start_shape = (c0, side, side)
+        self.dense = nn.Sequential(
+            nn.Linear(z_dim + self.label.dim, c0 * side * side, bias=False),
+            nn.BatchNorm1d(c0 * side * side),
+            nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        c = c0
+        for i in range(blocks):
+            last = i == blocks - 1
+            c_out = channels if last else c // 2
+            layers.append(nn.ConvTranspose2d(c, c_out, 4, 2, 1, bias=last))
+            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+            c = c_out
+        self.blocks = nn.Sequential(*layers)
+        self.out_shape = (channels, resolution, resolution)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([z, self.label(y)], 1)  # (B, z_dim + cond)
+        h = self.dense(h).view(-1, *self.start_shape)  # (B, c0, s, s)
+        return self.blocks(h)  # (B, C, H, W) in [-1, 1]
+
+
+class DCGANDiscriminator(nn.Module):
+    """[x, cond planes] -> k x [Conv 4x4/2 + (BN) + LeakyReLU 0.2] -> linear logit.
+
+    The label enters as constant planes: one-hot (num_classes planes) or a learnt embedding.
+    """
+
+    def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool,
+                 conditioning: str, num_classes: int, embed_dim: int):
+        super().__init__()
+        self.label = LabelEncoder(conditioning, num_classes, embed_dim)
+        side, blocks = conv_layout(resolution)
+        layers: list[nn.Module] = []
+        c = channels + self.label.dim
+        for i in range(blocks):
+            c_out = width * 2 ** i
+            layers.append(nn.Conv2d(c, c_out, 4, 2, 1, bias=not (batchnorm and i > 0)))
+            if batchnorm and i > 0:
+                layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            c = c_out
+        self.blocks = nn.Sequential(*layers)
+        self.head = nn.Linear(c * side * side, 1)
+        self.in_shape = (channels, resolution, resolution)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1:] == self.in_shape, f"expected images {self.in_shape}, got {tuple(x.shape[1:])}"
+        cond = self.label(y)  # (B, k)
+        planes = cond[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+        h = self.blocks(torch.cat([x, planes], 1))  # (B, c, s, s)
+        return self.head(h.flatten(1)).squeeze(1)  # (B,) logits
