@@ -59,7 +59,7 @@ class TrainConfig:
     d_steps: int = 1  # discriminator updates per iteration
     g_steps: int = 1  # generator updates per iteration
     batch_size: int = 64  # images per update
-    epochs: int = 10  # passes over the training images (ignored when steps > 0)
+    epochs: int = 100  # passes over the training images (ignored when steps > 0)
     steps: int = 0  # iteration budget; 0 = use epochs
     lr_step_epochs: int = 0  # multiply both learning rates by lr_step_factor every N epochs; 0 = off
     lr_step_factor: float = 0.5  # factor of the step schedule

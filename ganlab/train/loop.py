@@ -174,7 +174,13 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
 
     def save(self) -> None:
-        """Resume checkpoint, latest generator export and status, all atomic."""
+        """Resume checkpoint, latest generator export and status, all atomic; refused for non-finite weights."""
+        for name, net in (("G", self.G), ("D", self.D)):
+            if not all(torch.isfinite(p).all() for p in net.parameters()):
+                self._write_status("diverged", bad_step=self.step)
+                raise TrainingDiverged(f"{name}'s weights became NaN/inf by iteration {self.step}; the last good "
+                                       f"checkpoint in {self.run_dir / 'checkpoints'} is kept; lower the learning "
+                                       f"rates or change train.loss")
         save_checkpoint(self.run_dir, self.state_dict())
         save_generator(export_path(self.run_dir), self.G, self.cfg, self.spec, {"step": self.step, "epoch": self.epoch})
         self._write_status("running")

@@ -1,0 +1,73 @@
+"""Training speed of a config: iterations/s and real images/s at several batch sizes, side by side.
+
+    python benchmarks/train_speed.py [--config configs/mnist_cgan.yaml] [--batches 64,256] [--iters 200]
+
+Needs the data set (pass --data-root or set GANLAB_DATA). Runs on the default device (cuda when
+present). Prints a table last and writes benchmarks/results/train_speed-<device>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from ganlab.config import load_config
+from ganlab.data import load_data
+from ganlab.train import Trainer
+
+
+def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: int) -> dict:
+    cfg = load_config(config, overrides + [f"train.batch_size={batch}"])
+    data = load_data(cfg.data)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg, Path(tmp), data)
+        for _ in range(warmup):
+            trainer._iteration()
+        sync(trainer.device)
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            trainer._iteration()
+        sync(trainer.device)
+        seconds = time.perf_counter() - t0
+    return {"batch_size": batch, "iterations": iters, "seconds": seconds, "iters_per_s": iters / seconds,
+            "images_per_s": iters * batch * cfg.train.d_steps / seconds, "device": str(trainer.device)}
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/mnist_cgan.yaml")
+    parser.add_argument("--batches", default="64,256")
+    parser.add_argument("--iters", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--data-root")
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    overrides = args.overrides + ([f"data.root={args.data_root}"] if args.data_root else [])
+    rows = [measure(args.config, overrides, int(b), args.iters, args.warmup) for b in args.batches.split(",")]
+    device = rows[0]["device"]
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else f"{platform.processor() or 'cpu'} x{torch.get_num_threads()} threads"
+    result = {"benchmark": "train_speed", "config": args.config, "overrides": overrides, "device": device,
+              "device_name": name, "torch": torch.__version__, "rows": rows}
+    out = Path(args.out) / f"train_speed-{device.split(':')[0]}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{args.config} on {name} (torch {torch.__version__})")
+    print(f"{'batch':>6} {'iters/s':>9} {'images/s':>10}")
+    for r in rows:
+        print(f"{r['batch_size']:>6} {r['iters_per_s']:>9.1f} {r['images_per_s']:>10.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import pytest
+
+from ganlab.config import Config, diff, from_dict, load_config, to_dict, to_yaml
+from ganlab.errors import GanlabError
+
+
+def test_defaults_yaml_and_overrides(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  z_dim: 3\ntrain:\n  lr_g: 0.001\n")
+    cfg = load_config(path, ["train.lr_g=1e-4", "train.betas_d=[0.0,0.9]", "data.augment.hflip=true"])
+    assert cfg.model.z_dim == 3
+    assert cfg.train.lr_g == pytest.approx(1e-4)  # override beats file
+    assert cfg.train.betas_d == [0.0, 0.9]
+    assert cfg.data.augment.hflip is True
+    assert cfg.train.lr_d == Config().train.lr_d  # untouched default
+
+
+def test_roundtrip_through_yaml_and_dict(tmp_path: Path):
+    cfg = load_config(None, ["model.z_dim=7", "seed=3"])
+    path = tmp_path / "saved.yaml"
+    path.write_text(to_yaml(cfg))
+    assert load_config(path) == cfg
+    assert from_dict(to_dict(cfg)) == cfg
+    assert diff(cfg, Config()) == ["model.z_dim: 7 -> 100", "seed: 3 -> 0"]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["train.lrg=1"], "did you mean train.lr_g"),
+    (["nonsense=1"], "known keys: seed"),
+    (["train.batch_size=abc"], "train.batch_size"),
+    (["model.family=vae"], "model.family='vae' is not one of"),
+    (["train.loss=wgan"], "train.loss"),
+    (["model.z_dim=0", "model.conditioning=none"], "needs a label"),
+    (["train.batch_size=0"], "train.batch_size must be >= 1"),
+    (["train.betas_g=[0.5]"], "two numbers"),
+    (["train.lr_g"], "is not key=value"),
+])
+def test_bad_input_is_one_clear_line(overrides, message):
+    with pytest.raises(GanlabError, match=message) as info:
+        load_config(None, overrides)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_config_files(tmp_path: Path):
+    with pytest.raises(GanlabError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(GanlabError, match="cannot read config"):
+        load_config(bad)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("model:\n  zdim: 3\n")
+    with pytest.raises(GanlabError, match="did you mean model.z_dim"):
+        load_config(unknown)
+
+
+def test_every_shipped_config_loads():
+    configs = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
+    run_configs = [p for p in configs if not p.name.startswith("sweep_")]
+    assert run_configs, "configs/ should hold the studies' configs"
+    for path in run_configs:
+        load_config(path)

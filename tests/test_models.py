@@ -1,0 +1,77 @@
+import itertools
+
+import pytest
+import torch
+
+from ganlab.config import load_config
+from ganlab.data.spec import ImageSpec
+from ganlab.errors import GanlabError
+from ganlab.models import build_models
+from ganlab.models.layout import conv_layout
+
+CASES = list(itertools.product(["dcgan", "mlp"], ["none", "onehot", "embedding"], [0, 5], [(1, 8), (1, 28), (3, 32)]))
+
+
+@pytest.mark.parametrize("family, conditioning, z_dim, image", CASES)
+def test_shapes_and_gradients(family, conditioning, z_dim, image):
+    if z_dim == 0 and conditioning == "none":
+        pytest.skip("refused by the config (tested there)")
+    channels, resolution = image
+    cfg = load_config(None, [f"model.family={family}", f"model.conditioning={conditioning}", f"model.z_dim={z_dim}",
+                             "model.g_width=8", "model.d_width=8", "model.embed_dim=3"]).model
+    spec = ImageSpec(channels=channels, resolution=resolution, num_classes=10)
+    g, d = build_models(cfg, spec)
+    z, y = torch.randn(4, z_dim), torch.tensor([0, 3, 7, 9])
+    x = g(z, y)
+    assert x.shape == (4, channels, resolution, resolution)
+    assert x.min() >= -1 and x.max() <= 1
+    logits = d(x, y)
+    assert logits.shape == (4,)
+    logits.sum().backward()
+    for net in (g, d):
+        grads = [p.grad for p in net.parameters() if p.requires_grad]
+        assert all(gr is not None and torch.isfinite(gr).all() for gr in grads)
+        assert any(gr.abs().sum() > 0 for gr in grads)
+    if conditioning != "none":  # the label changes the output
+        g.eval()
+        assert not torch.allclose(g(z[:1], y[:1]), g(z[:1], y[1:2]))
+
+
+def test_z_dim_zero_is_driven_by_label_alone():
+    cfg = load_config(None, ["model.z_dim=0", "model.g_width=8"]).model
+    g, _ = build_models(cfg, ImageSpec(1, 28, 10))
+    g.eval()
+    y = torch.tensor([4, 4])
+    out = g(torch.zeros(2, 0), y)
+    assert torch.equal(out[0], out[1])
+
+
+def test_discriminator_rejects_wrong_image_shape():
+    cfg = load_config(None, ["model.d_width=8"]).model
+    _, d = build_models(cfg, ImageSpec(1, 28, 10))
+    with pytest.raises(AssertionError, match="expected images"):
+        d(torch.zeros(2, 3, 28, 28), torch.zeros(2, dtype=torch.long))
+
+
+@pytest.mark.parametrize("resolution, layout", [(8, (4, 1)), (28, (7, 2)), (32, (4, 3)), (64, (4, 4))])
+def test_conv_layout(resolution, layout):
+    assert conv_layout(resolution) == layout
+
+
+@pytest.mark.parametrize("resolution", [4, 27, 30, 36 * 4 + 2])
+def test_unbuildable_resolution(resolution):
+    with pytest.raises(GanlabError, match=f"resolution {resolution} cannot be built"):
+        conv_layout(resolution)
+
+
+def test_unlabelled_data_needs_no_conditioning():
+    cfg = load_config(None, ["model.conditioning=onehot"]).model
+    with pytest.raises(GanlabError, match="set model.conditioning=none"):
+        build_models(cfg, ImageSpec(3, 32, 0))
+
+
+def test_d_batchnorm_adds_norm_layers():
+    with_bn = build_models(load_config(None, ["model.d_batchnorm=true"]).model, ImageSpec(1, 28, 10))[1]
+    without = build_models(load_config(None, []).model, ImageSpec(1, 28, 10))[1]
+    count = lambda m: sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())
+    assert count(with_bn) == 1 and count(without) == 0

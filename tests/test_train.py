@@ -1,0 +1,121 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from ganlab.cli import main
+from ganlab.config import load_config
+from ganlab.errors import GanlabError
+from ganlab.models.sampling import sample_images
+from ganlab.train import TrainingDiverged, train
+from ganlab.train.checkpoint import load_checkpoint
+from ganlab.train.metrics_log import read_metrics
+
+
+def test_run_directory_contents(tmp_path: Path, tiny_overrides):
+    cfg = load_config(None, tiny_overrides + ["train.steps=0", "train.epochs=2", "train.batch_size=200"])
+    result = train(cfg, out_root=tmp_path, progress=False)
+    run = result.run_dir
+    assert result.finished and run.name == "00000-digits-dcgan"
+    assert load_config(run / "config.yaml") == cfg
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    records = list(read_metrics(run))
+    assert records[-1]["step"] == result.step == 14  # 1437 // 200 = 7 iterations per epoch
+    for key in ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake", "heldout_d_real",
+                "heldout_acc_fake", "step_time_s", "images_per_s"):
+        assert key in records[-1]
+    assert json.loads((run / "status.json").read_text())["state"] == "finished"
+    assert (run / "export" / "generator-e0002.safetensors").is_file()
+    assert train(cfg, out_root=tmp_path, progress=False).run_dir.name == "00001-digits-dcgan"  # never overwritten
+
+
+def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    state = load_checkpoint(run_dir)
+    return {**{f"G.{k}": v for k, v in state["G"].items()}, **{f"D.{k}": v for k, v in state["D"].items()}}
+
+
+@pytest.mark.parametrize("extra", [
+    [],
+    ["data.augment.rotation_deg=20", "data.augment.crop_padding=1", "data.augment.hflip=true",
+     "train.d_steps=2", "train.lr_step_epochs=1", "model.conditioning=embedding", "model.d_batchnorm=true"],
+])
+def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path, tiny_overrides, extra):
+    cfg = load_config(None, tiny_overrides + ["train.steps=0", "train.epochs=2", "train.batch_size=128"] + extra)
+    whole = train(cfg, run_dir=tmp_path / "whole", progress=False)
+    first = train(cfg, run_dir=tmp_path / "parts", stop_after_steps=5, progress=False)
+    assert not first.finished and first.step == 5
+    assert json.loads((tmp_path / "parts" / "status.json").read_text())["state"] == "paused"
+    second = train(None, resume=tmp_path / "parts", progress=False)
+    assert second.finished and second.step == whole.step
+    a, b = _weights(whole.run_dir), _weights(second.run_dir)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    steps = [r["step"] for r in read_metrics(second.run_dir)]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))
+
+
+def test_existing_run_dir_and_changed_resume_are_refused(tmp_path: Path, tiny_overrides):
+    cfg = load_config(None, tiny_overrides)
+    train(cfg, run_dir=tmp_path / "r", progress=False)
+    with pytest.raises(GanlabError, match="already exists; pass --resume"):
+        train(cfg, run_dir=tmp_path / "r", progress=False)
+    changed = load_config(None, tiny_overrides + ["train.lr_g=0.1"])
+    with pytest.raises(GanlabError, match=r"changed config \(train.lr_g"):
+        train(changed, resume=tmp_path / "r", progress=False)
+    train(changed, resume=tmp_path / "r", force=True, progress=False)
+    assert load_config(tmp_path / "r" / "config.yaml").train.lr_g == 0.1
+    again = train(cfg, run_dir=tmp_path / "r", overwrite=True, progress=False)
+    assert again.finished
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, tiny_overrides):
+    # a step schedule that multiplies the learning rates by 1e12 each epoch diverges in epoch 3
+    cfg = load_config(None, tiny_overrides + ["train.steps=60", "train.batch_size=256", "train.lr_step_epochs=1",
+                                              "train.lr_step_factor=1e12", "train.loss=hinge"])
+    with pytest.raises(TrainingDiverged, match=r"NaN/inf (at|by) iteration \d+; the last good checkpoint") as info:
+        train(cfg, run_dir=tmp_path / "nan", progress=False)
+    bad = int(str(info.value).split("iteration ")[1].split(";")[0])
+    state = load_checkpoint(tmp_path / "nan")
+    assert 0 < state["step"] < bad
+    assert all(torch.isfinite(v).all() for v in state["G"].values() if v.is_floating_point())
+    assert json.loads((tmp_path / "nan" / "status.json").read_text())["state"] == "diverged"
+
+
+def test_seeded_sampling_and_export(tmp_path: Path, tiny_overrides):
+    run = train(load_config(None, tiny_overrides), run_dir=tmp_path / "r", progress=False).run_dir
+    a = sample_images(run, labels=[3], seeds=[5, 6, 7])
+    b = sample_images(run, labels=[3], seeds=[7])
+    assert a.images.shape == (3, 1, 8, 8) and a.images.dtype == torch.uint8
+    assert torch.equal(a.images[2], b.images[0])  # seed 7 names one image, wherever it sits
+    blocks = sample_images(run, labels=[0, 9], n=4)
+    assert blocks.labels.tolist() == [0, 0, 9, 9] and blocks.seeds == [0, 1, 2, 3]
+    tensors = load_file(str(run / "export" / "generator.safetensors"))  # plain tensors, no pickles
+    assert all(isinstance(t, torch.Tensor) for t in tensors.values())
+    with pytest.raises(GanlabError, match=r"label\(s\) \[12\] out of range"):
+        sample_images(run, labels=[12], n=2)
+    with pytest.raises(GanlabError, match="kept no export of epoch 9"):
+        sample_images(run, epoch=9)
+
+
+def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    out = runner.invoke(main, ["train", "--dry-run", *tiny_overrides])
+    assert out.exit_code == 0 and "z_dim: 8" in out.output and not (tmp_path / "runs").exists()
+    out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "run" / "figures" / "curves.png").is_file()
+    out = runner.invoke(main, ["sample", "run", "--labels", "0,3,7", "--seeds", "0-5", "-o", "g.png", "--npz", "g.npz"])
+    assert out.exit_code == 0, out.output
+    arrays = np.load(tmp_path / "g.npz")
+    assert arrays["images"].shape == (6, 1, 8, 8) and arrays["labels"].tolist() == [0, 0, 3, 3, 7, 7]
+    assert arrays["seeds"].tolist() == list(range(6)) and (tmp_path / "g.png").stat().st_size > 0
+    out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides])
+    assert out.exit_code == 2 and out.output.startswith("error: run directory") and out.output.count("\n") == 1
+    out = runner.invoke(main, ["train", "data.name=nope"])
+    assert out.exit_code == 2 and "unknown data set 'nope'" in out.output
