@@ -226,5 +226,28 @@ def explore_collapse(ex, count, unconditional, seed) -> None:
     click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
 
 
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="HTML file (default: PATH/report.html).")
+def report(path: str, out: Optional[str]) -> None:
+    """Write one self-contained HTML report of a run directory or a sweep directory."""
+    from ganlab.report.html import write_report
+
+    click.echo(f"wrote {write_report(path, out)}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--port", type=int, default=8000, show_default=True, help="Port on localhost (0 = any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--epoch", type=int, help="Serve the generator exported at this epoch (default: latest).")
+@click.option("--device", default="cpu", show_default=True)
+def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str) -> None:
+    """Explore a run's generator live in the browser: class, z sliders, interpolation, noise."""
+    from ganlab.explore.serve import serve as serve_run
+
+    serve_run(run_dir, host, port, epoch, device, announce=lambda line: click.echo(line))
+
+
 if __name__ == "__main__":
     main()
