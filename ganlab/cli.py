@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Optional
@@ -103,15 +104,25 @@ def _classes(text: Optional[str]) -> Optional[list[int]]:
 
 @main.group()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
-@click.option("--device", default="cpu", show_default=True)
 @click.pass_context
-def explore(ctx: click.Context, run_dir: str, epoch: Optional[int], out_dir: Optional[str], device: str) -> None:
+def explore(ctx: click.Context, run_dir: str) -> None:
     """Explore a trained generator: each command writes PNGs and a JSON of numbers into RUN_DIR/explore/."""
-    from ganlab.explore.common import load_explorer
+    ctx.obj = run_dir
 
-    ctx.obj = load_explorer(run_dir, epoch, device, out_dir)
+
+def _explorer_options(command):
+    """--epoch, --out and --device of every explore command; passes the loaded Explorer as ``ex``."""
+    @click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
+    @click.option("--device", default="cpu", show_default=True)
+    @click.pass_obj
+    @functools.wraps(command)
+    def wrapper(run_dir: str, epoch: Optional[int], out_dir: Optional[str], device: str, **options):
+        from ganlab.explore.common import load_explorer
+
+        return command(load_explorer(run_dir, epoch, device, out_dir), **options)
+
+    return wrapper
 
 
 @explore.command("interpolate")
@@ -123,7 +134,7 @@ def explore(ctx: click.Context, run_dir: str, epoch: Optional[int], out_dir: Opt
 @click.option("--across", is_flag=True, help="End in a different class: the label code moves too.")
 @click.option("--method", type=click.Choice(["linear", "spherical", "both"]), default="both", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, method, seed) -> None:
     """Interpolate between two samples, within a class or across classes."""
     from ganlab.explore.interpolate import METHODS, interpolate
@@ -146,7 +157,7 @@ def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, 
 @click.option("--target", type=click.Choice(["z", "label", "both"]), default="both", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--noise-seed", type=int, default=1, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
     """Add noise of growing eps to z and, separately, to the label code."""
     from ganlab.explore.noise import TARGETS, noise
@@ -161,7 +172,7 @@ def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
 @click.option("--far", type=float, default=5.0, show_default=True, help="How many range widths outside.")
 @click.option("--per-code", type=int, default=8, show_default=True, help="Samples per fake code.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_fake_labels(ex, inside, outside, far, per_code, seed) -> None:
     """Label codes inside the learnt range and far outside it (the range is printed)."""
     from ganlab.explore.fake_labels import fake_labels
@@ -174,7 +185,7 @@ def explore_fake_labels(ex, inside, outside, far, per_code, seed) -> None:
 @explore.command("class-means")
 @click.option("--per-class", type=int, default=8, show_default=True, help="Random samples beside the z = 0 image.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_class_means(ex, per_class, seed) -> None:
     """z = 0 per class, beside random samples."""
     from ganlab.explore.class_means import class_means
@@ -186,7 +197,7 @@ def explore_class_means(ex, per_class, seed) -> None:
 @click.option("--side", type=int, default=8, show_default=True, help="N of the N x N grid per class.")
 @click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_diversity(ex, side, classes, seed) -> None:
     """An N x N grid of samples per class."""
     from ganlab.explore.diversity import diversity
@@ -200,7 +211,7 @@ def explore_diversity(ex, side, classes, seed) -> None:
 @click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")
 @click.option("--slices", default="-2,0,2", show_default=True, help="z3 values (z_dim = 3 only).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the projection plane (z_dim > 3).")
-@click.pass_obj
+@_explorer_options
 def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
     """Images laid out over the latent plane (a 2-d projection when z_dim > 3)."""
     from ganlab.explore.latent_map import latent_map
@@ -212,7 +223,7 @@ def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
 @click.option("--n", "count", type=int, default=256, show_default=True, help="Samples to classify.")
 @click.option("--unconditional", is_flag=True, help="Keep the class input fixed instead of asking each class.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.pass_obj
+@_explorer_options
 def explore_collapse(ex, count, unconditional, seed) -> None:
     """Class histogram of N samples by the domain classifier, with the expected uniform line."""
     from ganlab.explore.collapse import collapse
