@@ -58,10 +58,10 @@ def _train_tiny(root: Path, name: str, overrides: list[str]) -> Path:
 
 @pytest.fixture(scope="session")
 def explore_run(tmp_path_factory: pytest.TempPathFactory, _private_cache) -> Path:
-    """A tiny conditional DCGAN (label embedding, z_dim 8) trained ~2 epochs on digits, once per session."""
+    """A tiny conditional DCGAN (label embedding, z_dim 8) trained 2 epochs of 640 digits, once per session."""
     return _train_tiny(tmp_path_factory.mktemp("runs"), "dcgan-embedding",
                        ["model.family=dcgan", "model.conditioning=embedding", "model.z_dim=8",
-                        "model.g_width=8", "model.d_width=8", "train.steps=100"])
+                        "model.g_width=8", "model.d_width=8", "data.limit=640", "train.steps=45"])
 
 
 @pytest.fixture(scope="session")
@@ -69,4 +69,4 @@ def explore_run_2d(tmp_path_factory: pytest.TempPathFactory, _private_cache) -> 
     """A tiny one-hot MLP CGAN with a 2-d latent (a latent plane to map), trained once per session."""
     return _train_tiny(tmp_path_factory.mktemp("runs"), "mlp-onehot-z2",
                        ["model.family=mlp", "model.conditioning=onehot", "model.z_dim=2",
-                        "model.g_width=32", "model.d_width=32", "train.steps=60"])
+                        "model.g_width=32", "model.d_width=32", "data.limit=640", "train.steps=30"])
