@@ -83,10 +83,10 @@ class Explorer:
 def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "cpu",
                   out_dir: str | Path | None = None) -> Explorer:
     """An ``Explorer`` on a run's latest generator export (or the one of ``epoch``)."""
-    g, cfg, spec, _ = load_run_generator(run_dir, epoch, device)
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
+    g, cfg, spec, _ = load_run_generator(run_dir, epoch, device)
     return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else run_dir / EXPLORE_DIR, torch.device(device))
 
 
