@@ -216,3 +216,45 @@ def test_explore_cli_writes_json_and_pngs(explore_run, tmp_path, args):
 def test_explore_cli_bad_input_is_one_line(explore_run, tmp_path):
     out = CliRunner().invoke(main, ["explore", str(explore_run), "diversity", "--classes", "11", "--out", str(tmp_path)])
     assert out.exit_code == 2 and "out of range" in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def untrained_explorer(tmp_path, overrides):
+    """An Explorer on a freshly built (untrained) generator: shapes and refusals need no training."""
+    from ganlab.config import load_config
+    from ganlab.data.spec import ImageSpec
+    from ganlab.explore.common import Explorer
+    from ganlab.models import build_generator
+
+    cfg = load_config(None, ["model.family=mlp", "model.g_width=16", *overrides])
+    spec = ImageSpec(channels=1, resolution=8, num_classes=10)
+    return Explorer(build_generator(cfg.model, spec).eval(), cfg, spec, tmp_path, tmp_path, torch.device("cpu"))
+
+
+def test_latent_map_slices_for_3d_latents(tmp_path):
+    ex3 = untrained_explorer(tmp_path, ["model.z_dim=3"])
+    result = latent_map(ex3, grid=3, classes=[0, 1], slices=[-1.0, 1.0])
+    assert [p.name for p in result.pngs] == ["latent_map_class_0_z3_-1.png", "latent_map_class_0_z3_1.png",
+                                             "latent_map_class_1_z3_-1.png", "latent_map_class_1_z3_1.png"]
+    cells = figure_cells(result.json_path, result.numbers["figures"][1]).view(3, 3, 1, 8, 8)
+    centre = ex3.render(torch.tensor([[0.0, 0.0, 1.0]]), ex3.codes([0]))[0]
+    assert (cells[1, 1].int() - centre.int()).abs().max() <= 1
+
+
+def test_unconditional_generator_refuses_label_explorations(tmp_path):
+    ex = untrained_explorer(tmp_path, ["model.conditioning=none", "model.z_dim=4"])
+    assert ex.num_classes == 1 and not ex.conditional
+    with pytest.raises(GanlabError, match="conditional"):
+        fake_labels(ex)
+    with pytest.raises(GanlabError, match="conditional"):
+        interpolate(ex, across=True)
+    data = noise(ex, eps=[0, 1], per_class=2).numbers
+    assert list(data["targets"]) == ["z"] and "label" in data["skipped"]
+    counts = collapse(ex, lambda images: (images.flatten(1).float().mean(1) > 127).long(), n=20).numbers["counts"]
+    assert sum(counts) == 20 and len(counts) == 10
+
+
+def test_z_dim_0_has_no_latent_map(tmp_path):
+    ex = untrained_explorer(tmp_path, ["model.z_dim=0"])
+    with pytest.raises(GanlabError, match="z_dim 0"):
+        latent_map(ex)
+    assert class_means(ex, per_class=2).numbers["classes"][0]["zero_to_sample_average"] == 0.0
