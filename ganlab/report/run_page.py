@@ -14,6 +14,16 @@ from ganlab.train.metrics_log import read_metrics
 
 MAX_EPOCH_GRIDS = 8  # sample grids shown over training (evenly spaced, the last always)
 EXPLORE_ORDER = ("class_means", "diversity", "interpolate", "noise", "fake_labels", "latent_map", "collapse")
+EXPLORE_NOTES = {  # what a reader sees in each exploration's figures
+    "class_means": "One row per class: first the z = 0 image, then random samples of that class.",
+    "diversity": "An N x N grid of samples per class, the same latents in every class.",
+    "interpolate": "One row per pair, from sample A (left) to sample B (right); the label code moves linearly.",
+    "noise": "The same samples (one row per class) with noise of growing eps on z, then on the label code.",
+    "fake_labels": "One row per fake label code: first those inside the learnt range, then those far outside it.",
+    "latent_map": "Images over a latent plane: columns follow the first coordinate, rows the second (top = +).",
+    "collapse": "Classes of generated samples given by the domain classifier; uniform is the dashed line.",
+}
+MANY_FIGURES = {"diversity", "noise", "latent_map"}  # shown as smaller thumbnails
 
 
 def read_json(path: Path) -> Any:
@@ -118,7 +128,8 @@ def explorations(run_dir: Path) -> list[dict[str, Any]]:
         figures = [image(folder / f["png"], _caption(f)) for f in data.get("figures", []) if (folder / f["png"]).is_file()]
         if name == "collapse" and (folder / "collapse.png").is_file():
             figures.insert(0, image(folder / "collapse.png", "class histogram, dashed: uniform"))
-        sections.append({"name": name.replace("_", " "), "figures": figures,
+        sections.append({"name": name.replace("_", " "), "figures": figures, "note": EXPLORE_NOTES.get(name, ""),
+                         "size": "small" if name in MANY_FIGURES else "medium",
                          "text": data.get("range_text", ""), "summary": _summary(name, data)})
     return sections
 
