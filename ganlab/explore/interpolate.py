@@ -67,7 +67,7 @@ def choose_pairs(ex: Explorer, count: int, seed: int, pair_seeds: Sequence[tuple
         raise GanlabError("nothing to interpolate: give --pairs of at least 1 or some --pair-seeds")
     pairs = []
     for i in range(count):
-        sa, sb = pair_seeds[i] if pair_seeds is not None else (rng.randrange(2**31), rng.randrange(2**31))
+        sa, sb = pair_seeds[i] if pair_seeds is not None else (rng.randrange(100_000), rng.randrange(100_000))
         ca = class_a if class_a is not None else rng.randrange(ex.num_classes)
         if class_b is not None:
             cb = class_b
