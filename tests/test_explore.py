@@ -19,6 +19,7 @@ from ganlab.explore.fake_labels import fake_labels
 from ganlab.explore.interpolate import interpolate, lerp, slerp
 from ganlab.explore.latent_map import latent_map
 from ganlab.explore.noise import noise
+from ganlab.models import FAMILIES
 from ganlab.models.sampling import sample_images
 
 
@@ -27,9 +28,10 @@ def ex(explore_run, tmp_path):
     return load_explorer(explore_run, out_dir=tmp_path)
 
 
-@pytest.mark.parametrize("family", ["dcgan", "mlp"])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("conditioning", ["onehot", "embedding", "none"])
 def test_forward_encoded_is_forward_on_encoded_labels(family, conditioning):
+    """Every generator family takes encoded label vectors (the interface in models/conditioning.py)."""
     from ganlab.config import load_config
     from ganlab.data.spec import ImageSpec
     from ganlab.models import build_generator
