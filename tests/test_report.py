@@ -17,8 +17,13 @@ from ganlab.explore.common import load_explorer
 from ganlab.explore.fake_labels import fake_labels
 from ganlab.report.html import write_report
 
-EVAL_RECORDS = [{"kind": "eval", "step": 20, "epoch": 1, "fid10k_test": 150.0, "is10k": 1.9},
-                {"kind": "eval", "step": 40, "epoch": 2, "fid10k_test": 120.0, "is10k": 2.1}]
+EVAL_RECORDS = [  # as the training evaluation hook writes them, then the plain form
+    {"kind": "eval", "step": 20, "epoch": 1, "fid": 150.0, "fid_name": "fid10k_test", "best_fid": 150.0,
+     "metrics": {"fid10k_test": {"value": 150.0, "n": 10000}, "is10k": {"value": 1.9, "std": 0.01}}},
+    {"kind": "eval", "step": 40, "epoch": 2, "fid10k_test": 120.0, "is10k": 2.1},
+]
+EVAL_JSON = {"fid10k_test": {"value": 120.0, "n": 10000, "epoch": 2},
+             "acc10k": {"value": 0.91, "epoch": 2, "per_class": [0.9, 0.92]}}
 
 
 def make_report_run(source: Path, target: Path) -> Path:
@@ -29,7 +34,7 @@ def make_report_run(source: Path, target: Path) -> Path:
     fake_labels(ex, inside=1, outside=1, per_code=3)
     with (run / "metrics.jsonl").open("a") as f:
         f.writelines(json.dumps(r) + "\n" for r in EVAL_RECORDS)
-    (run / "eval.json").write_text(json.dumps({"fid10k_test": 120.0, "per_class": [{"class": 0, "acc": 0.5}]}))
+    (run / "eval.json").write_text(json.dumps(EVAL_JSON))
     return run
 
 
@@ -51,8 +56,11 @@ def test_run_report_is_self_contained(report_run):
     # curves + eval curves + 2 epoch grids + class means + fake labels
     assert len(sources) == 6
     for text in ("fid10k_test", "is10k", "epoch 2", "class means", "fake labels", "overall range",
-                 "model:", "median time per iteration", "eval.json / per_class"):
+                 "model:", "median time per iteration", "<td class=\"num\">acc10k</td>", "0.91", "[0.9, 0.92]", "120 (epoch 2)"):
         assert text in html, text
+    from ganlab.report.curves import eval_series
+
+    assert eval_series(report_run) == {"fid10k_test": [(1.0, 150.0), (2.0, 120.0)], "is10k": [(1.0, 1.9), (2.0, 2.1)]}
     assert (report_run / "figures" / "curves.png").is_file() and (report_run / "figures" / "eval.png").is_file()
 
 

@@ -43,18 +43,24 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     return out
 
 
-EVAL_SKIP = {"kind", "step", "epoch", "time_s", "eval_time_s"}
+EVAL_SKIP = {"kind", "step", "epoch", "time_s", "eval_time_s", "fid", "best_fid", "best_epoch", "evals_since_best"}
 
 
 def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
-    """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's 'eval' records."""
+    """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's 'eval' records.
+
+    A record holds its metrics under "metrics" as {name: {"value": v, ...}} (or {name: v}), or, failing
+    that, as top-level numbers beside the bookkeeping keys."""
     series: dict[str, list[tuple[float, float]]] = {}
     for r in read_metrics(run_dir):
-        if r.get("kind") != "eval":
-            continue
         x = r.get("epoch", r.get("step"))
-        for key, value in r.items():
-            if key not in EVAL_SKIP and isinstance(value, (int, float)) and not isinstance(value, bool) and x is not None:
+        if r.get("kind") != "eval" or x is None:
+            continue
+        metrics = r["metrics"] if isinstance(r.get("metrics"), dict) else \
+            {k: v for k, v in r.items() if k not in EVAL_SKIP}
+        for key, value in metrics.items():
+            value = value.get("value") if isinstance(value, dict) else value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
                 series.setdefault(key, []).append((float(x), float(value)))
     return series
 

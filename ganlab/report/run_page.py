@@ -87,13 +87,19 @@ def eval_table(run_dir: Path) -> dict[str, Any] | None:
 
 
 def json_tables(data: Any, title: str) -> list[dict[str, Any]]:
-    """Tables from any JSON: a dict of scalars -> one key/value table; a list of flat dicts -> one table
-    with their keys as columns; nested dicts -> one table each (titled by their path)."""
+    """Tables from any JSON: a dict of scalars -> one key/value table; a list of flat dicts, or a dict of
+    flat dicts (eval.json: metric -> its record), -> one table with their keys as columns; deeper
+    nesting -> one table each (titled by their path)."""
     tables: list[dict[str, Any]] = []
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
         header = list(dict.fromkeys(k for r in data for k in r))
         tables.append({"title": title, "header": header,
                        "rows": [[_cell(r.get(k, "")) for k in header] for r in data]})
+    elif isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()) \
+            and not any(isinstance(x, dict) for v in data.values() for x in v.values()):
+        header = list(dict.fromkeys(k for v in data.values() for k in v))  # e.g. eval.json: metric -> record
+        tables.append({"title": title, "header": ["", *header],
+                       "rows": [[name, *(_cell(v.get(k, "")) for k in header)] for name, v in data.items()]})
     elif isinstance(data, dict):
         scalars = [[k, _cell(v)] for k, v in data.items() if not isinstance(v, (dict, list))]
         if scalars:
