@@ -87,6 +87,9 @@ def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
     g, cfg, spec, _ = load_run_generator(run_dir, epoch, device)
+    if not hasattr(g, "forward_encoded"):
+        raise GanlabError(f"the {cfg.model.family} generator has no forward_encoded(z, code), which exploring needs "
+                          f"(see ganlab/models/conditioning.py); add it to that family")
     return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else run_dir / EXPLORE_DIR, torch.device(device))
 
 
