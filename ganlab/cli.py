@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Optional
@@ -86,6 +87,177 @@ def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Opti
                            seeds=parse_int_list(seeds) if seeds else None, epoch=epoch, device=device)
     result.save(out, npz, columns)
     click.echo(f"wrote {len(result.seeds)} samples to {out}" + (f" and {npz}" if npz else ""))
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise GanlabError(f"cannot read '{text}' as comma-separated numbers, e.g. 0,0.5,1") from None
+
+
+def _classes(text: Optional[str]) -> Optional[list[int]]:
+    from ganlab.models.sampling import parse_int_list
+
+    return parse_int_list(text) if text else None
+
+
+@main.group()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.pass_context
+def explore(ctx: click.Context, run_dir: str) -> None:
+    """Explore a trained generator: each command writes PNGs and a JSON of numbers into RUN_DIR/explore/."""
+    ctx.obj = run_dir
+
+
+def _explorer_options(command):
+    """--epoch, --out and --device of every explore command; passes the loaded Explorer as ``ex``."""
+    @click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
+    @click.option("--device", default="cpu", show_default=True)
+    @click.pass_obj
+    @functools.wraps(command)
+    def wrapper(run_dir: str, epoch: Optional[int], out_dir: Optional[str], device: str, **options):
+        from ganlab.explore.common import load_explorer
+
+        return command(load_explorer(run_dir, epoch, device, out_dir), **options)
+
+    return wrapper
+
+
+@explore.command("interpolate")
+@click.option("--steps", type=int, default=10, show_default=True, help="K: images at t = i/K, i = 0..K.")
+@click.option("--pairs", type=int, default=5, show_default=True, help="Pairs drawn at random from --seed.")
+@click.option("--pair-seeds", help="Explicit pairs as A:B,C:D (overrides --pairs).")
+@click.option("--from-class", "class_a", type=int, help="Class at t = 0 (default: random per pair).")
+@click.option("--to-class", "class_b", type=int, help="Class at t = 1 (default: the same class, or random with --across).")
+@click.option("--across", is_flag=True, help="End in a different class: the label code moves too.")
+@click.option("--method", type=click.Choice(["linear", "spherical", "both"]), default="both", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@_explorer_options
+def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, method, seed) -> None:
+    """Interpolate between two samples, within a class or across classes."""
+    from ganlab.explore.interpolate import METHODS, interpolate
+
+    parsed = None
+    if pair_seeds:
+        try:
+            parsed = [tuple(int(v) for v in p.split(":")) for p in pair_seeds.split(",")]
+            assert all(len(p) == 2 for p in parsed)
+        except (ValueError, AssertionError):
+            raise GanlabError(f"--pair-seeds '{pair_seeds}' is not like 1:2,3:4") from None
+    result = interpolate(ex, steps, pairs, seed, parsed, class_a, class_b, across,
+                         METHODS if method == "both" else (method,))
+    click.echo(result.summary())
+
+
+@explore.command("noise")
+@click.option("--eps", default="0,0.1,0.25,0.5,1,2", show_default=True, help="Noise scales.")
+@click.option("--per-class", type=int, default=8, show_default=True, help="Samples per class row.")
+@click.option("--target", type=click.Choice(["z", "label", "both"]), default="both", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--noise-seed", type=int, default=1, show_default=True)
+@_explorer_options
+def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
+    """Add noise of growing eps to z and, separately, to the label code."""
+    from ganlab.explore.noise import TARGETS, noise
+
+    result = noise(ex, _floats(eps), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
+    click.echo(result.summary())
+
+
+@explore.command("fake-labels")
+@click.option("--inside", type=int, default=3, show_default=True, help="Fake codes inside the learnt range.")
+@click.option("--outside", type=int, default=2, show_default=True, help="Fake codes far outside it.")
+@click.option("--far", type=float, default=5.0, show_default=True, help="How many range widths outside.")
+@click.option("--per-code", type=int, default=8, show_default=True, help="Samples per fake code.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_explorer_options
+def explore_fake_labels(ex, inside, outside, far, per_code, seed) -> None:
+    """Label codes inside the learnt range and far outside it (the range is printed)."""
+    from ganlab.explore.fake_labels import fake_labels
+
+    result = fake_labels(ex, inside, outside, far, per_code, seed)
+    click.echo(result.numbers["range_text"])
+    click.echo(result.summary())
+
+
+@explore.command("class-means")
+@click.option("--per-class", type=int, default=8, show_default=True, help="Random samples beside the z = 0 image.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_explorer_options
+def explore_class_means(ex, per_class, seed) -> None:
+    """z = 0 per class, beside random samples."""
+    from ganlab.explore.class_means import class_means
+
+    click.echo(class_means(ex, per_class, seed).summary())
+
+
+@explore.command("diversity")
+@click.option("--side", type=int, default=8, show_default=True, help="N of the N x N grid per class.")
+@click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_explorer_options
+def explore_diversity(ex, side, classes, seed) -> None:
+    """An N x N grid of samples per class."""
+    from ganlab.explore.diversity import diversity
+
+    click.echo(diversity(ex, side, _classes(classes), seed).summary())
+
+
+@explore.command("latent-map")
+@click.option("--grid", type=int, default=11, show_default=True, help="Images per side.")
+@click.option("--radius", type=float, default=3.0, show_default=True, help="The plane spans [-radius, radius].")
+@click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")
+@click.option("--slices", default="-2,0,2", show_default=True, help="z3 values (z_dim = 3 only).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the projection plane (z_dim > 3).")
+@_explorer_options
+def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
+    """Images laid out over the latent plane (a 2-d projection when z_dim > 3)."""
+    from ganlab.explore.latent_map import latent_map
+
+    click.echo(latent_map(ex, grid, radius, _classes(classes), _floats(slices), seed).summary())
+
+
+@explore.command("collapse")
+@click.option("--n", "count", type=int, default=256, show_default=True, help="Samples to classify.")
+@click.option("--unconditional", is_flag=True, help="Keep the class input fixed instead of asking each class.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_explorer_options
+def explore_collapse(ex, count, unconditional, seed) -> None:
+    """Class histogram of N samples by the domain classifier, with the expected uniform line."""
+    from ganlab.explore.collapse import collapse
+
+    # WIRING (lead, after merging branch `metrics`): build the run's domain classifier here as a
+    # function uint8 images (N, C, H, W) -> labels (N,) from ganlab.metrics.classifier.
+    classify = None
+    if classify is None:
+        raise GanlabError("explore collapse needs the domain classifier (ganlab.metrics.classifier), which this "
+                          "build does not have yet; call ganlab.explore.collapse.collapse with a classifier")
+    click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="HTML file (default: PATH/report.html).")
+def report(path: str, out: Optional[str]) -> None:
+    """Write one self-contained HTML report of a run directory or a sweep directory."""
+    from ganlab.report.html import write_report
+
+    click.echo(f"wrote {write_report(path, out)}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--port", type=int, default=8000, show_default=True, help="Port on localhost (0 = any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--epoch", type=int, help="Serve the generator exported at this epoch (default: latest).")
+@click.option("--device", default="cpu", show_default=True)
+def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str) -> None:
+    """Explore a run's generator live in the browser: class, z sliders, interpolation, noise."""
+    from ganlab.explore.serve import serve as serve_run
+
+    serve_run(run_dir, host, port, epoch, device, announce=lambda line: click.echo(line))
 
 
 if __name__ == "__main__":

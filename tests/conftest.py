@@ -44,3 +44,29 @@ def tiny_overrides() -> list[str]:
     """A digits run of a few iterations with tiny networks (seconds on the CPU)."""
     return ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8",
             "train.batch_size=32", "train.steps=6", "train.log_every=2", "device=cpu"]
+
+
+def _train_tiny(root: Path, name: str, overrides: list[str]) -> Path:
+    from ganlab.config import load_config
+    from ganlab.train import train
+
+    run_dir = root / name
+    train(load_config(None, ["data.name=digits", "train.batch_size=32", "device=cpu", "train.log_every=10",
+                             *overrides]), run_dir=run_dir, progress=False)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def explore_run(tmp_path_factory: pytest.TempPathFactory, _private_cache) -> Path:
+    """A tiny conditional DCGAN (label embedding, z_dim 8) trained 2 epochs of 640 digits, once per session."""
+    return _train_tiny(tmp_path_factory.mktemp("runs"), "dcgan-embedding",
+                       ["model.family=dcgan", "model.conditioning=embedding", "model.z_dim=8",
+                        "model.g_width=8", "model.d_width=8", "data.limit=640", "train.steps=45"])
+
+
+@pytest.fixture(scope="session")
+def explore_run_2d(tmp_path_factory: pytest.TempPathFactory, _private_cache) -> Path:
+    """A tiny one-hot MLP CGAN with a 2-d latent (a latent plane to map), trained once per session."""
+    return _train_tiny(tmp_path_factory.mktemp("runs"), "mlp-onehot-z2",
+                       ["model.family=mlp", "model.conditioning=onehot", "model.z_dim=2",
+                        "model.g_width=32", "model.d_width=32", "data.limit=640", "train.steps=30"])

@@ -1,4 +1,17 @@
-"""How a label enters a network: nothing, a one-hot vector, or a learnt embedding."""
+"""How a label enters a network: nothing, a one-hot vector, or a learnt embedding.
+
+The generator interface every family follows (the explore tools and ``ganlab serve`` rely on it):
+
+- ``generator.label`` is a ``LabelEncoder`` and ``generator.z_dim`` the latent size;
+- ``generator.forward_encoded(z, code)`` maps latents (B, z_dim) and *encoded* label vectors
+  (B, generator.label.dim) to images (B, C, H, W) in [-1, 1];
+- ``generator(z, y) == generator.forward_encoded(z, generator.label(y))`` for integer labels y (B,).
+
+So a code between two classes' codes, or outside every class's code, is a valid input: that is how
+labels are interpolated, noised and faked. A family that conditions elsewhere than at the input
+(e.g. conditional BatchNorm, whose gains and biases are computed from the code) passes ``code`` on
+to those layers instead of the integer label.
+"""
 
 from __future__ import annotations
 

@@ -40,7 +40,11 @@ class DCGANGenerator(nn.Module):
         self.out_shape = (channels, resolution, resolution)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = torch.cat([z, self.label(y)], 1)  # (B, z_dim + cond)
+        return self.forward_encoded(z, self.label(y))
+
+    def forward_encoded(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Images from latents (B, z_dim) and encoded label vectors (B, label.dim), see ``LabelEncoder``."""
+        h = torch.cat([z, code], 1)  # (B, z_dim + cond)
         h = self.dense(h).view(-1, *self.start_shape)  # (B, c0, s, s)
         return self.blocks(h)  # (B, C, H, W) in [-1, 1]
 

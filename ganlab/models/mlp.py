@@ -26,7 +26,11 @@ class MLPGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = torch.cat([z, self.label(y)], 1)  # (B, z_dim + cond)
+        return self.forward_encoded(z, self.label(y))
+
+    def forward_encoded(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Images from latents (B, z_dim) and encoded label vectors (B, label.dim), see ``LabelEncoder``."""
+        h = torch.cat([z, code], 1)  # (B, z_dim + cond)
         return self.net(h).view(-1, *self.out_shape)  # (B, C, H, W)
 
 

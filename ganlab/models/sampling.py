@@ -24,9 +24,19 @@ def latents_for_seeds(seeds: Sequence[int], z_dim: int, device: torch.device | s
 @torch.no_grad()
 def generate(generator: nn.Module, z: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Images in [-1, 1], (N, C, H, W), from latents (N, z_dim) and labels (N,), in batches, eval mode."""
+    return _batched(generator, generator, z, labels, batch_size)
+
+
+@torch.no_grad()
+def generate_encoded(generator: nn.Module, z: torch.Tensor, codes: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Images in [-1, 1], (N, C, H, W), from latents (N, z_dim) and encoded labels (N, generator.label.dim)."""
+    return _batched(generator, generator.forward_encoded, z, codes, batch_size)
+
+
+def _batched(generator: nn.Module, fn, z: torch.Tensor, second: torch.Tensor, batch_size: int) -> torch.Tensor:
     was_training = generator.training
     generator.eval()
-    out = [generator(z[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, z.shape[0], batch_size)]
+    out = [fn(z[i:i + batch_size], second[i:i + batch_size]) for i in range(0, z.shape[0], batch_size)]
     generator.train(was_training)
     return torch.cat(out) if out else z.new_zeros((0,))
 

@@ -41,3 +41,56 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
     plt.close(fig)
     return out
+
+
+EVAL_SKIP = {"kind", "step", "epoch", "time_s", "eval_time_s", "fid", "best_fid", "best_epoch", "evals_since_best"}
+
+
+def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
+    """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's 'eval' records.
+
+    A record holds its metrics under "metrics" as {name: {"value": v, ...}} (or {name: v}), or, failing
+    that, as top-level numbers beside the bookkeeping keys."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in read_metrics(run_dir):
+        x = r.get("epoch", r.get("step"))
+        if r.get("kind") != "eval" or x is None:
+            continue
+        metrics = r["metrics"] if isinstance(r.get("metrics"), dict) else \
+            {k: v for k, v in r.items() if k not in EVAL_SKIP}
+        for key, value in metrics.items():
+            value = value.get("value") if isinstance(value, dict) else value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                series.setdefault(key, []).append((float(x), float(value)))
+    return series
+
+
+def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path | None:
+    """Write FID / IS / ... over training as one PNG (default figures/eval.png), one panel per metric
+    family (fid*, is*, the rest); None when the run logged no evaluation."""
+    series = eval_series(run_dir)
+    if not series:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    families: dict[str, list[str]] = {}
+    for key in sorted(series):
+        family = "FID" if key.startswith("fid") else "IS" if key.startswith("is") else key.split("_")[0]
+        families.setdefault(family, []).append(key)
+    out = Path(out) if out else Path(run_dir) / "figures" / "eval.png"
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False)
+    for ax, (family, keys) in zip(axes[0], families.items()):
+        for key in keys:
+            xs, ys = zip(*series[key])
+            ax.plot(xs, ys, marker="o", markersize=3, label=key)
+        ax.set_title(family)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
+    return out
