@@ -119,3 +119,15 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     assert out.exit_code == 2 and out.output.startswith("error: run directory") and out.output.count("\n") == 1
     out = runner.invoke(main, ["train", "data.name=nope"])
     assert out.exit_code == 2 and "unknown data set 'nope'" in out.output
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path: Path):
+    import os
+
+    from ganlab.io import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "a.txt", "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.read_text() == "x" and (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary left behind
