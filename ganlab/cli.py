@@ -61,6 +61,8 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
         return
     result = train_run(cfg, run_dir=run_dir, out_root=out_root, resume=resume, overwrite=overwrite, force=force,
                        stop_after_steps=stop_after_steps, stop_after_minutes=stop_after_minutes, progress=not quiet)
+    if not result.main_process:  # another DDP rank: rank 0 reports
+        return
     from ganlab.report.curves import plot_curves
 
     curves = plot_curves(result.run_dir)

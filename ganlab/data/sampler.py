@@ -22,18 +22,24 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 class BatchSampler:
     """Batch b of a run is a pure function of (seed, b): epoch e = b // batches_per_epoch uses
-    the permutation seeded by (seed, e). Resuming at any batch index reproduces the data order."""
+    the permutation seeded by (seed, e). Resuming at any batch index reproduces the data order.
 
-    def __init__(self, data: ImageSet, batch_size: int, augment_cfg: AugmentConfig, device: torch.device, seed: int):
-        if batch_size > len(data):
-            raise GanlabError(f"train.batch_size={batch_size} is larger than the {len(data)} training images; "
+    With ``world_size`` processes, global batch b is the permutation's slice of world_size * batch_size
+    images, and process ``rank`` takes its rank-th part (one process: the whole slice)."""
+
+    def __init__(self, data: ImageSet, batch_size: int, augment_cfg: AugmentConfig, device: torch.device, seed: int,
+                 rank: int = 0, world_size: int = 1):
+        if batch_size * world_size > len(data):
+            procs = f" x {world_size} processes" if world_size > 1 else ""
+            raise GanlabError(f"train.batch_size={batch_size}{procs} is larger than the {len(data)} training images; "
                               f"lower train.batch_size or raise data.limit")
         self.images = data.images.to(device)  # uint8 (N, C, H, W), resident on the training device
         self.labels = data.labels.to(device)
         self.batch_size = batch_size
         self.augment_cfg = augment_cfg
         self.seed = seed
-        self.batches_per_epoch = len(data) // batch_size
+        self.rank, self.world_size = rank, world_size
+        self.batches_per_epoch = len(data) // (batch_size * world_size)
         self._epoch = -1
         self._perm: torch.Tensor | None = None
 
@@ -48,7 +54,8 @@ class BatchSampler:
     def batch(self, index: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Batch number ``index``: images in [-1, 1] (B, C, H, W), augmented with ``generator``, and labels (B,)."""
         epoch, pos = divmod(index, self.batches_per_epoch)
-        idx = self._permutation(epoch)[pos * self.batch_size:(pos + 1) * self.batch_size]
+        start = (pos * self.world_size + self.rank) * self.batch_size
+        idx = self._permutation(epoch)[start:start + self.batch_size]
         x = to_unit_range(self.images[idx])
         if is_active(self.augment_cfg):
             x = augment(x, self.augment_cfg, generator)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -16,13 +16,15 @@ from ganlab.config import Config
 from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
-from ganlab.losses import LOSSES, l1_reconstruction
+from ganlab.losses import LOSSES
 from ganlab.models import build_models
 from ganlab.models.export import export_path, save_generator
 from ganlab.models.sampling import generate, latents_for_seeds
+from ganlab.train import distributed, fastpath
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.images import save_grid
 from ganlab.train.metrics_log import MetricsLog
+from ganlab.train.step import FIGURES, StepParts, Tally, autocast_context, draw_inputs, gan_update, stateless
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -36,6 +38,7 @@ class TrainResult:
     run_dir: Path
     step: int  # iterations done
     finished: bool  # False when stopped early by a session limit (resume to continue)
+    main_process: bool = True  # False on the DDP ranks that do not write the run directory
 
 
 def resolve_device(name: str) -> torch.device:
@@ -54,7 +57,9 @@ class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, data: Optional[DataSplits] = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
-        self.device = resolve_device(cfg.device)
+        self.dist = distributed.current()
+        self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
+        self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size)
         self.data = data if data is not None else load_data(cfg.data)
         self.spec = self.data.spec
         t = cfg.train
@@ -63,19 +68,22 @@ class Trainer:
         g, d = build_models(cfg.model, self.spec)
         self.G: nn.Module = g.to(self.device)
         self.D: nn.Module = d.to(self.device)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas_g))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas_d))
+        channels_last = fastpath.to_channels_last(self.fast_path, self.device, self.G, self.D)
+        self.opt_g = fastpath.make_adam(self.G.parameters(), t.lr_g, t.betas_g, self.fast_path, self.device)
+        self.opt_d = fastpath.make_adam(self.D.parameters(), t.lr_d, t.betas_d, self.fast_path, self.device)
         self.schedulers = [torch.optim.lr_scheduler.StepLR(o, t.lr_step_epochs, t.lr_step_factor)
                            for o in (self.opt_g, self.opt_d)] if t.lr_step_epochs else []
         self.d_loss_fn, self.g_loss_fn = LOSSES[t.loss]
 
-        self.sampler = BatchSampler(self.data.train, t.batch_size, cfg.data.augment, self.device, cfg.seed)
+        self.sampler = BatchSampler(self.data.train, t.batch_size, cfg.data.augment, self.device, cfg.seed,
+                                    self.dist.rank, self.dist.world_size)
         self.iters_per_epoch = max(1, self.sampler.batches_per_epoch // t.d_steps)
         self.total_steps = t.steps if t.steps > 0 else t.epochs * self.iters_per_epoch
-        self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)  # noise + augmentation
+        self.rng = torch.Generator(device=self.device).manual_seed(  # noise + augmentation
+            distributed.noise_seed(cfg.seed, self.dist.rank))
         self.step = 0
-        self.autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16)
-                         if t.precision == "bf16" else contextlib.nullcontext())
+        self.tally = Tally(len(FIGURES), self.device)
+        self.step_fn = self._step_runner(channels_last)
         self._grid_inputs = self._fixed_grid_inputs()
         self._heldout = self._heldout_batch()
 
@@ -99,41 +107,31 @@ class Trainer:
         return x, y, z
 
     # ----- one iteration ------------------------------------------------------------------------
-    def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.model.z_dim, device=self.device, generator=self.rng)
+    def _step_runner(self, channels_last: bool) -> fastpath.StepRunner:
+        """The update of one iteration, run eagerly or on the fast path (same math, see train/step.py)."""
+        t, merge = self.cfg.train, self.fast_path != "off" and stateless(self.D)
+        g, d = distributed.wrap(self.G, self.dist, self.device), distributed.wrap(self.D, self.dist, self.device)
+        update = functools.partial(gan_update, t=t, tally=self.tally)
+        eager = functools.partial(update, StepParts(g, d, self.D, self.D, self.opt_g, self.opt_d),
+                                  autocast=autocast_context(t.precision, self.device))
+        fast = None
+        if self.fast_path == "compile":
+            c = fastpath.compiled
+            fast = functools.partial(update, StepParts(c(g), c(d), c(self.D), self.D, self.opt_g, self.opt_d, merge),
+                                     autocast=autocast_context(t.precision, self.device))
+        elif self.fast_path == "cudagraph":
+            fast = functools.partial(update, StepParts(g, d, self.D, self.D, self.opt_g, self.opt_d, merge),
+                                     autocast=autocast_context(t.precision, self.device, cache=False))
+        return fastpath.StepRunner(self.fast_path, eager, fast, [self.G, self.D], [self.opt_g, self.opt_d],
+                                   self.tally.tensors(), channels_last)
 
     def _iteration(self) -> dict[str, torch.Tensor]:
-        """d_steps discriminator updates, then g_steps generator updates; returns device-side figures."""
+        """d_steps discriminator updates, then g_steps generator updates; returns device-side figures
+        (on the CUDA-graph path they are overwritten by the next iteration)."""
         t = self.cfg.train
-        for j in range(t.d_steps):
-            x, y = self.sampler.batch(self.step * t.d_steps + j, self.rng)
-            last = j == t.d_steps - 1
-            with self.autocast:
-                with torch.set_grad_enabled(last):  # the last fake is reused by the first G update
-                    fake = self.G(self._noise(x.shape[0]), y)
-                real_logits = self.D(x, y)
-                fake_logits = self.D(fake.detach(), y)
-                loss_d = self.d_loss_fn(real_logits.float(), fake_logits.float())
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
-        for k in range(t.g_steps):
-            if k > 0:
-                with self.autocast:
-                    fake = self.G(self._noise(x.shape[0]), y)
-            with self.autocast:
-                loss_g = self.g_loss_fn(self.D(fake, y).float())
-                if t.l1_weight:
-                    loss_g = loss_g + t.l1_weight * l1_reconstruction(x, fake.float())
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_g.step()
-        real_logits, fake_logits = real_logits.detach().float(), fake_logits.detach().float()
-        return {
-            "loss_d": loss_d.detach().float(), "loss_g": loss_g.detach().float(),
-            "d_real": torch.sigmoid(real_logits).mean(), "d_fake": torch.sigmoid(fake_logits).mean(),
-            "acc_real": (real_logits > 0).float().mean(), "acc_fake": (fake_logits < 0).float().mean(),
-        }
+        inputs = draw_inputs(self.sampler, self.rng, self.step, t.d_steps, t.g_steps, self.cfg.model.z_dim)
+        figures = self.step_fn(inputs)
+        return dict(zip(FIGURES, figures.unbind()))
 
     @torch.no_grad()
     def _heldout_figures(self) -> dict[str, float]:
@@ -160,32 +158,48 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "schedulers": [s.state_dict() for s in self.schedulers],
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
+            "world_size": self.dist.world_size,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved_world = int(state.get("world_size", 1))
+        if saved_world != self.dist.world_size:
+            raise GanlabError(f"this run was trained by {saved_world} process(es) and is resumed by "
+                              f"{self.dist.world_size}; resume it with torchrun --nproc_per_node {saved_world} "
+                              f"(or without torchrun for 1)")
         self.step = int(state["step"])
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        fastpath.load_optimizer_state(self.opt_g, state["opt_g"])
+        fastpath.load_optimizer_state(self.opt_d, state["opt_d"])
         for s, sd in zip(self.schedulers, state["schedulers"]):
             s.load_state_dict(sd)
-        self.rng.set_state(state["rng"])
+        self.rng.set_state(state["rng_per_rank"][self.dist.rank] if "rng_per_rank" in state else state["rng"])
         torch.set_rng_state(state["torch_rng"])
+        self.step_fn.invalidate()
 
     def save(self) -> None:
-        """Resume checkpoint, latest generator export and status, all atomic; refused for non-finite weights."""
+        """Resume checkpoint, latest generator export and status, all atomic (rank 0); refused for non-finite
+        weights. Under DDP every rank takes part: weights checked in sync, every rank's noise state kept."""
         for name, net in (("G", self.G), ("D", self.D)):
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 self._write_status("diverged", bad_step=self.step)
                 raise TrainingDiverged(f"{name}'s weights became NaN/inf by iteration {self.step}; the last good "
                                        f"checkpoint in {self.run_dir / 'checkpoints'} is kept; lower the learning "
                                        f"rates or change train.loss")
-        save_checkpoint(self.run_dir, self.state_dict())
+        state = self.state_dict()
+        if self.dist.enabled:
+            state["rank_fingerprints"] = distributed.check_in_sync(self.dist, [self.G, self.D])
+            state["rng_per_rank"] = distributed.gather(self.dist, self.rng.get_state())
+        if not self.dist.is_main:
+            return
+        save_checkpoint(self.run_dir, state)
         save_generator(export_path(self.run_dir), self.G, self.cfg, self.spec, {"step": self.step, "epoch": self.epoch})
         self._write_status("running")
 
     def _write_status(self, state: str, **extra: Any) -> None:
+        if not self.dist.is_main:
+            return
         atomic_write_json(self.run_dir / "status.json",
                           {"state": state, "step": self.step, "total_steps": self.total_steps,
                            "epoch": self.epoch, **extra})
@@ -199,6 +213,8 @@ class Trainer:
     def _end_of_epoch(self) -> None:
         for s in self.schedulers:
             s.step()
+        if not self.dist.is_main:
+            return
         z, y = self._grid_inputs
         images = to_uint8(generate(self.G, z, y))
         scale = max(1, 128 // self.spec.resolution)
@@ -214,57 +230,60 @@ class Trainer:
         """Train to the budget (or until a session limit), checkpointing at epoch ends."""
         if resume:
             self.load_state_dict(load_checkpoint(self.run_dir, map_location=self.device))
-        log = MetricsLog(self.run_dir, resume_step=self.step if resume else None)
+        main = self.dist.is_main
+        log = MetricsLog(self.run_dir, resume_step=self.step if resume else None) if main else None
         t = self.cfg.train
         start_step, t0 = self.step, time.perf_counter()
         deadline = t0 + stop_after_minutes * 60 if stop_after_minutes else math.inf
-        sums: dict[str, torch.Tensor] = {}
-        bad_step = torch.tensor(-1, device=self.device)
+        self.tally.start(self.step)
         last_log_time, last_log_step = t0, self.step
-        bar = _progress(progress, self.total_steps, self.step)
+        bar = _progress(progress and main, self.total_steps, self.step)
         self._write_status("running")
         while self.step < self.total_steps:
-            figures = self._iteration()
-            finite = torch.isfinite(figures["loss_d"]) & torch.isfinite(figures["loss_g"])
-            bad_step = torch.where((bad_step < 0) & ~finite, torch.tensor(self.step, device=self.device), bad_step)
-            for k, v in figures.items():
-                sums[k] = sums[k] + v if k in sums else v.clone()
+            self._iteration()  # its figures are summed on the device by self.tally
             self.step += 1
             bar.update(1)
             epoch_end = self.step % self.iters_per_epoch == 0
-            if self.step % t.log_every == 0 or epoch_end or self.step == self.total_steps:
-                self._check_finite(bad_step)
+            logging = self.step % t.log_every == 0 or epoch_end or self.step == self.total_steps
+            if logging:
+                self._check_finite()
+                means = distributed.mean_over_ranks(self.dist, self.tally.take_means()).tolist()
                 now = time.perf_counter()
                 n = self.step - last_log_step
-                record = {"step": self.step, "epoch": self.step / self.iters_per_epoch,
-                          **{k: (v / n).item() for k, v in sums.items()}, **self._heldout_figures(),
-                          "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"],
-                          "step_time_s": (now - last_log_time) / n,
-                          "images_per_s": n * t.batch_size * t.d_steps / (now - last_log_time),
-                          "time_s": now - t0}
-                log.write(record)
-                bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
-                                d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
-                sums, last_log_time, last_log_step = {}, now, self.step
+                if log is not None:
+                    record = {"step": self.step, "epoch": self.step / self.iters_per_epoch,
+                              **dict(zip(FIGURES, means)), **self._heldout_figures(),
+                              "lr_g": float(self.opt_g.param_groups[0]["lr"]),
+                              "lr_d": float(self.opt_d.param_groups[0]["lr"]),
+                              "step_time_s": (now - last_log_time) / n,
+                              "images_per_s": n * t.batch_size * t.d_steps * self.dist.world_size / (now - last_log_time),
+                              "time_s": now - t0}
+                    log.write(record)
+                    bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
+                                    d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
+                last_log_time, last_log_step = now, self.step
             if epoch_end:
                 self._end_of_epoch()
             if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) or self.step == self.total_steps:
-                self._check_finite(bad_step)
+                self._check_finite()
                 self.save()
-            session_over = (stop_after_steps is not None and self.step - start_step >= stop_after_steps) \
-                or time.perf_counter() > deadline
+            timed_out = time.perf_counter() > deadline
+            if self.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
+                timed_out = logging and distributed.any_rank(self.dist, timed_out)
+            session_over = (stop_after_steps is not None and self.step - start_step >= stop_after_steps) or timed_out
             if session_over and self.step < self.total_steps:
-                self._check_finite(bad_step)
+                self._check_finite()
                 self.save()
                 self._write_status("paused")
                 bar.close()
-                return TrainResult(self.run_dir, self.step, finished=False)
+                return TrainResult(self.run_dir, self.step, finished=False, main_process=main)
         bar.close()
         self._write_status("finished", train_time_s=time.perf_counter() - t0)
-        return TrainResult(self.run_dir, self.step, finished=True)
+        return TrainResult(self.run_dir, self.step, finished=True, main_process=main)
 
-    def _check_finite(self, bad_step: torch.Tensor) -> None:
-        step = int(bad_step.item())
+    def _check_finite(self) -> None:
+        """Stop (status 'diverged') if some iteration since the start had a non-finite loss, on any rank."""
+        step = distributed.first_over_ranks(self.dist, int(self.tally.first_bad.item()))
         if step >= 0:
             self._write_status("diverged", bad_step=step + 1)
             raise TrainingDiverged(f"loss became NaN/inf at iteration {step + 1}; the last good checkpoint in "

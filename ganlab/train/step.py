@@ -1,0 +1,160 @@
+"""The math of one training iteration, split from the randomness it consumes.
+
+``draw_inputs`` draws everything random an iteration needs (batches, augmentation, noise) in the
+order the loop always drew it; ``gan_update`` is then a pure function of those inputs: D updates,
+then G updates, then the iteration's figures added to a device-side ``Tally``. Eager training calls
+the two in turn; the fast path (``ganlab.train.fastpath``) runs the very same ``gan_update`` compiled
+or captured in one CUDA graph, so it is only an execution strategy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Callable, ContextManager
+
+import torch
+import torch.nn as nn
+
+from ganlab.config import TrainConfig
+from ganlab.data import BatchSampler
+from ganlab.losses import LOSSES, l1_reconstruction
+
+FIGURES = ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake")  # order of the figures vector
+
+
+@dataclass
+class StepInputs:
+    """What one iteration consumes: a batch and a noise draw per D step, extra noise per further G step."""
+
+    xs: list[torch.Tensor]  # d_steps x (B, C, H, W) images in [-1, 1]
+    ys: list[torch.Tensor]  # d_steps x (B,) labels
+    zs: list[torch.Tensor]  # d_steps x (B, z_dim) noise of the D steps' fakes
+    zs_g: list[torch.Tensor] = field(default_factory=list)  # (g_steps - 1) x (B, z_dim) noise of G steps 2..
+
+    def tensors(self) -> list[torch.Tensor]:
+        """All input tensors, flat, in a fixed order."""
+        return [*self.xs, *self.ys, *self.zs, *self.zs_g]
+
+    def like(self, tensors: list[torch.Tensor]) -> "StepInputs":
+        """Inputs of the same structure made of ``tensors`` (in the order of ``tensors()``)."""
+        n = len(self.xs)
+        return StepInputs(tensors[:n], tensors[n:2 * n], tensors[2 * n:3 * n], tensors[3 * n:])
+
+
+def draw_inputs(sampler: BatchSampler, rng: torch.Generator, step: int, d_steps: int, g_steps: int,
+                z_dim: int) -> StepInputs:
+    """The inputs of iteration ``step``, drawn from ``rng`` in the loop's order: (batch j, noise j) per D step,
+    then the noise of G steps 2..g_steps."""
+    xs, ys, zs = [], [], []
+    for j in range(d_steps):
+        x, y = sampler.batch(step * d_steps + j, rng)
+        xs.append(x), ys.append(y)
+        zs.append(torch.randn(x.shape[0], z_dim, device=x.device, generator=rng))
+    b, dev = xs[0].shape[0], xs[0].device
+    zs_g = [torch.randn(b, z_dim, device=dev, generator=rng) for _ in range(g_steps - 1)]
+    return StepInputs(xs, ys, zs, zs_g)
+
+
+class Tally:
+    """Sums of the figures vector and the first iteration with a non-finite loss, kept on the device
+    (updated in place, so it can live inside a captured graph; read only at log time)."""
+
+    def __init__(self, size: int, device: torch.device):
+        self.sums = torch.zeros(size, device=device)
+        self.count = torch.zeros((), device=device)
+        self.first_bad = torch.full((), -1, dtype=torch.long, device=device)  # 0-based iteration, -1 = none
+        self.iteration = torch.zeros((), dtype=torch.long, device=device)  # 0-based index of the next iteration
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.sums, self.count, self.first_bad, self.iteration]
+
+    def add(self, figures: torch.Tensor) -> None:
+        finite = torch.isfinite(figures[:2]).all()
+        self.first_bad.copy_(torch.where((self.first_bad < 0) & ~finite, self.iteration, self.first_bad))
+        self.iteration.add_(1)
+        self.sums.add_(figures)
+        self.count.add_(1)
+
+    def start(self, iteration: int) -> None:
+        """Clear everything; the next iteration is number ``iteration``."""
+        self.sums.zero_(), self.count.zero_(), self.first_bad.fill_(-1), self.iteration.fill_(iteration)
+
+    def take_means(self) -> torch.Tensor:
+        """The mean figures vector since the last call (on the device), then clear the sums."""
+        means = self.sums / self.count.clamp(min=1)
+        self.sums.zero_(), self.count.zero_()
+        return means
+
+
+@dataclass
+class StepParts:
+    """The networks and optimisers one update works on. ``G`` and ``D`` may be wrapped (DDP, compiled);
+    ``D_for_g`` is the discriminator the G steps call (not DDP-wrapped: D is frozen there, no D gradients
+    are computed), ``D_module`` the bare discriminator whose weights are frozen meanwhile."""
+
+    G: Callable[..., torch.Tensor]
+    D: Callable[..., torch.Tensor]
+    D_for_g: Callable[..., torch.Tensor]
+    D_module: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    merge_d_batches: bool = False  # real and fake through D as one batch (only for a D without buffers)
+
+
+def autocast_context(precision: str, device: torch.device, cache: bool = True) -> Callable[[], ContextManager]:
+    """A factory of the autocast context of ``train.precision`` (``cache=False`` inside a CUDA graph capture)."""
+    if precision == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=cache)
+    return contextlib.nullcontext
+
+
+def stateless(module: nn.Module) -> bool:
+    """True when a module has no buffers (no BatchNorm statistics, no spectral-norm vectors): calling it once
+    on a joined batch is then the same function as calling it on each part."""
+    return next(iter(module.buffers()), None) is None
+
+
+def gan_update(parts: StepParts, inputs: StepInputs, t: TrainConfig, tally: Tally,
+               autocast: Callable[[], ContextManager] = contextlib.nullcontext) -> torch.Tensor:
+    """d_steps discriminator updates, then g_steps generator updates (the last D step's fake is reused by the
+    first G update); adds the iteration's figures to ``tally`` and returns them, a (len(FIGURES),) vector."""
+    d_loss_fn, g_loss_fn = LOSSES[t.loss]
+    d_steps = len(inputs.xs)
+    for j, (x, y, z) in enumerate(zip(inputs.xs, inputs.ys, inputs.zs)):
+        last = j == d_steps - 1
+        with autocast():
+            with torch.set_grad_enabled(last):  # the last fake is reused by the first G update
+                fake = parts.G(z, y)
+            if parts.merge_d_batches:
+                real_logits, fake_logits = parts.D(torch.cat([x, fake.detach()]), torch.cat([y, y])).chunk(2)
+            else:
+                real_logits = parts.D(x, y)
+                fake_logits = parts.D(fake.detach(), y)
+            loss_d = d_loss_fn(real_logits.float(), fake_logits.float())
+        parts.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        parts.opt_d.step()
+    parts.D_module.requires_grad_(False)  # G's updates need gradients through D, not of D's weights
+    try:
+        for k in range(t.g_steps):
+            if k > 0:
+                with autocast():
+                    fake = parts.G(inputs.zs_g[k - 1], y)
+            with autocast():
+                loss_g = g_loss_fn(parts.D_for_g(fake, y).float())
+                if t.l1_weight:
+                    loss_g = loss_g + t.l1_weight * l1_reconstruction(x, fake.float())
+            parts.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            parts.opt_g.step()
+    finally:
+        parts.D_module.requires_grad_(True)
+    real_logits, fake_logits = real_logits.detach().float(), fake_logits.detach().float()
+    figures = torch.stack([
+        loss_d.detach().float(), loss_g.detach().float(),
+        torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(),
+        (real_logits > 0).float().mean(), (fake_logits < 0).float().mean(),
+    ])  # (len(FIGURES),)
+    tally.add(figures)
+    return figures
