@@ -64,7 +64,7 @@ class TrainConfig:
     lr_step_epochs: int = 0  # multiply both learning rates by lr_step_factor every N epochs; 0 = off
     lr_step_factor: float = 0.5  # factor of the step schedule
     precision: str = "fp32"  # fp32 | bf16 (autocast, CUDA only)
-    fast_path: str = "auto"  # how the step runs: auto (cudagraph on one CUDA device, else off) | off (eager) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
+    fast_path: str = "auto"  # how the step runs: auto (cudagraph on one CUDA device, else eager) | eager (plain PyTorch) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
     log_every: int = 50  # iterations between metrics.jsonl records
     checkpoint_every: int = 0  # iterations between resume checkpoints besides each epoch end; 0 = epoch ends only
     grid_columns: int = 8  # samples per class row in the per-epoch grid
@@ -95,7 +95,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.conditioning": ("none", "onehot", "embedding"),
     "train.loss": ("bce", "bce-minimax", "hinge"),
     "train.precision": ("fp32", "bf16"),
-    "train.fast_path": ("auto", "off", "compile", "cudagraph"),
+    "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
 }
 

@@ -2,13 +2,13 @@
 
 ``train.fast_path`` picks how:
 
-* ``off``: plain eager PyTorch (the reference).
+* ``eager``: plain PyTorch (the reference).
 * ``compile``: G and D through ``torch.compile`` (inductor; CPU or CUDA), optimisers eager (fused Adam on CUDA).
 * ``cudagraph``: the whole iteration (every D and G update, both Adam steps, the figures) captured once in a
   CUDA graph and replayed: static input buffers refilled each iteration from the data sampler and the device
   generator, fused capturable Adam with tensor learning rates (so schedules still apply), channels_last
   weights and inputs, and real + fake through D as one batch when D keeps no buffers.
-* ``auto``: ``cudagraph`` on one CUDA device, ``off`` on the CPU and under DDP.
+* ``auto``: ``cudagraph`` on one CUDA device, ``eager`` on the CPU and under DDP.
 
 If compiling or capturing fails at the first iteration, the state that iteration touched is restored,
 one warning says why, and training goes on eagerly.
@@ -26,18 +26,19 @@ from ganlab.errors import GanlabError
 from ganlab.train.step import StepInputs
 
 CUDA_GRAPH_WARMUP = 3  # eager iterations on a side stream before capture (their effects are undone)
+COMPILE_BACKEND = "inductor"  # torch.compile backend of the compile mode ("aot_eager": capture only, for tests)
 
 
 def resolve_mode(requested: str, device: torch.device, world_size: int = 1) -> str:
-    """The fast path a run uses: ``auto`` -> cudagraph on one CUDA device, else off; impossible requests refused."""
+    """The fast path a run uses: ``auto`` -> cudagraph on one CUDA device, else eager; impossible requests refused."""
     if requested == "auto":
-        return "cudagraph" if device.type == "cuda" and world_size == 1 else "off"
+        return "cudagraph" if device.type == "cuda" and world_size == 1 else "eager"
     if requested == "cudagraph" and device.type != "cuda":
         raise GanlabError(f"train.fast_path=cudagraph needs a CUDA device (device is {device}); use "
-                          f"train.fast_path=compile or off")
+                          f"train.fast_path=compile or eager")
     if requested == "cudagraph" and world_size > 1:
         raise GanlabError("train.fast_path=cudagraph runs in one process; under torchrun use train.fast_path=compile "
-                          "or off")
+                          "or eager")
     return requested
 
 
@@ -84,8 +85,20 @@ def to_channels_last(mode: str, device: torch.device, *modules: nn.Module) -> bo
 
 
 def compiled(module: Callable) -> Callable:
-    """``torch.compile`` of a module (static shapes; inductor)."""
-    return torch.compile(module, dynamic=False)
+    """``torch.compile`` of a module (static shapes; ``COMPILE_BACKEND``)."""
+    return torch.compile(module, dynamic=False, backend=COMPILE_BACKEND)
+
+
+def _describe(error: BaseException) -> str:
+    """'Type: first line' of an error and of its root cause (compilers wrap the real reason)."""
+    def line(e: BaseException) -> str:
+        text = str(e).strip()
+        return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+
+    root = error
+    while (inner := getattr(root, "inner_exception", None) or root.__cause__) is not None:
+        root = inner
+    return line(error) if root is error else f"{line(error)} {line(root)}"
 
 
 class _Snapshot:
@@ -135,9 +148,9 @@ class StepRunner:
     def __init__(self, mode: str, eager: Callable[[StepInputs], torch.Tensor],
                  fast: Optional[Callable[[StepInputs], torch.Tensor]], modules: list[nn.Module],
                  optimizers: list[torch.optim.Optimizer], tensors: list[torch.Tensor], channels_last: bool = False):
-        if mode not in ("off", "compile", "cudagraph"):
-            raise GanlabError(f"unknown fast path '{mode}'; use off, compile or cudagraph")
-        self.mode = mode  # the mode in use: 'off' after a fallback
+        if mode not in ("eager", "compile", "cudagraph"):
+            raise GanlabError(f"unknown fast path '{mode}'; use eager, compile or cudagraph")
+        self.mode = mode  # the mode in use: "eager" after a fallback
         self.eager, self.fast = eager, fast
         self.modules, self.optimizers, self.tensors = modules, optimizers, tensors
         self.channels_last = channels_last
@@ -153,7 +166,7 @@ class StepRunner:
         self._ready, self._graph, self._static, self._out = False, None, [], None
 
     def __call__(self, inputs: StepInputs) -> torch.Tensor:
-        if self.mode == "off":
+        if self.mode == "eager":
             return self.eager(inputs)
         if self._ready:
             return self._replay(inputs) if self.mode == "cudagraph" else self.fast(inputs)  # type: ignore[misc]
@@ -162,10 +175,10 @@ class StepRunner:
             out = self._capture(inputs, snapshot) if self.mode == "cudagraph" else self.fast(inputs)  # type: ignore[misc]
         except Exception as e:  # a model the compiler or the capture cannot take: fall back, once
             snapshot.restore(keep_new_state=False)
-            self.failure = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+            self.failure = _describe(e)
             warnings.warn(f"train.fast_path={self.mode} could not be used ({self.failure}); training eagerly",
                           RuntimeWarning, stacklevel=2)
-            self.mode = "off"
+            self.mode = "eager"
             self.invalidate()
             return self.eager(inputs)
         self._ready = True

@@ -109,7 +109,7 @@ class Trainer:
     # ----- one iteration ------------------------------------------------------------------------
     def _step_runner(self, channels_last: bool) -> fastpath.StepRunner:
         """The update of one iteration, run eagerly or on the fast path (same math, see train/step.py)."""
-        t, merge = self.cfg.train, self.fast_path != "off" and stateless(self.D)
+        t, merge = self.cfg.train, self.fast_path != "eager" and stateless(self.D)
         g, d = distributed.wrap(self.G, self.dist, self.device), distributed.wrap(self.D, self.dist, self.device)
         update = functools.partial(gan_update, t=t, tally=self.tally)
         eager = functools.partial(update, StepParts(g, d, self.D, self.D, self.opt_g, self.opt_d),
