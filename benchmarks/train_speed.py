@@ -23,20 +23,32 @@ from ganlab.train import Trainer
 
 
 def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: int) -> dict:
+    """Time ``iters`` training iterations after ``warmup`` untimed ones (which include any compile or capture)."""
     cfg = load_config(config, overrides + [f"train.batch_size={batch}"])
     data = load_data(cfg.data)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp), data)
+        t0 = time.perf_counter()
         for _ in range(warmup):
             trainer._iteration()
         sync(trainer.device)
+        warmup_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(iters):
             trainer._iteration()
         sync(trainer.device)
         seconds = time.perf_counter() - t0
     return {"batch_size": batch, "iterations": iters, "seconds": seconds, "iters_per_s": iters / seconds,
-            "images_per_s": iters * batch * cfg.train.d_steps / seconds, "device": str(trainer.device)}
+            "images_per_s": iters * batch * cfg.train.d_steps / seconds, "device": str(trainer.device),
+            "fast_path": trainer.step_fn.mode, "fast_path_failure": trainer.step_fn.failure,
+            "warmup_iterations": warmup, "warmup_seconds": warmup_seconds}
+
+
+def device_name(device: str) -> str:
+    """A readable name of the device the figures were taken on."""
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{platform.processor() or platform.machine() or 'cpu'} x{torch.get_num_threads()} threads"
 
 
 def sync(device: torch.device) -> None:
@@ -57,7 +69,7 @@ def main() -> None:
     overrides = args.overrides + ([f"data.root={args.data_root}"] if args.data_root else [])
     rows = [measure(args.config, overrides, int(b), args.iters, args.warmup) for b in args.batches.split(",")]
     device = rows[0]["device"]
-    name = torch.cuda.get_device_name() if device.startswith("cuda") else f"{platform.processor() or 'cpu'} x{torch.get_num_threads()} threads"
+    name = device_name(device)
     result = {"benchmark": "train_speed", "config": args.config, "overrides": overrides, "device": device,
               "device_name": name, "torch": torch.__version__, "rows": rows}
     out = Path(args.out) / f"train_speed-{device.split(':')[0]}.json"
