@@ -159,7 +159,8 @@ class StepRunner:
         self._graph: Optional[torch.cuda.CUDAGraph] = None
         self._static: list[torch.Tensor] = []
         self._out: Optional[torch.Tensor] = None
-        self._lrs = [(g, g["lr"]) for o in optimizers for g in o.param_groups if isinstance(g["lr"], torch.Tensor)]
+        self._lrs = [(o, i, g["lr"]) for o in optimizers for i, g in enumerate(o.param_groups)
+                     if isinstance(g["lr"], torch.Tensor)]  # (optimiser, group index, the tensor a graph reads)
 
     def invalidate(self) -> None:
         """Forget the compiled/captured state (after state was loaded from outside); the next call redoes it."""
@@ -187,7 +188,8 @@ class StepRunner:
     # ----- CUDA graph ---------------------------------------------------------------------------------
     def _bind_lrs(self) -> None:
         """Keep tensor learning rates the graph reads: a schedule that wrote a float is copied into the tensor."""
-        for group, lr in self._lrs:
+        for opt, i, lr in self._lrs:
+            group = opt.param_groups[i]  # looked up each time: load_state_dict replaces the group dicts
             if group["lr"] is not lr:
                 lr.fill_(float(group["lr"]))
                 group["lr"] = lr
