@@ -19,6 +19,7 @@ from ganlab.config import load_config
 from ganlab.errors import GanlabError
 from ganlab.train import Trainer, fastpath, train
 from ganlab.train.checkpoint import load_checkpoint
+from ganlab.train.step import draw_inputs
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -230,3 +231,27 @@ def test_learning_rate_a_graph_reads_follows_schedules_and_loaded_state():
     opt.param_groups[0]["lr"] = 0.025  # a schedule that writes floats
     runner._bind_lrs()
     assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.025)
+
+
+def test_warm_up_before_a_capture_is_undone_exactly(tmp_path, tiny_overrides):
+    # what the CUDA-graph path does before capturing: run real updates, then put every tensor back in place
+    # (Adam's state created meanwhile zeroed, its storage kept for the graph); training then equals a fresh run
+    ov = tiny_overrides + STATEFUL_D + ["train.fast_path=eager"]
+    fresh_losses, fresh_state, _ = _train(ov[:-1], "eager", 3, tmp_path / "fresh")
+    trainer = Trainer(load_config(None, ov), tmp_path / "warm")
+    runner = trainer.step_fn
+    snapshot = fastpath._Snapshot(runner.modules, runner.optimizers, runner.tensors)
+    warm = draw_inputs(trainer.sampler, torch.Generator().manual_seed(99), 0, 1, 1, trainer.cfg.model.z_dim)
+    for _ in range(3):
+        runner.eager(warm)
+    exp_avg = trainer.opt_g.state[next(trainer.G.parameters())]["exp_avg"]
+    snapshot.restore(keep_new_state=True)
+    assert trainer.opt_g.state[next(trainer.G.parameters())]["exp_avg"] is exp_avg  # same storage
+    losses = []
+    for _ in range(3):
+        losses.append([float(v) for v in trainer._iteration().values()])
+        trainer.step += 1
+    assert losses == fresh_losses
+    state = _state(trainer)
+    for k in fresh_state:
+        assert torch.equal(fresh_state[k], state[k]), k
