@@ -20,9 +20,14 @@ from ganlab.losses import LOSSES, l1_reconstruction
 from ganlab.models import build_models
 from ganlab.models.export import export_path, save_generator
 from ganlab.models.sampling import generate, latents_for_seeds
+from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.images import save_grid
+from ganlab.train.ema import GeneratorEMA
+from ganlab.train.gradnorm import grad_norm
 from ganlab.train.metrics_log import MetricsLog
+from ganlab.train.penalty import gradient_penalty
+from ganlab.train.schedule import lr_factor, set_lr
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -65,15 +70,16 @@ class Trainer:
         self.D: nn.Module = d.to(self.device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas_g))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas_d))
-        self.schedulers = [torch.optim.lr_scheduler.StepLR(o, t.lr_step_epochs, t.lr_step_factor)
-                           for o in (self.opt_g, self.opt_d)] if t.lr_step_epochs else []
+        self.ema = GeneratorEMA(self.G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None
         self.d_loss_fn, self.g_loss_fn = LOSSES[t.loss]
 
         self.sampler = BatchSampler(self.data.train, t.batch_size, cfg.data.augment, self.device, cfg.seed)
         self.iters_per_epoch = max(1, self.sampler.batches_per_epoch // t.d_steps)
         self.total_steps = t.steps if t.steps > 0 else t.epochs * self.iters_per_epoch
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)  # noise + augmentation
+        self.advantage = DiscriminatorAdvantage(t, self.iters_per_epoch, self.device)
         self.step = 0
+        self.batch_index = 0  # training batches drawn so far (D steps per iteration may vary)
         self.autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16)
                          if t.precision == "bf16" else contextlib.nullcontext())
         self._grid_inputs = self._fixed_grid_inputs()
@@ -98,24 +104,37 @@ class Trainer:
         z = torch.randn(n, self.cfg.model.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 2)).to(self.device)
         return x, y, z
 
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator that is sampled, exported and evaluated: the EMA when on, else G."""
+        return self.ema.module if self.ema is not None else self.G
+
     # ----- one iteration ------------------------------------------------------------------------
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, device=self.device, generator=self.rng)
 
     def _iteration(self) -> dict[str, torch.Tensor]:
-        """d_steps discriminator updates, then g_steps generator updates; returns device-side figures."""
+        """D steps (the advantage), then g_steps generator updates, then the EMA; returns device-side figures."""
         t = self.cfg.train
-        for j in range(t.d_steps):
-            x, y = self.sampler.batch(self.step * t.d_steps + j, self.rng)
-            last = j == t.d_steps - 1
+        factor = lr_factor(t, self.step, self.iters_per_epoch, self.total_steps)
+        set_lr(self.opt_g, t.lr_g * factor)
+        set_lr(self.opt_d, t.lr_d * factor)
+        d_steps = self.advantage.d_steps
+        for j in range(d_steps):
+            x, y = self.sampler.batch(self.batch_index, self.rng)
+            self.batch_index += 1
+            last = j == d_steps - 1
             with self.autocast:
                 with torch.set_grad_enabled(last):  # the last fake is reused by the first G update
                     fake = self.G(self._noise(x.shape[0]), y)
                 real_logits = self.D(x, y)
                 fake_logits = self.D(fake.detach(), y)
                 loss_d = self.d_loss_fn(real_logits.float(), fake_logits.float())
+            if t.loss == "wgan-gp":
+                loss_d = loss_d + t.gp_weight * gradient_penalty(self.D, x, fake, y, self.rng)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            grad_norm_d = grad_norm(self.D) if last else None
             self.opt_d.step()
         for k in range(t.g_steps):
             if k > 0:
@@ -127,12 +146,18 @@ class Trainer:
                     loss_g = loss_g + t.l1_weight * l1_reconstruction(x, fake.float())
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
+            grad_norm_g = grad_norm(self.G)
             self.opt_g.step()
+        if self.ema is not None:
+            self.ema.update(self.G, self.step)
         real_logits, fake_logits = real_logits.detach().float(), fake_logits.detach().float()
+        acc_real, acc_fake = (real_logits > 0).float().mean(), (fake_logits < 0).float().mean()
+        self.advantage.observe((acc_real + acc_fake) / 2, self.step + 1)
         return {
             "loss_d": loss_d.detach().float(), "loss_g": loss_g.detach().float(),
             "d_real": torch.sigmoid(real_logits).mean(), "d_fake": torch.sigmoid(fake_logits).mean(),
-            "acc_real": (real_logits > 0).float().mean(), "acc_fake": (fake_logits < 0).float().mean(),
+            "acc_real": acc_real, "acc_fake": acc_fake, "grad_norm_d": grad_norm_d, "grad_norm_g": grad_norm_g,
+            "d_steps": torch.tensor(float(d_steps), device=self.device),
         }
 
     @torch.no_grad()
@@ -155,21 +180,23 @@ class Trainer:
     # ----- state ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "step": self.step,
+            "step": self.step, "batch_index": self.batch_index,
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "schedulers": [s.state_dict() for s in self.schedulers],
+            "G_ema": self.ema.state_dict() if self.ema is not None else None,
+            "advantage": self.advantage.state_dict(),
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.step = int(state["step"])
+        self.step, self.batch_index = int(state["step"]), int(state["batch_index"])
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        for s, sd in zip(self.schedulers, state["schedulers"]):
-            s.load_state_dict(sd)
+        if self.ema is not None:
+            self.ema.load_state_dict(state["G_ema"])
+        self.advantage.load_state_dict(state["advantage"])
         self.rng.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
 
@@ -182,7 +209,8 @@ class Trainer:
                                        f"checkpoint in {self.run_dir / 'checkpoints'} is kept; lower the learning "
                                        f"rates or change train.loss")
         save_checkpoint(self.run_dir, self.state_dict())
-        save_generator(export_path(self.run_dir), self.G, self.cfg, self.spec, {"step": self.step, "epoch": self.epoch})
+        save_generator(export_path(self.run_dir), self.sampling_generator, self.cfg, self.spec,
+                       {"step": self.step, "epoch": self.epoch})
         self._write_status("running")
 
     def _write_status(self, state: str, **extra: Any) -> None:
@@ -197,15 +225,13 @@ class Trainer:
 
     # ----- epoch-end work --------------------------------------------------------------------------
     def _end_of_epoch(self) -> None:
-        for s in self.schedulers:
-            s.step()
         z, y = self._grid_inputs
-        images = to_uint8(generate(self.G, z, y))
+        images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
         save_grid(self.run_dir / "samples" / f"epoch_{self.epoch:04d}.png", images, self.cfg.train.grid_columns, scale)
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
-            save_generator(export_path(self.run_dir, self.epoch), self.G, self.cfg,
+            save_generator(export_path(self.run_dir, self.epoch), self.sampling_generator, self.cfg,
                            self.spec, {"step": self.step, "epoch": self.epoch})
 
     # ----- the loop ----------------------------------------------------------------------------------
@@ -240,7 +266,7 @@ class Trainer:
                           **{k: (v / n).item() for k, v in sums.items()}, **self._heldout_figures(),
                           "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"],
                           "step_time_s": (now - last_log_time) / n,
-                          "images_per_s": n * t.batch_size * t.d_steps / (now - last_log_time),
+                          "images_per_s": sums["d_steps"].item() * t.batch_size / (now - last_log_time),
                           "time_s": now - t0}
                 log.write(record)
                 bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
