@@ -55,6 +55,7 @@ class ModelConfig:
     d_cond: str = "concat"  # resnet: how D's label enters: concat (code planes joined at d_label_depth) | projection (Miyato & Koyama)
     d_label_depth: int = 0  # resnet, d_cond=concat: D blocks before the label planes join (0 = the image; report 002: the middle)
     d_extra_blocks: int = 2  # resnet: D blocks without downsampling after the downsampling ones (SNGAN: 2)
+    d_min_side: int = 4  # resnet: D downsamples while the side stays >= this (SNGAN's CIFAR-10 D: 8, i.e. 32 -> 8)
 
 
 @dataclass
@@ -233,8 +234,8 @@ def _validate_models_and_controls(cfg: Config) -> None:
             if getattr(m, key) != getattr(defaults, key):
                 raise GanlabError(f"model.{key}={getattr(m, key)} is a resnet option; set model.family=resnet "
                                   f"or drop model.{key}")
-    if m.d_label_depth < 0 or m.d_extra_blocks < 0:
-        raise GanlabError("model.d_label_depth and model.d_extra_blocks must be >= 0")
+    if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.d_min_side < 1:
+        raise GanlabError("model.d_label_depth and model.d_extra_blocks must be >= 0, model.d_min_side >= 1")
     if not 0.0 <= t.ema_decay < 1.0:
         raise GanlabError(f"train.ema_decay must be in [0, 1) (0 = off, e.g. 0.999), got {t.ema_decay}")
     if t.ema_start < 0 or t.gp_weight < 0:

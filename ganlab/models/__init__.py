@@ -41,7 +41,8 @@ def build_resnet(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Modul
     g = ResNetGenerator(cfg.z_dim, spec.channels, spec.resolution, cfg.g_width, cfg.conditioning,
                         spec.num_classes, cfg.embed_dim, cfg.g_cond, cfg.g_batchnorm, cfg.upsample)
     d = ResNetDiscriminator(spec.channels, spec.resolution, cfg.d_width, cfg.d_batchnorm, cfg.conditioning,
-                            spec.num_classes, cfg.embed_dim, cfg.d_cond, cfg.d_label_depth, cfg.d_extra_blocks)
+                            spec.num_classes, cfg.embed_dim, cfg.d_cond, cfg.d_label_depth, cfg.d_extra_blocks,
+                            cfg.d_min_side)
     return g, d
 
 

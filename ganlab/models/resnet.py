@@ -125,19 +125,27 @@ class ResNetGenerator(nn.Module):
         return torch.tanh(self.out_conv(F.relu(self.out_norm(h))))  # (B, C, H, W) in [-1, 1]
 
 
+def down_blocks(resolution: int, min_side: int) -> int:
+    """How many 2x downsampling blocks D has: halve while even and the result stays >= ``min_side`` (at least 1)."""
+    side, n = resolution, 0
+    while side % 2 == 0 and side // 2 >= min_side:
+        side, n = side // 2, n + 1
+    return max(1, n)
+
+
 class ResNetDiscriminator(nn.Module):
-    """Optimised first block, downsampling blocks to the 4..8 side, ``extra_blocks`` more, ReLU, global sum pool,
-    then a linear logit (+ projection term). With ``label_mode='concat'`` the label planes join the input of
-    block ``label_depth`` (0 = the image itself)."""
+    """Optimised first block, downsampling blocks down to ``min_side`` (SNGAN's CIFAR D: 32 -> 8), ``extra_blocks``
+    more, ReLU, global sum pool, then a linear logit (+ projection term). With ``label_mode='concat'`` the label
+    planes join the input of block ``label_depth`` (0 = the image itself)."""
 
     def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool, conditioning: str,
                  num_classes: int, embed_dim: int, label_mode: str = "projection", label_depth: int = 0,
-                 extra_blocks: int = 2):
+                 extra_blocks: int = 2, min_side: int = 4):
         super().__init__()
         conditional = conditioning != "none"
         concat = label_mode == "concat" and conditional
         self.label = LabelEncoder(conditioning if concat else "none", num_classes, embed_dim)
-        _, n_down = conv_layout(resolution)
+        n_down = down_blocks(resolution, min_side)
         n_blocks = n_down + extra_blocks
         if concat and not 0 <= label_depth < n_blocks:
             raise GanlabError(f"model.d_label_depth={label_depth} is outside this D's blocks 0..{n_blocks - 1} "
