@@ -230,7 +230,7 @@ def _validate_models_and_controls(cfg: Config) -> None:
     m, t = cfg.model, cfg.train
     if m.family != "resnet":
         defaults = ModelConfig()
-        for key in ("g_cond", "d_cond", "upsample"):
+        for key in ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"):
             if getattr(m, key) != getattr(defaults, key):
                 raise GanlabError(f"model.{key}={getattr(m, key)} is a resnet option; set model.family=resnet "
                                   f"or drop model.{key}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
@@ -167,3 +169,17 @@ def test_spectral_norm_generator_export_round_trip(tmp_path):
 def test_bad_model_and_control_values_are_refused(override: list[str], message: str):
     with pytest.raises(GanlabError, match=message):
         load_config(None, override)
+
+
+@pytest.mark.parametrize("config, spec, g_params, d_params", [
+    ("report002_resnet_cgan", ImageSpec(1, 28, 10), 279_461, 612_217),  # report: 285,375 / 618,751
+    ("cifar10_sngan_projection", ImageSpec(3, 32, 10), 4_304_387, 1_055_105),  # mimicry's SNGAN32 sizes
+    ("mnist_strong", ImageSpec(1, 28, 10), 566_401, 264_129),
+])
+def test_presets_build_the_described_models(config: str, spec: ImageSpec, g_params: int, d_params: int):
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / f"{config}.yaml")
+    g, d = build_models(cfg.model, spec)
+    assert sum(p.numel() for p in g.parameters()) == g_params
+    assert sum(p.numel() for p in d.parameters()) == d_params
+    if cfg.model.d_cond == "concat":
+        assert cfg.model.d_label_depth == len(d.blocks) // 2  # report 002: the label joins in the middle of D
