@@ -55,9 +55,9 @@ def test_shapes_and_gradient_flow(variant: str, spec: ImageSpec):
 
 
 def test_gblock_and_dblock_shapes():
-    y = torch.tensor([1, 2])
+    code = torch.eye(5)[torch.tensor([1, 2])]  # (2, 5) label codes
     for mode in ("resize", "transposed"):
-        assert GBlock(6, 4, "cbn", 5, mode)(torch.randn(2, 6, 7, 7), y).shape == (2, 4, 14, 14)
+        assert GBlock(6, 4, "cbn", 5, mode)(torch.randn(2, 6, 7, 7), code).shape == (2, 4, 14, 14)
     assert DBlock(3, 8, True, downsample=True, first=True)(torch.randn(2, 3, 28, 28)).shape == (2, 8, 14, 14)
     assert DBlock(8, 8, False, downsample=False)(torch.randn(2, 8, 7, 7)).shape == (2, 8, 7, 7)
     assert isinstance(DBlock(8, 8, False, downsample=False).shortcut, nn.Identity)
@@ -111,16 +111,18 @@ def test_label_concatenated_at_chosen_depth():
 def test_conditional_batchnorm_is_per_class_affine():
     torch.manual_seed(0)
     cbn = ConditionalBatchNorm2d(3, 4)
-    torch.testing.assert_close(cbn(torch.randn(8, 3, 5, 5), torch.zeros(8, dtype=torch.long)).mean(), torch.tensor(0.0),
+    onehot = torch.eye(4)[torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])]  # (8, 4) one-hot codes
+    torch.testing.assert_close(cbn(torch.randn(8, 3, 5, 5), onehot).mean(), torch.tensor(0.0),
                                atol=1e-5, rtol=0)  # starts as plain BN (gamma 1, beta 0)
     with torch.no_grad():
-        cbn.gamma.weight.normal_()
-        cbn.beta.weight.normal_()
-    x, y = torch.randn(8, 3, 5, 5), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+        cbn.gamma.normal_()
+        cbn.beta.normal_()
+    x, y = torch.randn(8, 3, 5, 5), onehot.argmax(1)
     mean, var = x.mean(dim=(0, 2, 3), keepdim=True), x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
     normed = (x - mean) / torch.sqrt(var + cbn.bn.eps)
-    expected = cbn.gamma.weight[y][:, :, None, None] * normed + cbn.beta.weight[y][:, :, None, None]
-    torch.testing.assert_close(cbn(x, y), expected, rtol=1e-4, atol=1e-5)
+    # one-hot codes: SNGAN's per-class tables, gamma_c = 1 + gamma[c], beta_c = beta[c]
+    expected = (1 + cbn.gamma[y])[:, :, None, None] * normed + cbn.beta[y][:, :, None, None]
+    torch.testing.assert_close(cbn(x, onehot), expected, rtol=1e-4, atol=1e-5)
 
 
 def test_generator_label_modes_change_the_image():
@@ -130,12 +132,18 @@ def test_generator_label_modes_change_the_image():
         with torch.no_grad():  # conditional BN starts identical for every class (gamma 1, beta 0)
             for m in g.modules():
                 if isinstance(m, ConditionalBatchNorm2d):
-                    m.beta.weight.normal_()
+                    m.beta.normal_()
         z = torch.randn(1, 6).repeat(2, 1)
         out = g(z, torch.tensor([1, 2]))
         assert not torch.allclose(out[0], out[1]), mode
     assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="cbn").dense.in_features == 6
     assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="input").dense.in_features == 16
+    for kind in ("onehot", "embedding"):  # the explore interface: codes in, also between classes
+        g = ResNetGenerator(6, 1, 8, 8, kind, 10, 5, label_mode="cbn").eval()
+        z, y = torch.randn(3, 6), torch.tensor([0, 4, 9])
+        assert torch.equal(g(z, y), g.forward_encoded(z, g.label(y)))
+        mixed = 0.5 * (g.label(y) + g.label(torch.tensor([1, 1, 1])))
+        assert g.forward_encoded(z, mixed).shape == (3, 1, 8, 8)
     with pytest.raises(GanlabError, match="g_batchnorm"):
         ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="cbn", batchnorm=False)
 

@@ -27,32 +27,35 @@ def _is_spectral(m: nn.Module) -> bool:
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """BatchNorm without its own affine, then a per-class scale and shift: gamma[y] * BN(x) + beta[y].
+    """BatchNorm without its own affine, then a scale and shift computed from the label code:
+    (1 + W_gamma code) * BN(x) + W_beta code.
 
-    gamma starts at 1 and beta at 0 for every class (SNGAN / mimicry convention).
+    With one-hot codes this is SNGAN's per-class gamma/beta tables; with embeddings, BigGAN's linear
+    conditional BN. Both maps start at zero, so every class starts at gamma 1, beta 0. Taking the code
+    (not the integer label) lets codes between or outside the classes be explored.
     """
 
-    def __init__(self, num_features: int, num_classes: int):
+    def __init__(self, num_features: int, code_dim: int):
         super().__init__()
         self.bn = nn.BatchNorm2d(num_features, affine=False)
-        self.gamma = nn.Embedding(num_classes, num_features)
-        self.beta = nn.Embedding(num_classes, num_features)
-        nn.init.ones_(self.gamma.weight)
-        nn.init.zeros_(self.beta.weight)
+        # plain parameters (not nn.Linear), so model.init and spectral norm leave them alone
+        self.gamma = nn.Parameter(torch.zeros(code_dim, num_features))  # code -> gain offset
+        self.beta = nn.Parameter(torch.zeros(code_dim, num_features))  # code -> bias
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         h = self.bn(x)  # (B, C, H, W)
-        return self.gamma(y)[:, :, None, None] * h + self.beta(y)[:, :, None, None]
+        gain, bias = 1 + code @ self.gamma, code @ self.beta  # (B, C) each
+        return gain[:, :, None, None] * h + bias[:, :, None, None]
 
 
 class LabelledNorm(nn.Module):
-    """One normalisation slot of a block: identity, BatchNorm, or class-conditional BatchNorm; called with (x, y)."""
+    """One normalisation slot of a block: identity, BatchNorm, or conditional BatchNorm; called with (x, code)."""
 
-    def __init__(self, num_features: int, kind: str, num_classes: int = 0):
+    def __init__(self, num_features: int, kind: str, code_dim: int = 0):
         super().__init__()
         self.kind = kind
         if kind == "cbn":
-            self.norm: nn.Module = ConditionalBatchNorm2d(num_features, num_classes)
+            self.norm: nn.Module = ConditionalBatchNorm2d(num_features, code_dim)
         elif kind == "bn":
             self.norm = nn.BatchNorm2d(num_features)
         elif kind == "none":
@@ -60,5 +63,5 @@ class LabelledNorm(nn.Module):
         else:
             raise ValueError(f"unknown norm kind {kind!r}")
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.norm(x, y) if self.kind == "cbn" else self.norm(x)
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        return self.norm(x, code) if self.kind == "cbn" else self.norm(x)

@@ -49,19 +49,21 @@ class Upsample2x(nn.Module):
 
 
 class GBlock(nn.Module):
-    """norm-ReLU-up-conv3x3-norm-ReLU-conv3x3, plus shortcut nearest-up + conv1x1. (B, in, H, W) -> (B, out, 2H, 2W)."""
+    """norm-ReLU-up-conv3x3-norm-ReLU-conv3x3, plus shortcut nearest-up + conv1x1. (B, in, H, W) -> (B, out, 2H, 2W).
 
-    def __init__(self, in_channels: int, out_channels: int, norm: str, num_classes: int, upsample: str):
+    With ``norm='cbn'`` both norms are conditional BatchNorms driven by the label code (B, code_dim)."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str, code_dim: int, upsample: str):
         super().__init__()
-        self.norm1 = LabelledNorm(in_channels, norm, num_classes)
+        self.norm1 = LabelledNorm(in_channels, norm, code_dim)
         self.up_conv = Upsample2x(in_channels, out_channels, upsample)
-        self.norm2 = LabelledNorm(out_channels, norm, num_classes)
+        self.norm2 = LabelledNorm(out_channels, norm, code_dim)
         self.conv2 = _xavier(nn.Conv2d(out_channels, out_channels, 3, 1, 1), math.sqrt(2))
         self.shortcut = _xavier(nn.Conv2d(in_channels, out_channels, 1))
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.up_conv(F.relu(self.norm1(x, y)))
-        h = self.conv2(F.relu(self.norm2(h, y)))
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        h = self.up_conv(F.relu(self.norm1(x, code)))
+        h = self.conv2(F.relu(self.norm2(h, code)))
         return h + self.shortcut(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
@@ -93,35 +95,42 @@ class DBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """[z, (label code)] -> linear (width, s, s) -> k x GBlock -> norm-ReLU-conv3x3 -> tanh image."""
+    """[z, (label code)] -> linear (width, s, s) -> k x GBlock -> BN-ReLU-conv3x3 -> tanh image.
+
+    The label code (``self.label``: one-hot or embedding) is joined to z (``label_mode='input'``) or drives
+    the conditional BatchNorms of the blocks (``'cbn'``); ``forward_encoded`` takes codes directly (see
+    ``ganlab.models.conditioning``)."""
 
     def __init__(self, z_dim: int, channels: int, resolution: int, width: int, conditioning: str,
                  num_classes: int, embed_dim: int, label_mode: str = "input", batchnorm: bool = True,
                  upsample: str = "resize"):
         super().__init__()
         self.z_dim = z_dim
-        conditional = conditioning != "none"
-        cbn = label_mode == "cbn" and conditional
-        if cbn and not batchnorm:
+        self.label = LabelEncoder(conditioning, num_classes, embed_dim)
+        self.cbn = label_mode == "cbn" and self.label.dim > 0
+        if self.cbn and not batchnorm:
             raise GanlabError("model.g_cond=cbn needs BatchNorm in G: set model.g_batchnorm=true")
-        self.label = LabelEncoder(conditioning if label_mode == "input" else "none", num_classes, embed_dim)
-        if cbn and num_classes < 1:
-            raise GanlabError("model.g_cond=cbn needs labelled data; set model.conditioning=none")
-        if z_dim + self.label.dim == 0:
+        input_dim = z_dim + (0 if self.cbn else self.label.dim)
+        if input_dim == 0:
             raise GanlabError("the generator has no input: model.z_dim=0 needs model.g_cond=input with a label")
         side, n_up = conv_layout(resolution)
         self.start_shape = (width, side, side)
-        norm = "cbn" if cbn else ("bn" if batchnorm else "none")
-        self.dense = _xavier(nn.Linear(z_dim + self.label.dim, width * side * side))
-        self.blocks = nn.ModuleList(GBlock(width, width, norm, num_classes, upsample) for _ in range(n_up))
+        norm = "cbn" if self.cbn else ("bn" if batchnorm else "none")
+        self.dense = _xavier(nn.Linear(input_dim, width * side * side))
+        self.blocks = nn.ModuleList(GBlock(width, width, norm, self.label.dim, upsample) for _ in range(n_up))
         self.out_norm = nn.BatchNorm2d(width) if batchnorm else nn.Identity()
         self.out_conv = _xavier(nn.Conv2d(width, channels, 3, 1, 1))
         self.out_shape = (channels, resolution, resolution)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.dense(torch.cat([z, self.label(y)], 1)).view(-1, *self.start_shape)  # (B, width, s, s)
+        return self.forward_encoded(z, self.label(y))
+
+    def forward_encoded(self, z: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Images from latents (B, z_dim) and encoded label vectors (B, label.dim)."""
+        h = z if self.cbn else torch.cat([z, code], 1)  # (B, z_dim [+ label.dim])
+        h = self.dense(h).view(-1, *self.start_shape)  # (B, width, s, s)
         for block in self.blocks:
-            h = block(h, y)  # (B, width, 2s, 2s)
+            h = block(h, code)  # (B, width, 2s, 2s)
         return torch.tanh(self.out_conv(F.relu(self.out_norm(h))))  # (B, C, H, W) in [-1, 1]
 
 
