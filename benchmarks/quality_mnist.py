@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--metrics", default="fid,acc")
     parser.add_argument("--n", type=int, default=10000, help="Generated samples per metric.")
     parser.add_argument("--out", default="benchmarks/results")
-    parser.add_argument("overrides", nargs="*", help="key=value config overrides for a new run")
+    parser.add_argument("overrides", nargs="*", help="key=value config overrides for a new run (a resume keeps the run's)")
     args = parser.parse_args()
     overrides = args.overrides + ([f"data.root={args.data_root}"] if args.data_root else [])
 
@@ -79,6 +79,7 @@ def main() -> None:
         print(f"trained {chunk['minutes']:.1f} min: iterations {chunk['step_from']} -> {chunk['step_to']}"
               f" ({'finished' if finished else 'paused; run again to continue'})")
     record["train_minutes"] = sum(c["minutes"] for c in record["chunks"])
+    atomic_write_json(out, record)  # the chunk is kept even if measuring fails
     if finished or args.measure_now:
         cfg = read_config(args.run_dir)
         status = json.loads((args.run_dir / "status.json").read_text())
