@@ -39,30 +39,48 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    family: str = "dcgan"  # dcgan | mlp
+    family: str = "dcgan"  # dcgan | mlp | resnet
     z_dim: int = 100  # latent size; 0 = generator driven by the label alone
     conditioning: str = "onehot"  # none | onehot | embedding
     embed_dim: int = 5  # label embedding size when conditioning=embedding
-    g_width: int = 64  # generator channels at its last block (doubling towards the input); MLP: hidden units
-    d_width: int = 64  # discriminator channels at its first block (doubling with depth); MLP: hidden units
+    g_width: int = 64  # generator channels at its last block (doubling towards the input); MLP: hidden units; resnet: every block
+    d_width: int = 64  # discriminator channels at its first block (doubling with depth); MLP: hidden units; resnet: every block
     d_batchnorm: bool = False  # BatchNorm in the discriminator's inner blocks
+    g_batchnorm: bool = True  # resnet: BatchNorm in the generator's blocks
+    init: str = "auto"  # weight init: auto (the family's own: dcgan N(0,0.02), resnet SNGAN xavier, mlp torch) | dcgan | xavier | orthogonal
+    d_spectral_norm: bool = False  # spectral norm on every D conv / linear / embedding weight (Miyato et al.)
+    g_spectral_norm: bool = False  # spectral norm on every G conv / linear weight (SAGAN / BigGAN)
+    upsample: str = "resize"  # resnet G: resize (nearest 2x then 3x3 conv) | transposed (4x4 stride-2 transposed conv)
+    g_cond: str = "input"  # resnet: how G's label enters: input (its code joined to z) | cbn (class-conditional BatchNorm)
+    d_cond: str = "concat"  # resnet: how D's label enters: concat (code planes joined at d_label_depth) | projection (Miyato & Koyama)
+    d_label_depth: int = 0  # resnet, d_cond=concat: D blocks before the label planes join (0 = the image; report 002: the middle)
+    d_extra_blocks: int = 2  # resnet: D blocks without downsampling after the downsampling ones (SNGAN: 2)
+    d_min_side: int = 4  # resnet: D downsamples while the side stays >= this (SNGAN's CIFAR-10 D: 8, i.e. 32 -> 8)
 
 
 @dataclass
 class TrainConfig:
-    loss: str = "bce"  # bce (non-saturating G) | bce-minimax | hinge
+    loss: str = "bce"  # bce (non-saturating G) | bce-minimax | hinge | lsgan (least squares) | wgan-gp (Wasserstein + gradient penalty)
+    gp_weight: float = 10.0  # wgan-gp: weight of the gradient penalty on D (Gulrajani et al.: 10)
     l1_weight: float = 0.0  # weight of L1(real, fake with the same labels) in the generator loss
     lr_g: float = 2e-4  # generator Adam learning rate
     lr_d: float = 2e-4  # discriminator Adam learning rate
     betas_g: List[float] = field(default_factory=lambda: [0.5, 0.999])  # generator Adam betas
     betas_d: List[float] = field(default_factory=lambda: [0.5, 0.999])  # discriminator Adam betas
-    d_steps: int = 1  # discriminator updates per iteration
+    d_steps: int = 1  # discriminator updates per iteration (the discriminator advantage; the adaptive rule's base)
+    adaptive_d_steps: bool = False  # report 002's rule: +1 D step while D's training accuracy < adaptive_threshold, back to d_steps when not
+    adaptive_threshold: float = 0.8  # adaptive rule: D accuracy (mean of real and fake accuracy) to reach
+    adaptive_every: int = 0  # adaptive rule: iterations between checks; 0 = at each epoch end
+    adaptive_max_d_steps: int = 20  # adaptive rule: upper bound on D steps per iteration
     g_steps: int = 1  # generator updates per iteration
     batch_size: int = 64  # images per update
     epochs: int = 100  # passes over the training images (ignored when steps > 0)
     steps: int = 0  # iteration budget; 0 = use epochs
-    lr_step_epochs: int = 0  # multiply both learning rates by lr_step_factor every N epochs; 0 = off
+    lr_schedule: str = "step"  # step (x lr_step_factor every lr_step_epochs) | linear (to 0 at the last iteration) | none
+    lr_step_epochs: int = 0  # step schedule: multiply both learning rates by lr_step_factor every N epochs; 0 = off
     lr_step_factor: float = 0.5  # factor of the step schedule
+    ema_decay: float = 0.0  # generator EMA: ema = decay*ema + (1-decay)*G after each iteration; 0 = off (e.g. 0.999)
+    ema_start: int = 0  # generator EMA: iterations during which the EMA just copies G before averaging starts
     precision: str = "fp32"  # fp32 | bf16 (autocast, CUDA only)
     fast_path: str = "auto"  # how the step runs: auto (cudagraph on one CUDA device, else eager) | eager (plain PyTorch) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
     log_every: int = 50  # iterations between metrics.jsonl records
@@ -91,9 +109,14 @@ class Config:
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "model.family": ("dcgan", "mlp"),
+    "model.family": ("dcgan", "mlp", "resnet"),
     "model.conditioning": ("none", "onehot", "embedding"),
-    "train.loss": ("bce", "bce-minimax", "hinge"),
+    "model.init": ("auto", "dcgan", "xavier", "orthogonal"),
+    "model.upsample": ("resize", "transposed"),
+    "model.g_cond": ("input", "cbn"),
+    "model.d_cond": ("concat", "projection"),
+    "train.loss": ("bce", "bce-minimax", "hinge", "lsgan", "wgan-gp"),
+    "train.lr_schedule": ("step", "linear", "none"),
     "train.precision": ("fp32", "bf16"),
     "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
@@ -197,10 +220,35 @@ def validate(cfg: Config) -> None:
         raise GanlabError("model.z_dim=0 needs a label: set model.conditioning to onehot or embedding")
     if cfg.data.channels not in (0, 1, 3):
         raise GanlabError(f"data.channels must be 0 (source's own), 1 or 3, got {cfg.data.channels}")
+    _validate_models_and_controls(cfg)
     for key in ("betas_g", "betas_d"):
         betas = getattr(cfg.train, key)
         if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
             raise GanlabError(f"train.{key} must be two numbers in [0, 1), got {list(betas)}")
+
+
+def _validate_models_and_controls(cfg: Config) -> None:
+    """Ranges of the ResNet knobs and training controls (EMA, adaptive D steps, gradient penalty)."""
+    m, t = cfg.model, cfg.train
+    if m.family != "resnet":
+        defaults = ModelConfig()
+        for key in ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"):
+            if getattr(m, key) != getattr(defaults, key):
+                raise GanlabError(f"model.{key}={getattr(m, key)} is a resnet option; set model.family=resnet "
+                                  f"or drop model.{key}")
+    if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.d_min_side < 1:
+        raise GanlabError("model.d_label_depth and model.d_extra_blocks must be >= 0, model.d_min_side >= 1")
+    if not 0.0 <= t.ema_decay < 1.0:
+        raise GanlabError(f"train.ema_decay must be in [0, 1) (0 = off, e.g. 0.999), got {t.ema_decay}")
+    if t.ema_start < 0 or t.gp_weight < 0:
+        raise GanlabError("train.ema_start and train.gp_weight must be >= 0")
+    if not 0.0 <= t.adaptive_threshold <= 1.0:
+        raise GanlabError(f"train.adaptive_threshold is an accuracy in [0, 1], got {t.adaptive_threshold}")
+    if t.adaptive_every < 0:
+        raise GanlabError(f"train.adaptive_every must be >= 0 (0 = each epoch end), got {t.adaptive_every}")
+    if t.adaptive_d_steps and t.adaptive_max_d_steps < t.d_steps:
+        raise GanlabError(f"train.adaptive_max_d_steps={t.adaptive_max_d_steps} is below train.d_steps={t.d_steps}; "
+                          f"raise it")
 
 
 def to_yaml(cfg: Config) -> str:

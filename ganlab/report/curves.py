@@ -13,6 +13,7 @@ PANELS = (
                    ("heldout_d_fake", "D(G(z)), held-out"))),
     ("D accuracy", (("acc_real", "real"), ("acc_fake", "fake"), ("heldout_acc_real", "real, held-out"),
                     ("heldout_acc_fake", "fake, held-out"))),
+    ("gradient norms, D steps", (("grad_norm_d", "|grad D|"), ("grad_norm_g", "|grad G|"), ("d_steps", "D steps"))),
 )
 
 

@@ -29,10 +29,14 @@ CUDA_GRAPH_WARMUP = 3  # eager iterations on a side stream before capture (their
 COMPILE_BACKEND = "inductor"  # torch.compile backend of the compile mode ("aot_eager": capture only, for tests)
 
 
-def resolve_mode(requested: str, device: torch.device, world_size: int = 1) -> str:
-    """The fast path a run uses: ``auto`` -> cudagraph on one CUDA device, else eager; impossible requests refused."""
+def resolve_mode(requested: str, device: torch.device, world_size: int = 1, varying_d_steps: bool = False) -> str:
+    """The fast path a run uses: ``auto`` -> cudagraph on one CUDA device (eager when the number of D steps
+    varies, as a captured graph holds a fixed number), else eager; impossible requests refused."""
     if requested == "auto":
-        return "cudagraph" if device.type == "cuda" and world_size == 1 else "eager"
+        return "cudagraph" if device.type == "cuda" and world_size == 1 and not varying_d_steps else "eager"
+    if requested == "cudagraph" and varying_d_steps:
+        raise GanlabError("train.fast_path=cudagraph captures a fixed number of D steps, but "
+                          "train.adaptive_d_steps varies it; use train.fast_path=compile or eager")
     if requested == "cudagraph" and device.type != "cuda":
         raise GanlabError(f"train.fast_path=cudagraph needs a CUDA device (device is {device}); use "
                           f"train.fast_path=compile or eager")

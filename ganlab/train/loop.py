@@ -21,10 +21,13 @@ from ganlab.models import build_models
 from ganlab.models.export import export_path, save_generator
 from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train import distributed, fastpath
+from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.images import save_grid
+from ganlab.train.ema import GeneratorEMA
 from ganlab.train.metrics_log import MetricsLog
 from ganlab.train.step import FIGURES, StepParts, Tally, autocast_context, draw_inputs, gan_update, stateless
+from ganlab.train.schedule import lr_factor, set_lr
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -59,7 +62,8 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.dist = distributed.current()
         self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
-        self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size)
+        self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size,
+                                               varying_d_steps=cfg.train.adaptive_d_steps)
         self.data = data if data is not None else load_data(cfg.data)
         self.spec = self.data.spec
         t = cfg.train
@@ -71,8 +75,7 @@ class Trainer:
         channels_last = fastpath.to_channels_last(self.fast_path, self.device, self.G, self.D)
         self.opt_g = fastpath.make_adam(self.G.parameters(), t.lr_g, t.betas_g, self.fast_path, self.device)
         self.opt_d = fastpath.make_adam(self.D.parameters(), t.lr_d, t.betas_d, self.fast_path, self.device)
-        self.schedulers = [torch.optim.lr_scheduler.StepLR(o, t.lr_step_epochs, t.lr_step_factor)
-                           for o in (self.opt_g, self.opt_d)] if t.lr_step_epochs else []
+        self.ema = GeneratorEMA(self.G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None
         self.d_loss_fn, self.g_loss_fn = LOSSES[t.loss]
 
         self.sampler = BatchSampler(self.data.train, t.batch_size, cfg.data.augment, self.device, cfg.seed,
@@ -81,7 +84,10 @@ class Trainer:
         self.total_steps = t.steps if t.steps > 0 else t.epochs * self.iters_per_epoch
         self.rng = torch.Generator(device=self.device).manual_seed(  # noise + augmentation
             distributed.noise_seed(cfg.seed, self.dist.rank))
+        self.advantage = DiscriminatorAdvantage(t, self.iters_per_epoch, self.device)
         self.step = 0
+        self.batch_index = 0  # training batches drawn so far (D steps per iteration may vary)
+        self.d_steps_done = 0  # D updates since the last log record
         self.tally = Tally(len(FIGURES), self.device)
         self.step_fn = self._step_runner(channels_last)
         self._grid_inputs = self._fixed_grid_inputs()
@@ -106,6 +112,11 @@ class Trainer:
         z = torch.randn(n, self.cfg.model.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 2)).to(self.device)
         return x, y, z
 
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator that is sampled, exported and evaluated: the EMA when on, else G."""
+        return self.ema.module if self.ema is not None else self.G
+
     # ----- one iteration ------------------------------------------------------------------------
     def _step_runner(self, channels_last: bool) -> fastpath.StepRunner:
         """The update of one iteration, run eagerly or on the fast path (same math, see train/step.py)."""
@@ -126,12 +137,22 @@ class Trainer:
                                    self.tally.tensors(), channels_last)
 
     def _iteration(self) -> dict[str, torch.Tensor]:
-        """d_steps discriminator updates, then g_steps generator updates; returns device-side figures
+        """D steps (the advantage), then g_steps generator updates, then the EMA; returns device-side figures
         (on the CUDA-graph path they are overwritten by the next iteration)."""
         t = self.cfg.train
-        inputs = draw_inputs(self.sampler, self.rng, self.step, t.d_steps, t.g_steps, self.cfg.model.z_dim)
-        figures = self.step_fn(inputs)
-        return dict(zip(FIGURES, figures.unbind()))
+        factor = lr_factor(t, self.step, self.iters_per_epoch, self.total_steps)
+        set_lr(self.opt_g, t.lr_g * factor)
+        set_lr(self.opt_d, t.lr_d * factor)
+        d_steps = self.advantage.d_steps
+        inputs = draw_inputs(self.sampler, self.rng, self.batch_index, d_steps, t.g_steps, self.cfg.model.z_dim,
+                             penalty=t.loss == "wgan-gp")
+        self.batch_index += d_steps
+        self.d_steps_done += d_steps
+        figures = dict(zip(FIGURES, self.step_fn(inputs).unbind()))
+        if self.ema is not None:
+            self.ema.update(self.G, self.step)
+        self.advantage.observe((figures["acc_real"] + figures["acc_fake"]) / 2, self.step + 1)
+        return figures
 
     @torch.no_grad()
     def _heldout_figures(self) -> dict[str, float]:
@@ -153,10 +174,11 @@ class Trainer:
     # ----- state ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "step": self.step,
+            "step": self.step, "batch_index": self.batch_index,
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "schedulers": [s.state_dict() for s in self.schedulers],
+            "G_ema": self.ema.state_dict() if self.ema is not None else None,
+            "advantage": self.advantage.state_dict(),
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
             "world_size": self.dist.world_size,
         }
@@ -167,13 +189,14 @@ class Trainer:
             raise GanlabError(f"this run was trained by {saved_world} process(es) and is resumed by "
                               f"{self.dist.world_size}; resume it with torchrun --nproc_per_node {saved_world} "
                               f"(or without torchrun for 1)")
-        self.step = int(state["step"])
+        self.step, self.batch_index = int(state["step"]), int(state["batch_index"])
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         fastpath.load_optimizer_state(self.opt_g, state["opt_g"])
         fastpath.load_optimizer_state(self.opt_d, state["opt_d"])
-        for s, sd in zip(self.schedulers, state["schedulers"]):
-            s.load_state_dict(sd)
+        if self.ema is not None:
+            self.ema.load_state_dict(state["G_ema"])
+        self.advantage.load_state_dict(state["advantage"])
         self.rng.set_state(state["rng_per_rank"][self.dist.rank] if "rng_per_rank" in state else state["rng"])
         torch.set_rng_state(state["torch_rng"])
         self.step_fn.invalidate()
@@ -194,7 +217,8 @@ class Trainer:
         if not self.dist.is_main:
             return
         save_checkpoint(self.run_dir, state)
-        save_generator(export_path(self.run_dir), self.G, self.cfg, self.spec, {"step": self.step, "epoch": self.epoch})
+        save_generator(export_path(self.run_dir), self.sampling_generator, self.cfg, self.spec,
+                       {"step": self.step, "epoch": self.epoch})
         self._write_status("running")
 
     def _write_status(self, state: str, **extra: Any) -> None:
@@ -211,17 +235,15 @@ class Trainer:
 
     # ----- epoch-end work --------------------------------------------------------------------------
     def _end_of_epoch(self) -> None:
-        for s in self.schedulers:
-            s.step()
         if not self.dist.is_main:
             return
         z, y = self._grid_inputs
-        images = to_uint8(generate(self.G, z, y))
+        images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
         save_grid(self.run_dir / "samples" / f"epoch_{self.epoch:04d}.png", images, self.cfg.train.grid_columns, scale)
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
-            save_generator(export_path(self.run_dir, self.epoch), self.G, self.cfg,
+            save_generator(export_path(self.run_dir, self.epoch), self.sampling_generator, self.cfg,
                            self.spec, {"step": self.step, "epoch": self.epoch})
 
     # ----- the loop ----------------------------------------------------------------------------------
@@ -253,15 +275,17 @@ class Trainer:
                 if log is not None:
                     record = {"step": self.step, "epoch": self.step / self.iters_per_epoch,
                               **dict(zip(FIGURES, means)), **self._heldout_figures(),
+                              "d_steps": self.d_steps_done / n,
                               "lr_g": float(self.opt_g.param_groups[0]["lr"]),
                               "lr_d": float(self.opt_d.param_groups[0]["lr"]),
                               "step_time_s": (now - last_log_time) / n,
-                              "images_per_s": n * t.batch_size * t.d_steps * self.dist.world_size / (now - last_log_time),
+                              "images_per_s": self.d_steps_done * t.batch_size * self.dist.world_size
+                              / (now - last_log_time),
                               "time_s": now - t0}
                     log.write(record)
                     bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
                                     d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
-                last_log_time, last_log_step = now, self.step
+                last_log_time, last_log_step, self.d_steps_done = now, self.step, 0
             if epoch_end:
                 self._end_of_epoch()
             if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) or self.step == self.total_steps:

@@ -19,8 +19,11 @@ import torch.nn as nn
 from ganlab.config import TrainConfig
 from ganlab.data import BatchSampler
 from ganlab.losses import LOSSES, l1_reconstruction
+from ganlab.train.gradnorm import grad_norm, optimizer_params
+from ganlab.train.penalty import gradient_penalty
 
-FIGURES = ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake")  # order of the figures vector
+FIGURES = ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake",
+           "grad_norm_d", "grad_norm_g")  # order of the figures vector
 
 
 @dataclass
@@ -31,29 +34,33 @@ class StepInputs:
     ys: list[torch.Tensor]  # d_steps x (B,) labels
     zs: list[torch.Tensor]  # d_steps x (B, z_dim) noise of the D steps' fakes
     zs_g: list[torch.Tensor] = field(default_factory=list)  # (g_steps - 1) x (B, z_dim) noise of G steps 2..
+    mixes: list[torch.Tensor] = field(default_factory=list)  # wgan-gp: d_steps x (B, 1, 1, 1) weights in U(0, 1)
 
     def tensors(self) -> list[torch.Tensor]:
         """All input tensors, flat, in a fixed order."""
-        return [*self.xs, *self.ys, *self.zs, *self.zs_g]
+        return [*self.xs, *self.ys, *self.zs, *self.mixes, *self.zs_g]
 
     def like(self, tensors: list[torch.Tensor]) -> "StepInputs":
         """Inputs of the same structure made of ``tensors`` (in the order of ``tensors()``)."""
-        n = len(self.xs)
-        return StepInputs(tensors[:n], tensors[n:2 * n], tensors[2 * n:3 * n], tensors[3 * n:])
+        n, m = len(self.xs), len(self.mixes)
+        return StepInputs(tensors[:n], tensors[n:2 * n], tensors[2 * n:3 * n], tensors[3 * n + m:],
+                          tensors[3 * n:3 * n + m])
 
 
-def draw_inputs(sampler: BatchSampler, rng: torch.Generator, step: int, d_steps: int, g_steps: int,
-                z_dim: int) -> StepInputs:
-    """The inputs of iteration ``step``, drawn from ``rng`` in the loop's order: (batch j, noise j) per D step,
-    then the noise of G steps 2..g_steps."""
-    xs, ys, zs = [], [], []
+def draw_inputs(sampler: BatchSampler, rng: torch.Generator, first_batch: int, d_steps: int, g_steps: int,
+                z_dim: int, penalty: bool = False) -> StepInputs:
+    """The inputs of one iteration whose D steps use batches ``first_batch``.., drawn from ``rng`` in the loop's
+    order: (batch j, noise j[, gradient-penalty mix j]) per D step, then the noise of G steps 2..g_steps."""
+    xs, ys, zs, mixes = [], [], [], []
     for j in range(d_steps):
-        x, y = sampler.batch(step * d_steps + j, rng)
+        x, y = sampler.batch(first_batch + j, rng)
         xs.append(x), ys.append(y)
         zs.append(torch.randn(x.shape[0], z_dim, device=x.device, generator=rng))
+        if penalty:
+            mixes.append(torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=rng))
     b, dev = xs[0].shape[0], xs[0].device
     zs_g = [torch.randn(b, z_dim, device=dev, generator=rng) for _ in range(g_steps - 1)]
-    return StepInputs(xs, ys, zs, zs_g)
+    return StepInputs(xs, ys, zs, zs_g, mixes)
 
 
 class Tally:
@@ -132,8 +139,12 @@ def gan_update(parts: StepParts, inputs: StepInputs, t: TrainConfig, tally: Tall
                 real_logits = parts.D(x, y)
                 fake_logits = parts.D(fake.detach(), y)
             loss_d = d_loss_fn(real_logits.float(), fake_logits.float())
+        if inputs.mixes:
+            loss_d = loss_d + t.gp_weight * gradient_penalty(parts.D, x, fake, y, inputs.mixes[j])
         parts.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        if last:
+            grad_norm_d = grad_norm(optimizer_params(parts.opt_d))
         parts.opt_d.step()
     parts.D_module.requires_grad_(False)  # G's updates need gradients through D, not of D's weights
     try:
@@ -147,6 +158,7 @@ def gan_update(parts: StepParts, inputs: StepInputs, t: TrainConfig, tally: Tall
                     loss_g = loss_g + t.l1_weight * l1_reconstruction(x, fake.float())
             parts.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
+            grad_norm_g = grad_norm(optimizer_params(parts.opt_g))
             parts.opt_g.step()
     finally:
         parts.D_module.requires_grad_(True)
@@ -155,6 +167,7 @@ def gan_update(parts: StepParts, inputs: StepInputs, t: TrainConfig, tally: Tall
         loss_d.detach().float(), loss_g.detach().float(),
         torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(),
         (real_logits > 0).float().mean(), (fake_logits < 0).float().mean(),
+        grad_norm_d, grad_norm_g,
     ])  # (len(FIGURES),)
     tally.add(figures)
     return figures
