@@ -226,6 +226,11 @@ def diff(a: Config, b: Config) -> list[str]:
             for k in sorted(set(flat_a) | set(flat_b)) if flat_a.get(k) != flat_b.get(k)]
 
 
+def flatten(d: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts as one dict with dotted keys (lists kept as values)."""
+    return _flatten(d)
+
+
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
