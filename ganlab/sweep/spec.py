@@ -142,7 +142,8 @@ def is_sweep_file(path: str | Path) -> bool:
 
 
 def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -> SweepSpec:
-    """A spec from a sweep file or a run config plus inline ``key=VALUES`` items (which add or replace axes)."""
+    """A spec from a sweep file or a run config plus inline ``key=VALUES`` items: several values add or replace
+    an axis, a single value becomes a fixed override of every point."""
     if source and is_sweep_file(source):
         spec = load_sweep_file(source)
     else:
@@ -154,7 +155,11 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
         if key in (SEED_KEY, "seeds"):
             spec.seeds = _seeds(raw)
         else:
-            spec.grid[key] = parse_values(raw)
+            values = parse_values(raw)
+            if len(values) == 1 and key not in spec.grid:  # a single value is a fixed override, not an axis
+                spec.overrides.append(f"{key}={format_value(values[0])}")
+            else:
+                spec.grid[key] = values
     validate_spec(spec)
     return spec
 
