@@ -172,8 +172,9 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
 
 def validate(cfg: Config) -> None:
     """Refuse values that are well-typed but meaningless, with the allowed range."""
+    node = OmegaConf.structured(cfg)
     for key, allowed in CHOICES.items():
-        value = OmegaConf.select(OmegaConf.structured(cfg), key)
+        value = OmegaConf.select(node, key)
         if value not in allowed:
             raise GanlabError(f"{key}={value!r} is not one of {', '.join(allowed)}")
     positive = {

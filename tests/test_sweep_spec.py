@@ -14,7 +14,8 @@ def test_parse_values_ranges_and_lists():
     assert parse_values("0:5") == [0, 1, 2, 3, 4]
     assert parse_values("0:129:32") == [0, 32, 64, 96, 128]
     assert parse_values("1e-4,2e-4") == [1e-4, 2e-4]
-    assert parse_values("[0.5, 0.9]") == [[0.5, 0.9]]
+    assert parse_values("[1, 2]") == [1, 2]  # a bracketed YAML list is a list of values
+    assert parse_values("[[0.5, 0.9], [0.0, 0.9]]") == [[0.5, 0.9], [0.0, 0.9]]
     assert parse_values("folder:x.zip") == ["folder:x.zip"]
     with pytest.raises(GanlabError, match="empty"):
         parse_values("5:5")
@@ -40,8 +41,11 @@ def test_unknown_swept_key_names_the_close_key():
 
 
 def test_bad_value_of_a_point_is_refused_with_the_point():
-    spec = build_spec(None, [*TINY, "model.z_dim=-1,4"])
     with pytest.raises(GanlabError, match="model.z_dim must be >= 0"):
+        build_spec(None, [*TINY, "model.z_dim=-1,4"])  # the spec itself probes only each key's first value
+    spec = build_spec(None, [*TINY, "model.z_dim=4,6"])
+    spec.grid["model.z_dim"].append(-1)
+    with pytest.raises(GanlabError, match=r"sweep point model.z_dim=-1 seed=0: model.z_dim must be >= 0"):
         expand(spec)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from ganlab.config import Config, load_config
+from ganlab.config import Config, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
 from ganlab.sweep.spec import SweepSpec, format_value
 
@@ -40,18 +41,33 @@ def cells(spec: SweepSpec) -> list[dict[str, Any]]:
     return [{**p, **g} for p in explicit for g in product]
 
 
+def _with_values(base: dict[str, Any], values: dict[str, Any]) -> Config:
+    """The base config (as a dict) with dotted keys set, typed and validated by the schema."""
+    data = copy.deepcopy(base)
+    for key, value in values.items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    cfg = from_dict(data)
+    validate(cfg)
+    return cfg
+
+
 def expand(spec: SweepSpec) -> list[Point]:
     """Every (cell, seed) point with its validated Config, seeds innermost."""
     short = _short_names(spec.swept_keys)
+    base = to_dict(load_config(spec.base, list(spec.overrides)))  # keys were checked by validate_spec
     points: list[Point] = []
     seen: set[str] = set()
     for values in cells(spec):
         for seed in spec.seeds:
-            items = [f"{k}={format_value(v)}" for k, v in values.items()] + [f"seed={seed}"]
             try:
-                cfg = load_config(spec.base, list(spec.overrides) + items)
-            except GanlabError as e:
-                raise GanlabError(f"sweep point {' '.join(items)}: {e}") from None
+                cfg = _with_values(base, {**values, "seed": seed})
+            except (GanlabError, KeyError, TypeError) as e:
+                items = " ".join(f"{k}={format_value(v)}" for k, v in {**values, "seed": seed}.items())
+                raise GanlabError(f"sweep point {items}: {e}") from None
             pid = point_id(values, seed, short)
             if pid in seen:
                 raise GanlabError(f"sweep point {pid} appears twice; remove the repeated value from the grid or points")

@@ -240,7 +240,10 @@ class PackedTrainer:
                 self._check_finite(bad_step)
                 for i, m in enumerate(self.members):
                     if i not in self.diverged:
-                        m.save()
+                        try:
+                            m.save()  # refuses non-finite weights, as in sequential training
+                        except TrainingDiverged as e:
+                            self.diverged[i] = str(e)
         bar.close()
         elapsed = time.perf_counter() - t0
         for i, m in enumerate(self.members):

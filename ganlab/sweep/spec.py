@@ -72,9 +72,19 @@ def parse_values(raw: Any) -> list[Any]:
             parsed = yaml_scalar(raw)
             return [parsed] if not isinstance(parsed, list) else parsed
         if "," in raw:
-            return [yaml_scalar(part.strip()) for part in raw.split(",") if part.strip()]
-        return [yaml_scalar(raw)]
+            return [_scalar(part.strip()) for part in raw.split(",") if part.strip()]
+        return [_scalar(raw)]
     return [raw]
+
+
+def _scalar(text: str) -> Any:
+    """'3' -> 3, '1e-4' -> 0.0001 (which YAML 1.1 would leave a string), else YAML's reading."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return yaml_scalar(text)
 
 
 def _seeds(raw: Any) -> list[int]:
