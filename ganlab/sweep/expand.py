@@ -6,9 +6,10 @@ import copy
 import itertools
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from ganlab.config import Config, from_dict, load_config, to_dict, validate
+from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
 from ganlab.sweep.spec import SweepSpec, format_value
 
@@ -19,6 +20,11 @@ class Point:
     values: dict[str, Any]  # swept dotted key -> value (seed excluded)
     seed: int
     cfg: Config  # the resolved run config of this point
+
+    @cached_property
+    def flat_config(self) -> dict[str, Any]:
+        """The config as one dict with dotted keys (computed once: results tables are rewritten often)."""
+        return flatten(to_dict(self.cfg))
 
 
 def _short_names(keys: list[str]) -> dict[str, str]:

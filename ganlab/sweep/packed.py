@@ -24,7 +24,8 @@ import torch.nn as nn
 from torch.func import functional_call, vmap
 
 from ganlab.config import Config
-from ganlab.data import DataSplits, ImageSet, load_data
+from ganlab.data import DataSplits, ImageSet, load_data, to_unit_range
+from ganlab.data.augment import is_active
 from ganlab.errors import GanlabError
 from ganlab.losses import l1_reconstruction
 from ganlab.models import build_models
@@ -76,6 +77,8 @@ class PackedTrainer:
         self.cfg, self.spec, self.step = lead.cfg, lead.spec, lead.step
         self.total_steps, self.iters_per_epoch = lead.total_steps, lead.iters_per_epoch
         self.autocast = lead.autocast
+        self.augmented = is_active(self.cfg.data.augment)
+        self.images, self.labels = lead.sampler.images, lead.sampler.labels  # shared by every member's sampler
         self.d_loss_fn, self.g_loss_fn = lead.d_loss_fn, lead.g_loss_fn
         self.z_dims = [m.cfg.model.z_dim for m in self.members]
         self.z_max = max(self.z_dims)
@@ -146,17 +149,21 @@ class PackedTrainer:
     def _inputs(self, index: Optional[int]) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], torch.Tensor]:
         """Each member's batch ``index`` (None: no new batch) then its noise, from its own generator, in the
         order its Trainer draws them; stacked to (K, B, ...), noise zero-padded to the group's z width."""
-        xs, ys, zs = [], [], []
-        for m in self.members:
-            if index is not None:
-                x, y = m.sampler.batch(index, m.rng)
-                xs.append(x)
-                ys.append(y)
-            n = m.cfg.train.batch_size
-            z = torch.randn(n, m.cfg.model.z_dim, device=self.device, generator=m.rng)
-            zs.append(torch.cat([z, z.new_zeros(n, self.z_max - z.shape[1])], 1) if z.shape[1] < self.z_max else z)
-        stacked = torch.stack(zs)
-        return (torch.stack(xs), torch.stack(ys), stacked) if index is not None else (None, None, stacked)
+        x = y = None
+        if index is not None and not self.augmented:  # one gather for all members: same values, fewer kernels
+            idx = torch.stack([m.sampler.indices(index) for m in self.members])  # (K, B)
+            x, y = to_unit_range(self.images[idx]), self.labels[idx]
+        elif index is not None:
+            batches = [m.sampler.batch(index, m.rng) for m in self.members]  # augmentation draws from m.rng
+            x, y = torch.stack([b[0] for b in batches]), torch.stack([b[1] for b in batches])
+        n = self.cfg.train.batch_size
+        zs = [torch.randn(n, m.cfg.model.z_dim, device=self.device, generator=m.rng) for m in self.members]
+        if all(z.shape[1] == self.z_max for z in zs):
+            return x, y, torch.stack(zs)
+        z = torch.zeros(len(zs), n, self.z_max, device=self.device)
+        for k, zk in enumerate(zs):
+            z[k, :, :zk.shape[1]] = zk
+        return x, y, z
 
     def _iteration(self) -> dict[str, torch.Tensor]:
         """The Trainer's iteration for all members at once; figures are (K,) tensors."""

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ganlab.config import flatten, to_dict
+from ganlab.config import flatten
 from ganlab.io import atomic_write_text
 from ganlab.sweep.expand import Point
 from ganlab.train.metrics_log import read_metrics
@@ -40,7 +40,7 @@ def result_rows(points: list[Point], entries: dict[str, dict[str, Any]], swept_k
     rows = []
     for p in points:
         entry = entries.get(p.id, {})
-        config = flatten(to_dict(p.cfg))
+        config = p.flat_config
         row: dict[str, Any] = {"point": p.id, "state": entry.get("state", "pending"), "seed": p.seed}
         row.update({k: config.get(k, p.values.get(k)) for k in swept_keys})
         row.update(entry.get("metrics", {}))

@@ -110,9 +110,10 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
     for p in points:
         entries.setdefault(p.id, {"state": "pending", "run_dir": str(Path("runs") / p.id)})
 
-    def save_status() -> None:
+    def save_status(table: bool = True) -> None:
         atomic_write_json(sweep_dir / STATUS_FILE, {"points": entries})
-        write_results(sweep_dir, result_rows(points, entries, spec.swept_keys))
+        if table:
+            write_results(sweep_dir, result_rows(points, entries, spec.swept_keys))
 
     def record(point: Point, error: Optional[str]) -> None:
         run_dir = sweep_dir / "runs" / point.id
@@ -129,7 +130,7 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
 
     def on_start(job: Job) -> None:
         entries[job.point.id]["state"] = "running"
-        save_status()
+        save_status(table=False)
 
     def on_done(job: Job, error: Optional[str]) -> None:
         record(job.point, error)
