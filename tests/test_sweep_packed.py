@@ -15,7 +15,7 @@ from ganlab.sweep.packed import PackedTrainer, plan_groups
 from ganlab.sweep.packing import PaddedLayout, padding_is_exact
 from ganlab.sweep.runner import Job
 from ganlab.sweep.expand import expand
-from ganlab.train import Trainer
+from ganlab.train import Trainer, train
 from sweep_helpers import TINY
 
 ATOL = 1e-5  # observed differences are ~1e-7 (vmap's batched kernels sum in another order)
@@ -121,3 +121,21 @@ def test_packed_sweep_writes_ordinary_run_directories(tmp_path):
         assert row["state"] == "finished" and row["packed_models"] == 4 and row["step"] == 6
         assert (run / "export" / "generator.safetensors").is_file() and (run / "checkpoints" / "last.pt").is_file()
         assert json.loads((run / "status.json").read_text())["state"] == "finished"
+
+
+def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
+    spec = build_spec(None, [*TINY, "seed=0,1"])
+    reference = run_sweep(spec, tmp_path / "seq")  # uninterrupted, sequential
+    out = tmp_path / "packed"
+    run_sweep(spec, out, stop_after_points=0)
+    for point in expand(spec):  # as if the packed group was killed after its step-3 checkpoints
+        train(point.cfg, run_dir=out / "runs" / point.id, stop_after_steps=3, progress=False)
+    spec.backend = "packed"
+    result = run_sweep(spec, out)
+    assert result.trained == 2 and result.remaining == 0
+    for row, ref in zip(result.rows, reference.rows):
+        assert row["packed_models"] == 2 and row["step"] == 6
+        a = torch.load(tmp_path / "seq" / ref["run_dir"] / "checkpoints" / "last.pt", weights_only=True)
+        b = torch.load(out / row["run_dir"] / "checkpoints" / "last.pt", weights_only=True)
+        for name in a["G"]:
+            torch.testing.assert_close(b["G"][name].float(), a["G"][name].float(), atol=ATOL, rtol=0)

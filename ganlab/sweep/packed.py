@@ -83,6 +83,7 @@ class PackedTrainer:
         self.z_dims = [m.cfg.model.z_dim for m in self.members]
         self.z_max = max(self.z_dims)
         self.l1 = torch.tensor([m.cfg.train.l1_weight for m in self.members], device=self.device)
+        self.use_l1 = any(m.cfg.train.l1_weight for m in self.members)  # a Python bool: no device sync per step
         self.diverged: dict[int, str] = {}
         self._synced_step = -1
 
@@ -186,7 +187,7 @@ class PackedTrainer:
                     fake = self.vG(self.g_params, self.g_buffers, self._inputs(None)[2], y)
             with self.autocast:
                 loss_g = self.v_g_loss(self.vD(self.d_params, self.d_buffers, fake, y).float())
-                if bool(self.l1.any()):
+                if self.use_l1:
                     loss_g = loss_g + self.l1 * self.v_l1(x, fake.float())
             self.adam_g.zero_grad()
             loss_g.sum().backward()
