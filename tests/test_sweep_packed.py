@@ -139,3 +139,9 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
         b = torch.load(out / row["run_dir"] / "checkpoints" / "last.pt", weights_only=True)
         for name in a["G"]:
             torch.testing.assert_close(b["G"][name].float(), a["G"][name].float(), atol=ATOL, rtol=0)
+
+
+def test_packed_refuses_what_it_cannot_reproduce(tmp_path):
+    cfgs = [load_config(None, TINY + ["eval.patience=3"])]
+    with pytest.raises(GanlabError, match="eval.patience"):
+        PackedTrainer(cfgs, [tmp_path / "a"])

@@ -50,6 +50,21 @@ def _refuse_unpackable(module: nn.Module, what: str) -> None:
                               f"(parametrisation or hook); use backend: sequential for this sweep")
 
 
+CARRIED_STATE = {"step", "G", "D", "opt_g", "opt_d", "schedulers", "rng", "torch_rng"}  # what packing reproduces
+
+
+def _refuse_uncarried_state(trainer: Trainer) -> None:
+    """A Trainer feature whose state packing does not update (an EMA copy, an evaluation history) is refused,
+    so that packing never writes a run that sequential training would not have written."""
+    extra = sorted(set(trainer.state_dict()) - CARRIED_STATE)
+    if extra:
+        raise GanlabError(f"the packed backend does not carry the training state {', '.join(extra)}; "
+                          f"use backend: sequential for this sweep")
+    if trainer.cfg.eval.patience > 0:
+        raise GanlabError("the packed backend cannot stop members early (eval.patience > 0); set eval.patience=0 "
+                          "or use backend: sequential")
+
+
 def _device_data(data: DataSplits, device: torch.device) -> DataSplits:
     """The training images moved to the device once, shared by every member's sampler."""
     train = ImageSet(data.train.images.to(device), data.train.labels.to(device), data.train.class_names)
@@ -68,6 +83,7 @@ class PackedTrainer:
                 prepare_run_dir(run_dir, overwrite=True)
                 write_config(run_dir, cfg)
         self.members = [Trainer(cfg, run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
+        _refuse_uncarried_state(self.members[0])
         if resume:
             for m in self.members:
                 m.load_state_dict(load_checkpoint(m.run_dir, map_location=self.device))
