@@ -279,6 +279,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
           stop_after_points: Optional[int], force: bool, progress: bool) -> None:
     """Run a sweep: SOURCE is a sweep YAML or a run config, ITEMS are key=VALUES (a:b range, a,b,c list).
 
+    \b
     Example: ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2 --backend packed
     Re-running the same command resumes: finished points are skipped.
     """

@@ -107,6 +107,11 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    if plateau_info and plateau_info.get("rule"):
+        import textwrap
+
+        fig.subplots_adjust(bottom=0.24)
+        fig.text(0.01, 0.01, "plateau: " + textwrap.fill(plateau_info["rule"], 150), fontsize=6.5, va="bottom")
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)
     return Path(out)

@@ -37,6 +37,8 @@ def run_study(source: Optional[str], items: tuple[str, ...] | list[str] = (), *,
         backend = "ray"
     changes = {k: v for k, v in {"backend": backend, "pack_size": pack_size, "ray_address": address,
                                  "metric": metric, "floor": floor}.items() if v is not None}
+    if metric is not None and metric != spec.metric and floor is None:
+        changes["floor"] = None  # the spec's floor belongs to its own metric
     if changes:
         spec = dataclasses.replace(spec, **changes)
         validate_spec(spec)
