@@ -145,3 +145,30 @@ def test_packed_refuses_what_it_cannot_reproduce(tmp_path):
     cfgs = [load_config(None, TINY + ["eval.patience=3"])]
     with pytest.raises(GanlabError, match="eval.patience"):
         PackedTrainer(cfgs, [tmp_path / "a"])
+
+
+def test_stacked_adam_matches_torch_adam_per_model():
+    from ganlab.sweep.stacked_adam import StackedAdam
+
+    g = torch.Generator().manual_seed(0)
+    lrs, betas = [1e-3, 3e-4, 5e-2], [(0.5, 0.999), (0.0, 0.9), (0.9, 0.99)]
+    start = torch.randn(3, 4, 5, generator=g)
+    stacked = {"w": start.clone().requires_grad_()}
+    adam = StackedAdam(stacked, lrs, betas)
+    singles = [start[k].clone().requires_grad_() for k in range(3)]
+    opts = [torch.optim.Adam([w], lr=lr, betas=b, foreach=False) for w, lr, b in zip(singles, lrs, betas)]
+    for step in range(6):
+        grads = torch.randn(3, 4, 5, generator=g) * 10.0 ** -step
+        stacked["w"].grad = grads.clone()
+        adam.step()
+        for k, (w, opt) in enumerate(zip(singles, opts)):
+            w.grad = grads[k].clone()
+            opt.step()
+        if step == 3:
+            adam.set_lrs([lr / 2 for lr in lrs])
+            for opt in opts:
+                opt.param_groups[0]["lr"] /= 2
+    for k, (w, opt) in enumerate(zip(singles, opts)):
+        torch.testing.assert_close(stacked["w"][k], w, atol=1e-7, rtol=1e-6)
+        torch.testing.assert_close(adam.model_state("w", k)["exp_avg_sq"], opt.state[w]["exp_avg_sq"])
+        assert float(adam.model_state("w", k)["step"]) == float(opt.state[w]["step"]) == 6

@@ -20,51 +20,58 @@ class StackedAdam:
                  eps: float = 1e-8):
         self.params = params
         self.eps = eps
+        like = next(iter(params.values()))
+        self.device, self.dtype = like.device, like.dtype
         self.betas = [tuple(map(float, b)) for b in betas]
-        self.lrs = [float(lr) for lr in lrs]
+        # per-model constants, on the device once: (K,) float64 for the bias corrections (Python's doubles),
+        # the moment weights in the parameters' dtype
+        self._b1 = self._on_device([b[0] for b in self.betas], torch.float64)
+        self._b2 = self._on_device([b[1] for b in self.betas], torch.float64)
+        self._one_minus_b1 = self._on_device([1 - b[0] for b in self.betas], self.dtype)
+        self._b2_p = self._on_device([b[1] for b in self.betas], self.dtype)
+        self._one_minus_b2 = self._on_device([1 - b[1] for b in self.betas], self.dtype)
+        self.set_lrs(lrs)
         self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
         self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
         self.steps = {n: 0 for n in params}
-        self._cache: dict[tuple[float, ...], torch.Tensor] = {}
 
-    def _vector(self, values: list[float], like: torch.Tensor) -> torch.Tensor:
-        """(K,) Python floats -> a float tensor on ``like``'s device (cached: one copy per distinct list)."""
-        key = tuple(values)
-        if key not in self._cache:
-            self._cache[key] = torch.tensor(values, dtype=like.dtype, device=like.device)
-        return self._cache[key]
+    def _on_device(self, values: list[float], dtype: torch.dtype) -> torch.Tensor:
+        return torch.tensor(values, dtype=dtype, device=self.device)
 
     def zero_grad(self) -> None:
         for p in self.params.values():
             p.grad = None
 
     def set_lrs(self, lrs: list[float]) -> None:
-        """New per-model learning rates (after a schedule step)."""
+        """Per-model learning rates (at the start and after a schedule step; one host-to-device copy)."""
         self.lrs = [float(lr) for lr in lrs]
+        self._lr = self._on_device(self.lrs, torch.float64)
+
+    def _corrections(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(step size lr / (1 - b1^t), sqrt(1 - b2^t)) per model, in float64 as torch.optim.Adam's Python
+        floats, then cast; computed on the device (no host-to-device copy, no sync, per step)."""
+        t = float(step)
+        step_size = (self._lr / (1 - self._b1 ** t)).to(self.dtype)
+        bc2_sqrt = ((1 - self._b2 ** t) ** 0.5).to(self.dtype)
+        return step_size, bc2_sqrt
 
     @torch.no_grad()
     def step(self) -> None:
-        """One Adam update of every parameter that has a gradient (Python-double bias corrections, as torch)."""
-        if len(self._cache) > 64:  # step-dependent entries: keep the cache small
-            self._cache.clear()
-        b1 = [b[0] for b in self.betas]
-        b2 = [b[1] for b in self.betas]
+        """One Adam update of every parameter that has a gradient."""
+        corrections: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         for name, p in self.params.items():
             grad: Optional[torch.Tensor] = p.grad
             if grad is None:
                 continue
             self.steps[name] += 1
-            step = float(self.steps[name])
+            step = self.steps[name]
+            if step not in corrections:
+                corrections[step] = self._corrections(step)
             shape = (-1, *([1] * (p.dim() - 1)))  # per-model scalars broadcast over (K, ...)
-
-            def per_model(values: list[float]) -> torch.Tensor:
-                return self._vector(values, p).view(shape)
-
+            step_size, bc2_sqrt = (c.view(shape) for c in corrections[step])
             m, v = self.exp_avg[name], self.exp_avg_sq[name]
-            m.lerp_(grad, per_model([1 - b for b in b1]))
-            v.mul_(per_model(b2)).add_(per_model([1 - b for b in b2]) * grad * grad)  # addcmul's order
-            step_size = per_model([lr / (1 - b ** step) for lr, b in zip(self.lrs, b1)])
-            bc2_sqrt = per_model([(1 - b ** step) ** 0.5 for b in b2])
+            m.lerp_(grad, self._one_minus_b1.view(shape))
+            v.mul_(self._b2_p.view(shape)).add_(self._one_minus_b2.view(shape) * grad * grad)  # addcmul's order
             denom = (v.sqrt() / bc2_sqrt).add_(self.eps)
             p.add_(-step_size * m / denom)  # addcdiv's order: (value * m) / denom
 
