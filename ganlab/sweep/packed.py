@@ -37,7 +37,7 @@ from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.loop import _progress, resolve_device
 from ganlab.train.metrics_log import MetricsLog
 from ganlab.train.rundir import prepare_run_dir, write_config
-from ganlab.train.step_figures import step_figures
+from ganlab.train.step import FIGURES, autocast_context, iteration_figures
 
 
 def _refuse_unpackable(module: nn.Module, what: str) -> None:
@@ -50,7 +50,7 @@ def _refuse_unpackable(module: nn.Module, what: str) -> None:
                               f"(parametrisation or hook); use backend: sequential for this sweep")
 
 
-CARRIED_STATE = {"step", "G", "D", "opt_g", "opt_d", "schedulers", "rng", "torch_rng"}  # what packing reproduces
+CARRIED_STATE = {"step", "G", "D", "opt_g", "opt_d", "schedulers", "rng", "torch_rng", "world_size"}  # what packing reproduces
 
 
 def _refuse_uncarried_state(trainer: Trainer) -> None:
@@ -92,7 +92,7 @@ class PackedTrainer:
         lead = self.members[0]
         self.cfg, self.spec, self.step = lead.cfg, lead.spec, lead.step
         self.total_steps, self.iters_per_epoch = lead.total_steps, lead.iters_per_epoch
-        self.autocast = lead.autocast
+        self.autocast = autocast_context(self.cfg.train.precision, self.device)  # a factory, as in train/step.py
         self.augmented = is_active(self.cfg.data.augment)
         self.images, self.labels = lead.sampler.images, lead.sampler.labels  # shared by every member's sampler
         self.d_loss_fn, self.g_loss_fn = lead.d_loss_fn, lead.g_loss_fn
@@ -111,9 +111,9 @@ class PackedTrainer:
         self.d_layout = PaddedLayout(_shapes(d_base), [_shapes(m.D) for m in self.members], self.z_dims, self.z_max)
         self.g_params, self.g_buffers = self._stack([m.G for m in self.members], self.g_layout)
         self.d_params, self.d_buffers = self._stack([m.D for m in self.members], self.d_layout)
-        self.adam_g = StackedAdam(self.g_params, [m.opt_g.param_groups[0]["lr"] for m in self.members],
+        self.adam_g = StackedAdam(self.g_params, [float(m.opt_g.param_groups[0]["lr"]) for m in self.members],
                                   [m.opt_g.param_groups[0]["betas"] for m in self.members])
-        self.adam_d = StackedAdam(self.d_params, [m.opt_d.param_groups[0]["lr"] for m in self.members],
+        self.adam_d = StackedAdam(self.d_params, [float(m.opt_d.param_groups[0]["lr"]) for m in self.members],
                                   [m.opt_d.param_groups[0]["betas"] for m in self.members])
         if resume:
             self._load_optimiser_states()
@@ -188,7 +188,7 @@ class PackedTrainer:
         for j in range(t.d_steps):
             x, y, z = self._inputs(self.step * t.d_steps + j)
             last = j == t.d_steps - 1
-            with self.autocast:
+            with self.autocast():
                 with torch.set_grad_enabled(last):  # the last fake is reused by the first G update
                     fake = self.vG(self.g_params, self.g_buffers, z, y)
                 real_logits = self.vD(self.d_params, self.d_buffers, x, y)
@@ -199,16 +199,17 @@ class PackedTrainer:
             self.adam_d.step()
         for k in range(t.g_steps):
             if k > 0:
-                with self.autocast:
+                with self.autocast():
                     fake = self.vG(self.g_params, self.g_buffers, self._inputs(None)[2], y)
-            with self.autocast:
-                loss_g = self.v_g_loss(self.vD(self.d_params, self.d_buffers, fake, y).float())
+            with self.autocast():
+                frozen_d = {n: p.detach() for n, p in self.d_params.items()}  # no D gradients in G's steps
+                loss_g = self.v_g_loss(self.vD(frozen_d, self.d_buffers, fake, y).float())
                 if self.use_l1:
                     loss_g = loss_g + self.l1 * self.v_l1(x, fake.float())
             self.adam_g.zero_grad()
             loss_g.sum().backward()
             self.adam_g.step()
-        return step_figures(loss_d, loss_g, real_logits, fake_logits)
+        return dict(zip(FIGURES, iteration_figures(loss_d, loss_g, real_logits, fake_logits).unbind()))
 
     # ----- the loop ----------------------------------------------------------------------------------
     def run(self, progress: bool = False) -> dict[int, Optional[str]]:
@@ -245,7 +246,8 @@ class PackedTrainer:
                         continue
                     log.write({"step": self.step, "epoch": self.step / self.iters_per_epoch,
                                **{k: v[i] for k, v in means.items()}, **m._heldout_figures(),
-                               "lr_g": m.opt_g.param_groups[0]["lr"], "lr_d": m.opt_d.param_groups[0]["lr"],
+                               "lr_g": float(m.opt_g.param_groups[0]["lr"]),
+                               "lr_d": float(m.opt_d.param_groups[0]["lr"]),
                                "step_time_s": (now - last_log_time) / n,
                                "images_per_s": n * t.batch_size * t.d_steps / (now - last_log_time),
                                "time_s": now - t0, "packed_models": len(self.members)})
@@ -256,8 +258,8 @@ class PackedTrainer:
                         with warnings.catch_warnings():  # members' optimisers never step themselves here
                             warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
                             m._end_of_epoch()  # schedules, grid, export: reads the synced modules
-                self.adam_g.set_lrs([m.opt_g.param_groups[0]["lr"] for m in self.members])
-                self.adam_d.set_lrs([m.opt_d.param_groups[0]["lr"] for m in self.members])
+                self.adam_g.set_lrs([float(m.opt_g.param_groups[0]["lr"]) for m in self.members])
+                self.adam_d.set_lrs([float(m.opt_d.param_groups[0]["lr"]) for m in self.members])
             if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) \
                     or self.step == self.total_steps:
                 self.sync()
@@ -280,7 +282,8 @@ class PackedTrainer:
         for i, step in enumerate(bad_step.tolist()):
             if step >= 0 and i not in self.diverged:
                 try:
-                    self.members[i]._check_finite(torch.tensor(step))
+                    self.members[i].tally.first_bad.fill_(step)
+                    self.members[i]._check_finite()  # writes the member's status and raises
                 except TrainingDiverged as e:
                     self.diverged[i] = str(e)
 
