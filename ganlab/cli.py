@@ -262,5 +262,39 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
     serve_run(run_dir, host, port, epoch, device, announce=lambda line: click.echo(line))
 
 
+@main.command()
+@click.argument("source", required=False)
+@click.argument("items", nargs=-1)
+@click.option("--out", type=click.Path(file_okay=False), help="Sweep directory (default: sweeps/NAME of the file).")
+@click.option("--backend", type=click.Choice(["sequential", "packed", "ray"]), help="Replace the spec's backend.")
+@click.option("--pack-size", type=int, help="packed: most models per batched group (0 = whole shape groups).")
+@click.option("--address", help="ray: address of an existing Ray cluster (default: start a local instance).")
+@click.option("--metric", help="Results column the figures draw (default: the spec's, fid).")
+@click.option("--floor", type=float, help="Real-vs-real value of the metric, drawn as a line.")
+@click.option("--stop-after-points", type=int, help="Train at most this many points, then stop (re-run to continue).")
+@click.option("--force", is_flag=True, help="Retrain points whose saved config differs from the spec.")
+@click.option("--progress", is_flag=True, help="Show each run's progress bar.")
+def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], backend: Optional[str],
+          pack_size: Optional[int], address: Optional[str], metric: Optional[str], floor: Optional[float],
+          stop_after_points: Optional[int], force: bool, progress: bool) -> None:
+    """Run a sweep: SOURCE is a sweep YAML or a run config, ITEMS are key=VALUES (a:b range, a,b,c list).
+
+    \b
+    Example: ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2 --backend packed
+    Re-running the same command resumes: finished points are skipped.
+    """
+    from ganlab.sweep.study import run_study
+
+    if source and "=" in source and not Path(source).exists():
+        items, source = (source, *items), None
+    study = run_study(source, items, out=out, backend=backend, pack_size=pack_size, address=address, metric=metric,
+                      floor=floor, stop_after_points=stop_after_points, force=force, progress=progress)
+    r = study.sweep
+    state = "done" if r.remaining == 0 else f"{r.remaining} point(s) left (re-run to continue)"
+    click.echo(f"{state}: trained {r.trained}, skipped {r.skipped}; results in {r.sweep_dir / 'results.csv'}")
+    for path in study.figures:
+        click.echo(f"  {path}")
+
+
 if __name__ == "__main__":
     main()

@@ -195,8 +195,9 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
 
 def validate(cfg: Config) -> None:
     """Refuse values that are well-typed but meaningless, with the allowed range."""
+    node = OmegaConf.structured(cfg)
     for key, allowed in CHOICES.items():
-        value = OmegaConf.select(OmegaConf.structured(cfg), key)
+        value = OmegaConf.select(node, key)
         if value not in allowed:
             raise GanlabError(f"{key}={value!r} is not one of {', '.join(allowed)}")
     positive = {
@@ -272,6 +273,11 @@ def diff(a: Config, b: Config) -> list[str]:
     flat_a, flat_b = _flatten(to_dict(a)), _flatten(to_dict(b))
     return [f"{k}: {flat_a.get(k)!r} -> {flat_b.get(k)!r}"
             for k in sorted(set(flat_a) | set(flat_b)) if flat_a.get(k) != flat_b.get(k)]
+
+
+def flatten(d: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts as one dict with dotted keys (lists kept as values)."""
+    return _flatten(d)
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

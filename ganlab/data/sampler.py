@@ -51,11 +51,15 @@ class BatchSampler:
         assert self._perm is not None
         return self._perm
 
-    def batch(self, index: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch number ``index``: images in [-1, 1] (B, C, H, W), augmented with ``generator``, and labels (B,)."""
+    def indices(self, index: int) -> torch.Tensor:
+        """Positions (B,) in the training images of this process's part of batch number ``index``."""
         epoch, pos = divmod(index, self.batches_per_epoch)
         start = (pos * self.world_size + self.rank) * self.batch_size
-        idx = self._permutation(epoch)[start:start + self.batch_size]
+        return self._permutation(epoch)[start:start + self.batch_size]
+
+    def batch(self, index: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch number ``index``: images in [-1, 1] (B, C, H, W), augmented with ``generator``, and labels (B,)."""
+        idx = self.indices(index)
         x = to_unit_range(self.images[idx])
         if is_active(self.augment_cfg):
             x = augment(x, self.augment_cfg, generator)

@@ -162,12 +162,19 @@ def gan_update(parts: StepParts, inputs: StepInputs, t: TrainConfig, tally: Tall
             parts.opt_g.step()
     finally:
         parts.D_module.requires_grad_(True)
-    real_logits, fake_logits = real_logits.detach().float(), fake_logits.detach().float()
-    figures = torch.stack([
-        loss_d.detach().float(), loss_g.detach().float(),
-        torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(),
-        (real_logits > 0).float().mean(), (fake_logits < 0).float().mean(),
-        grad_norm_d, grad_norm_g,
-    ])  # (len(FIGURES),)
+    figures = iteration_figures(loss_d, loss_g, real_logits, fake_logits, grad_norm_d, grad_norm_g)
     tally.add(figures)
     return figures
+
+
+def iteration_figures(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
+                      fake_logits: torch.Tensor, grad_norm_d: torch.Tensor, grad_norm_g: torch.Tensor) -> torch.Tensor:
+    """The FIGURES of an iteration as a (len(FIGURES), ...) tensor from losses and gradient norms (...) and
+    logits (..., B); ... is () for one model, (K,) for K models trained packed (ganlab.sweep.packed)."""
+    real_logits, fake_logits = real_logits.detach().float(), fake_logits.detach().float()
+    return torch.stack([
+        loss_d.detach().float(), loss_g.detach().float(),
+        torch.sigmoid(real_logits).mean(-1), torch.sigmoid(fake_logits).mean(-1),
+        (real_logits > 0).float().mean(-1), (fake_logits < 0).float().mean(-1),
+        grad_norm_d.float(), grad_norm_g.float(),
+    ])

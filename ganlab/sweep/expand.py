@@ -1,0 +1,82 @@
+"""Expand a sweep spec into points: one validated run Config per (grid cell, seed)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
+from ganlab.errors import GanlabError
+from ganlab.sweep.spec import SweepSpec, format_value
+
+
+@dataclass
+class Point:
+    id: str  # directory-safe name, e.g. "z_dim=16_seed=2"; stable when the sweep grows
+    values: dict[str, Any]  # swept dotted key -> value (seed excluded)
+    seed: int
+    cfg: Config  # the resolved run config of this point
+
+    @cached_property
+    def flat_config(self) -> dict[str, Any]:
+        """The config as one dict with dotted keys (computed once: results tables are rewritten often)."""
+        return flatten(to_dict(self.cfg))
+
+
+def _short_names(keys: list[str]) -> dict[str, str]:
+    """The last component of each dotted key, or the whole key where two last components collide."""
+    last = [k.split(".")[-1] for k in keys]
+    return {k: (s if last.count(s) == 1 else k) for k, s in zip(keys, last)}
+
+
+def point_id(values: dict[str, Any], seed: int, short: dict[str, str]) -> str:
+    """Directory name of a point: 'short=value' pairs and the seed, odd characters replaced by '-'."""
+    parts = [f"{short[k]}={format_value(v)}" for k, v in values.items()] + [f"seed={seed}"]
+    return re.sub(r"[^A-Za-z0-9._=+-]", "-", "_".join(parts))
+
+
+def cells(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The swept values of every point before seeds: explicit points crossed with the grid's product."""
+    keys = list(spec.grid)
+    product = [dict(zip(keys, combo)) for combo in itertools.product(*(spec.grid[k] for k in keys))]
+    explicit = spec.points or [{}]
+    return [{**p, **g} for p in explicit for g in product]
+
+
+def _with_values(base: dict[str, Any], values: dict[str, Any]) -> Config:
+    """The base config (as a dict) with dotted keys set, typed and validated by the schema."""
+    data = copy.deepcopy(base)
+    for key, value in values.items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    cfg = from_dict(data)
+    validate(cfg)
+    return cfg
+
+
+def expand(spec: SweepSpec) -> list[Point]:
+    """Every (cell, seed) point with its validated Config, seeds innermost."""
+    short = _short_names(spec.swept_keys)
+    base = to_dict(load_config(spec.base, list(spec.overrides)))  # keys were checked by validate_spec
+    points: list[Point] = []
+    seen: set[str] = set()
+    for values in cells(spec):
+        for seed in spec.seeds:
+            try:
+                cfg = _with_values(base, {**values, "seed": seed})
+            except (GanlabError, KeyError, TypeError) as e:
+                items = " ".join(f"{k}={format_value(v)}" for k, v in {**values, "seed": seed}.items())
+                raise GanlabError(f"sweep point {items}: {e}") from None
+            pid = point_id(values, seed, short)
+            if pid in seen:
+                raise GanlabError(f"sweep point {pid} appears twice; remove the repeated value from the grid or points")
+            seen.add(pid)
+            points.append(Point(pid, values, seed, cfg))
+    return points

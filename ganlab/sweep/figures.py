@@ -1,0 +1,152 @@
+"""Sweep figures: a metric against a swept key (mean and 95% band over seeds, the real-vs-real floor),
+a table of mean ± spread for grids, and a plateau estimate for one-key studies such as z_dim vs FID."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
+
+PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "
+                "mean: |mean(x) - mean(best)| <= 2 * sqrt(se(x)^2 + se(best)^2), se = sample std / sqrt(seeds), "
+                "on the {direction} side of the best")
+
+
+@dataclass
+class Cell:
+    values: tuple[Any, ...]  # the swept keys' values
+    mean: float
+    std: float  # sample standard deviation over seeds (nan with one seed)
+    n: int  # seeds with a finite value
+    ci95: float  # half-width of the 95% Student-t interval of the mean (nan with one seed)
+
+    @property
+    def se(self) -> float:
+        return self.std / math.sqrt(self.n) if self.n > 1 else math.nan
+
+
+def _number(v: Any) -> Optional[float]:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def summarize(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric: str) -> list[Cell]:
+    """Mean, spread and 95% interval of ``metric`` over seeds for each combination of ``keys`` (finished rows)."""
+    from scipy import stats
+
+    groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for row in rows:
+        value = _number(row.get(metric))
+        if row.get("state") == "finished" and value is not None:
+            groups[tuple(json.dumps(row.get(k)) if isinstance(row.get(k), list) else row.get(k) for k in keys)].append(value)
+    cells = []
+    for values, xs in groups.items():
+        n = len(xs)
+        mean = sum(xs) / n
+        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else math.nan
+        ci = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n) if n > 1 else math.nan
+        cells.append(Cell(values, mean, std, n, ci))
+    return sorted(cells, key=lambda c: tuple((0, v) if isinstance(v, (int, float)) else (1, str(v)) for v in c.values))
+
+
+def plateau(cells: Sequence[Cell], key: str, metric: str, lower_is_better: bool = True) -> dict[str, Any]:
+    """The smallest swept value whose metric is within the seeds' noise of the best (rule in the result)."""
+    rule = PLATEAU_RULE.format(key=key, metric=metric, direction="worse" if lower_is_better else "lower")
+    numeric = [c for c in cells if _number(c.values[0]) is not None]
+    if not numeric:
+        return {"value": None, "rule": rule, "reason": f"no finished points with a numeric {key} and {metric}"}
+    best = min(numeric, key=lambda c: c.mean if lower_is_better else -c.mean)
+    if best.n < 2:
+        return {"value": None, "rule": rule, "best": best.values[0], "best_mean": best.mean,
+                "reason": "needs at least two seeds per point to know the noise"}
+    for c in sorted(numeric, key=lambda c: float(c.values[0])):
+        if c.n < 2:
+            continue
+        gap = (c.mean - best.mean) if lower_is_better else (best.mean - c.mean)
+        noise = 2 * math.sqrt(c.se ** 2 + best.se ** 2)
+        if gap <= noise:
+            return {"value": c.values[0], "mean": c.mean, "gap": gap, "noise": noise, "best": best.values[0],
+                    "best_mean": best.mean, "seeds": c.n, "rule": rule}
+    return {"value": best.values[0], "rule": rule}  # unreachable: the best is within its own noise
+
+
+def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | Path,
+                       floor: Optional[float] = None, plateau_info: Optional[dict[str, Any]] = None) -> Path:
+    """Mean over seeds with a 95% band, the floor as a horizontal line, the plateau as a vertical one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    numeric = all(_number(c.values[0]) is not None for c in cells)
+    xs = [float(c.values[0]) if numeric else i for i, c in enumerate(cells)]
+    means = [c.mean for c in cells]
+    lo = [c.mean - (c.ci95 if c.n > 1 else 0) for c in cells]
+    hi = [c.mean + (c.ci95 if c.n > 1 else 0) for c in cells]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    seeds = max((c.n for c in cells), default=0)
+    ax.plot(xs, means, marker="o", ms=3, color="tab:green", label=f"mean over {seeds} seed(s)")
+    ax.fill_between(xs, lo, hi, color="tab:green", alpha=0.25, label="95% interval of the mean")
+    if floor is not None:
+        ax.axhline(floor, color="tab:red", label=f"real vs real ({floor:g})")
+    if plateau_info and plateau_info.get("value") is not None and numeric:
+        ax.axvline(float(plateau_info["value"]), color="grey", linestyle="--",
+                   label=f"plateau: {key.split('.')[-1]} = {plateau_info['value']}")
+    if not numeric:
+        ax.set_xticks(xs, [str(c.values[0]) for c in cells], rotation=45)
+    ax.set_xlabel(key)
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    if plateau_info and plateau_info.get("rule"):
+        import textwrap
+
+        fig.subplots_adjust(bottom=0.24)
+        fig.text(0.01, 0.01, "plateau: " + textwrap.fill(plateau_info["rule"], 150), fontsize=6.5, va="bottom")
+    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=110))
+    plt.close(fig)
+    return Path(out)
+
+
+def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
+    """A Markdown table: one row per grid cell, metric as mean ± std (n seeds)."""
+    head = "| " + " | ".join(k.split(".")[-1] for k in keys) + f" | {metric} | seeds |"
+    lines = [head, "|" + "---|" * (len(keys) + 2)]
+    for c in cells:
+        spread = f" ± {c.std:.4g}" if c.n > 1 else ""
+        lines.append("| " + " | ".join(str(v) for v in c.values) + f" | {c.mean:.4g}{spread} | {c.n} |")
+    return "\n".join(lines) + "\n"
+
+
+def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], swept_keys: Sequence[str],
+                       metric: str, lower_is_better: bool = True, floor: Optional[float] = None) -> list[Path]:
+    """Into SWEEP_DIR/figures: for one swept key, the metric against it with the plateau estimate; for
+    several keys, the grid table (Markdown and JSON). Nothing is drawn when no finished row has the metric."""
+    figures = Path(sweep_dir) / "figures"
+    written: list[Path] = []
+    if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
+        return written
+    safe = metric.replace("/", "-")
+    if len(swept_keys) == 1:
+        key = swept_keys[0]
+        cells = summarize(rows, [key], metric)
+        info = plateau(cells, key, metric, lower_is_better)
+        written.append(atomic_write_json(figures / f"plateau_{safe}_{key}.json", info))
+        written.append(plot_metric_vs_key(cells, key, metric, figures / f"{safe}_vs_{key}.png", floor, info))
+        table = [asdict(c) | {"values": list(c.values)} for c in cells]
+        written.append(atomic_write_json(figures / f"{safe}_by_{key}.json", table))
+    else:
+        cells = summarize(rows, swept_keys, metric)
+        written.append(atomic_write_text(figures / f"table_{safe}.md", grid_table(cells, swept_keys, metric)))
+        table = [asdict(c) | {"values": dict(zip(swept_keys, c.values))} for c in cells]
+        written.append(atomic_write_json(figures / f"table_{safe}.json", table))
+    return written

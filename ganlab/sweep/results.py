@@ -1,0 +1,71 @@
+"""A point's final figures and the sweep's results table (CSV and JSON lines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ganlab.config import flatten
+from ganlab.io import atomic_write_text
+from ganlab.sweep.expand import Point
+from ganlab.train.metrics_log import read_metrics
+
+EVAL_FILE = "eval.json"
+Evaluator = Callable[[Path], dict[str, Any]]
+
+
+def evaluate_point(run_dir: str | Path, evaluator: Optional[Evaluator] = None) -> dict[str, Any]:
+    """A finished run's figures: its last metrics.jsonl record, eval.json (flattened) if present, and
+    ``evaluator(run_dir)`` when given (later sources win on equal names)."""
+    run_dir = Path(run_dir)
+    figures: dict[str, Any] = {}
+    records = list(read_metrics(run_dir))
+    if records:
+        figures.update(records[-1])
+    eval_path = run_dir / EVAL_FILE
+    if eval_path.is_file():
+        data = json.loads(eval_path.read_text())
+        if isinstance(data, dict):
+            figures.update(flatten(data))
+    if evaluator is not None:
+        figures.update(evaluator(run_dir))
+    return figures
+
+
+def result_rows(points: list[Point], entries: dict[str, dict[str, Any]], swept_keys: list[str]) -> list[dict[str, Any]]:
+    """One row per point: id, state, seed, swept keys, metrics, then every other config key and the run dir."""
+    rows = []
+    for p in points:
+        entry = entries.get(p.id, {})
+        config = p.flat_config
+        row: dict[str, Any] = {"point": p.id, "state": entry.get("state", "pending"), "seed": p.seed}
+        row.update({k: config.get(k, p.values.get(k)) for k in swept_keys})
+        row.update(entry.get("metrics", {}))
+        row.update({k: v for k, v in config.items() if k not in row})
+        row["run_dir"] = entry.get("run_dir", "")
+        rows.append(row)
+    return rows
+
+
+def write_results(sweep_dir: Path, rows: list[dict[str, Any]]) -> tuple[Path, Path]:
+    """results.csv (lists as JSON text) and results.jsonl, both written atomically."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+    csv_path = atomic_write_text(sweep_dir / "results.csv", buf.getvalue())
+    jsonl_path = atomic_write_text(sweep_dir / "results.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    return csv_path, jsonl_path
+
+
+def read_results(sweep_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of a sweep's results.jsonl."""
+    path = Path(sweep_dir) / "results.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []

@@ -1,0 +1,205 @@
+"""The sweep schema: a base run config, swept dotted keys, seeds and an execution backend.
+
+A sweep YAML file looks like::
+
+    base: configs/report000_cgan_mnist.yaml   # run config every point starts from
+    overrides: [train.epochs=20]                # key=value applied to the base before the swept keys
+    grid:                                       # cartesian product over dotted config keys
+      model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
+    seeds: [0, 1, 2]                            # every point is trained once per seed
+    backend: packed
+
+The inline form ``ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2`` builds the same
+spec from a run config and ``key=VALUES`` items (``a:b`` a range, ``a,b,c`` a list).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from ganlab.config import load_config, yaml_scalar
+from ganlab.errors import GanlabError
+
+BACKENDS = ("sequential", "packed", "ray")
+SEED_KEY = "seed"
+_RANGE = re.compile(r"^\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?$")
+
+
+@dataclass
+class SweepSpec:
+    base: Optional[str] = None  # run config YAML every point starts from; None = ganlab's defaults
+    overrides: list[str] = field(default_factory=list)  # key=value items applied to the base before the swept keys
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # dotted key -> values; the points are their product
+    points: list[dict[str, Any]] = field(default_factory=list)  # explicit points (dotted key -> value), crossed with grid
+    seeds: list[int] = field(default_factory=lambda: [0])  # every point is trained once per seed
+    backend: str = "sequential"  # sequential | packed | ray
+    pack_size: int = 0  # packed: most models trained in one batched group; 0 = a whole shape group
+    pad_latent: bool = True  # packed: points differing only in model.z_dim share one zero-padded input (verified exact)
+    ray_address: Optional[str] = None  # ray: address of an existing cluster; None = start a local instance
+    metric: str = "fid"  # results column the figures draw
+    lower_is_better: bool = True  # direction of the metric (for the plateau estimate)
+    floor: Optional[float] = None  # the metric between real image sets (real-vs-real FID), drawn as a line
+
+    @property
+    def swept_keys(self) -> list[str]:
+        """The dotted keys that vary between points (besides the seed), in order of first mention."""
+        keys = list(self.grid)
+        for p in self.points:
+            keys += [k for k in p if k not in keys]
+        return keys
+
+
+def parse_values(raw: Any) -> list[Any]:
+    """Values of one swept key: 'a:b[:step]' -> range, 'a,b,c' -> list, a YAML list as is, else [value]."""
+    if isinstance(raw, (list, tuple)):
+        return list(raw)
+    if isinstance(raw, str):
+        m = _RANGE.match(raw)
+        if m:
+            start, stop, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+            if step == 0:
+                raise GanlabError(f"range '{raw}' has step 0; write a:b or a:b:step with step != 0")
+            values = list(range(start, stop, step))
+            if not values:
+                raise GanlabError(f"range '{raw}' is empty (a:b stops before b, as Python's range)")
+            return values
+        if raw.lstrip().startswith("["):
+            parsed = yaml_scalar(raw)
+            return [parsed] if not isinstance(parsed, list) else parsed
+        if "," in raw:
+            return [_scalar(part.strip()) for part in raw.split(",") if part.strip()]
+        return [_scalar(raw)]
+    return [raw]
+
+
+def _scalar(text: str) -> Any:
+    """'3' -> 3, '1e-4' -> 0.0001 (which YAML 1.1 would leave a string), else YAML's reading."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return yaml_scalar(text)
+
+
+def _seeds(raw: Any) -> list[int]:
+    seeds = parse_values(raw)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise GanlabError(f"seeds must be non-negative integers (e.g. seeds: [0, 1, 2] or seed=0:3), got {raw!r}")
+    if len(set(seeds)) != len(seeds):
+        raise GanlabError(f"seeds repeat in {seeds}; list each seed once")
+    return seeds
+
+
+def _spec_fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(SweepSpec)]
+
+
+def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec:
+    """Build and validate a SweepSpec from its YAML dict form; unknown fields are refused with suggestions."""
+    known = _spec_fields()
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "known fields: " + ", ".join(known)
+            raise GanlabError(f"unknown field '{key}' in {where}: {hint}")
+    spec = SweepSpec(**{k: v for k, v in data.items() if k not in ("grid", "seeds", "points", "overrides")})
+    spec.overrides = [str(o) for o in data.get("overrides") or []]
+    grid = dict(data.get("grid") or {})
+    if SEED_KEY in grid:
+        spec.seeds = _seeds(grid.pop(SEED_KEY))
+    if "seeds" in data:
+        spec.seeds = _seeds(data["seeds"])
+    spec.grid = {str(k): parse_values(v) for k, v in grid.items()}
+    spec.points = [dict(p) for p in data.get("points") or []]
+    validate_spec(spec)
+    return spec
+
+
+def load_sweep_file(path: str | Path) -> SweepSpec:
+    """Read a sweep YAML file; a relative ``base`` is taken from the current directory, else beside the file."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise GanlabError(f"sweep file {path} not found; pass a sweep YAML such as configs/sweep_report000_latent.yaml")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise GanlabError(f"cannot read sweep file {path}: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise GanlabError(f"sweep file {path} must be a YAML mapping with base, grid, seeds, backend")
+    base = data.get("base")
+    if base and not Path(base).is_file() and (path.parent / base).is_file():
+        data["base"] = str(path.parent / base)
+    return spec_from_dict(data, f"sweep file {path}")
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    """True when a YAML file is a sweep spec (has a base, grid, points or seeds field), not a run config."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except Exception:
+        return False
+    return isinstance(data, dict) and bool({"base", "grid", "points", "seeds"} & set(data))
+
+
+def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -> SweepSpec:
+    """A spec from a sweep file or a run config plus inline ``key=VALUES`` items: several values add or replace
+    an axis, a single value becomes a fixed override of every point."""
+    if source and is_sweep_file(source):
+        spec = load_sweep_file(source)
+    else:
+        spec = SweepSpec(base=source)
+    for item in items:
+        if "=" not in item:
+            raise GanlabError(f"sweep item '{item}' is not key=VALUES (e.g. model.z_dim=0:129 or seed=0,1,2)")
+        key, raw = (s.strip() for s in item.split("=", 1))
+        if key in (SEED_KEY, "seeds"):
+            spec.seeds = _seeds(raw)
+        else:
+            values = parse_values(raw)
+            if len(values) == 1 and key not in spec.grid:  # a single value is a fixed override, not an axis
+                spec.overrides.append(f"{key}={format_value(values[0])}")
+            else:
+                spec.grid[key] = values
+    validate_spec(spec)
+    return spec
+
+
+def validate_spec(spec: SweepSpec) -> None:
+    """Refuse bad backends and sizes, and any swept key the run Config schema does not have (with suggestions)."""
+    if spec.backend not in BACKENDS:
+        raise GanlabError(f"backend={spec.backend!r} is not one of {', '.join(BACKENDS)}")
+    if spec.pack_size < 0:
+        raise GanlabError(f"pack_size must be >= 0 (0 = whole shape groups), got {spec.pack_size}")
+    for key, values in spec.grid.items():
+        if not values:
+            raise GanlabError(f"grid key {key} has no values; give a list or an a:b range")
+    for point in spec.points:
+        if SEED_KEY in point:
+            raise GanlabError("a point may not set seed; list seeds under 'seeds' and every point runs each")
+    # Validates every swept key (unknown keys get suggestions) and the base and its overrides.
+    probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
+    load_config(spec.base, list(spec.overrides) + probe)
+    for point in spec.points:
+        load_config(spec.base, list(spec.overrides) + [f"{k}={format_value(v)}" for k, v in point.items()])
+
+
+def format_value(value: Any) -> str:
+    """A value as the text of a ``key=value`` override (JSON is YAML, so lists and numbers round-trip)."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def spec_to_dict(spec: SweepSpec) -> dict[str, Any]:
+    """The spec as plain data (what a sweep directory keeps in sweep.yaml)."""
+    return dataclasses.asdict(spec)

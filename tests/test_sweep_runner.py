@@ -1,0 +1,89 @@
+"""The sweep directory: status, resume after interruption, results table, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from ganlab.cli import main
+from ganlab.errors import GanlabError
+from ganlab.sweep import build_spec, read_results, run_sweep
+from ganlab.sweep.results import evaluate_point
+from ganlab.train import train
+from sweep_helpers import TINY
+
+
+def _spec(*extra):
+    return build_spec(None, [*TINY, "model.z_dim=2,4", "seed=0,1", *extra])
+
+
+def test_resume_skips_finished_points(tmp_path):
+    out = tmp_path / "sw"
+    first = run_sweep(_spec(), out, stop_after_points=1)
+    assert (first.trained, first.remaining) == (1, 3)
+    status = json.loads((out / "status.json").read_text())["points"]
+    assert status["z_dim=2_seed=0"]["state"] == "finished"
+    assert status["z_dim=2_seed=0"]["metrics"]["step"] == 6
+    assert sorted(s["state"] for s in status.values()) == ["finished", "pending", "pending", "pending"]
+    done_log = out / "runs" / "z_dim=2_seed=0" / "metrics.jsonl"
+    before = (done_log.read_text(), done_log.stat().st_mtime_ns)
+
+    second = run_sweep(_spec(), out)
+    assert (second.trained, second.skipped, second.remaining) == (3, 1, 0)
+    assert (done_log.read_text(), done_log.stat().st_mtime_ns) == before  # untouched
+    rows = read_results(out)
+    assert [r["state"] for r in rows] == ["finished"] * 4
+    assert {"loss_d", "heldout_loss_d", "model.z_dim", "seed", "train.lr_g"} <= set(rows[0])
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("point,state,seed,model.z_dim")
+    assert run_sweep(_spec(), out).trained == 0  # all done: nothing retrained
+
+
+def test_point_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "sw"
+    spec = _spec("train.checkpoint_every=2")
+    run_sweep(spec, out, stop_after_points=0)  # writes the status with every point pending
+    point_dir = out / "runs" / "z_dim=2_seed=0"
+    from ganlab.sweep.expand import expand
+
+    cfg = expand(spec)[0].cfg
+    train(cfg, run_dir=point_dir, stop_after_steps=3, progress=False)  # as if killed after step 3's checkpoint
+    first_record = (point_dir / "metrics.jsonl").read_text().splitlines()[0]
+    result = run_sweep(spec, out, stop_after_points=1)
+    assert result.trained == 1
+    records = (point_dir / "metrics.jsonl").read_text().splitlines()
+    assert records[0] == first_record  # continued, not restarted
+    assert json.loads(records[-1])["step"] == 6
+    assert json.loads((point_dir / "status.json").read_text())["state"] == "finished"
+
+
+def test_changed_config_is_refused_unless_forced(tmp_path):
+    out = tmp_path / "sw"
+    run_sweep(_spec(), out, stop_after_points=1)
+    with pytest.raises(GanlabError, match=r"another config \(train.lr_g"):
+        run_sweep(_spec("train.lr_g=1e-3"), out)
+    assert run_sweep(_spec("train.lr_g=1e-3"), out, force=True, stop_after_points=1).trained == 1
+
+
+def test_evaluate_point_merges_eval_json_and_an_evaluator(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"step": 1, "loss_d": 2.0}\n{"step": 2, "loss_d": 1.0}\n')
+    (run / "eval.json").write_text('{"fid": {"test": 30.5}}')
+    figures = evaluate_point(run, evaluator=lambda d: {"fid_custom": 7.0})
+    assert figures == {"step": 2, "loss_d": 1.0, "fid.test": 30.5, "fid_custom": 7.0}
+
+
+def test_cli_inline_sweep(tmp_path):
+    out = tmp_path / "cli"
+    args = ["sweep", *TINY, "model.z_dim=2,4", "seed=0", "--out", str(out), "--metric", "loss_d"]
+    result = CliRunner().invoke(main, args + ["--stop-after-points", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1 point(s) left" in result.output
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "done: trained 1, skipped 1" in result.output
+    assert (out / "figures" / "loss_d_vs_model.z_dim.png").is_file()
+    bad = CliRunner().invoke(main, ["sweep", "model.zdim=1,2", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "did you mean model.z_dim" in bad.output

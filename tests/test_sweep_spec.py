@@ -1,0 +1,72 @@
+"""Sweep specs: ranges and lists, grid expansion, key validation with suggestions."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganlab.errors import GanlabError
+from ganlab.sweep.expand import expand
+from ganlab.sweep.spec import build_spec, load_sweep_file, parse_values, spec_from_dict
+from sweep_helpers import TINY
+
+
+def test_parse_values_ranges_and_lists():
+    assert parse_values("0:5") == [0, 1, 2, 3, 4]
+    assert parse_values("0:129:32") == [0, 32, 64, 96, 128]
+    assert parse_values("1e-4,2e-4") == [1e-4, 2e-4]
+    assert parse_values("[1, 2]") == [1, 2]  # a bracketed YAML list is a list of values
+    assert parse_values("[[0.5, 0.9], [0.0, 0.9]]") == [[0.5, 0.9], [0.0, 0.9]]
+    assert parse_values("folder:x.zip") == ["folder:x.zip"]
+    with pytest.raises(GanlabError, match="empty"):
+        parse_values("5:5")
+
+
+def test_grid_expands_to_product_times_seeds():
+    spec = build_spec(None, [*TINY, "model.z_dim=16,100", "model.g_width=16,100", "model.d_width=16,100",
+                             "seed=0:3"])
+    points = expand(spec)
+    assert len(points) == 8 * 3
+    assert len({p.id for p in points}) == 24
+    p = points[0]
+    assert p.id == "z_dim=16_g_width=16_d_width=16_seed=0"
+    assert (p.cfg.model.z_dim, p.cfg.model.g_width, p.cfg.seed) == (16, 16, 0)
+    assert points[-1].cfg.model.d_width == 100 and points[-1].seed == 2
+    assert p.cfg.train.steps == 6  # single-valued items are fixed overrides, not axes
+    assert spec.swept_keys == ["model.z_dim", "model.g_width", "model.d_width"]
+
+
+def test_unknown_swept_key_names_the_close_key():
+    with pytest.raises(GanlabError, match=r"unknown config key 'model.zdim': did you mean model.z_dim"):
+        build_spec(None, ["model.zdim=0:4"])
+
+
+def test_bad_value_of_a_point_is_refused_with_the_point():
+    with pytest.raises(GanlabError, match="model.z_dim must be >= 0"):
+        build_spec(None, [*TINY, "model.z_dim=-1,4"])  # the spec itself probes only each key's first value
+    spec = build_spec(None, [*TINY, "model.z_dim=4,6"])
+    spec.grid["model.z_dim"].append(-1)
+    with pytest.raises(GanlabError, match=r"sweep point model.z_dim=-1 seed=0: model.z_dim must be >= 0"):
+        expand(spec)
+
+
+def test_sweep_file_fields_are_checked(tmp_path):
+    with pytest.raises(GanlabError, match="did you mean seeds"):
+        spec_from_dict({"seedz": [0, 1]})
+    with pytest.raises(GanlabError, match="backend='gpu' is not one of"):
+        spec_from_dict({"backend": "gpu"})
+    path = tmp_path / "s.yaml"
+    path.write_text("overrides: [data.name=digits]\ngrid:\n  train.lr_g: [1.0e-4, 2.0e-4]\n  seed: '0:2'\n"
+                    "points:\n  - {model.g_width: 8}\n  - {model.g_width: 16}\nbackend: packed\n")
+    spec = load_sweep_file(path)
+    assert spec.seeds == [0, 1] and spec.backend == "packed"
+    assert len(expand(spec)) == 2 * 2 * 2
+
+
+def test_repo_sweep_configs_are_valid():
+    for name in ("configs/sweep_report000_latent.yaml", "configs/sweep_report001_grid.yaml"):
+        spec = load_sweep_file(name)
+        assert len(spec.seeds) == 3
+    latent = expand(load_sweep_file("configs/sweep_report000_latent.yaml"))
+    assert {p.cfg.model.z_dim for p in latent} >= {0, 128}
+    grid = expand(load_sweep_file("configs/sweep_report001_grid.yaml"))
+    assert len(grid) == 8 * 3 and all(p.cfg.train.batch_size == 64 and p.cfg.train.steps == 5000 for p in grid)
