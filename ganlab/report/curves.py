@@ -17,23 +17,25 @@ PANELS = (
 )
 
 
-def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the loss, D-output and D-accuracy curves of a run as one PNG (default figures/curves.png)."""
+Series = tuple[list[float], list[float], str, str]  # xs, ys, label, line style
+
+
+def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    xs, ys = zip(*points)
+    return list(xs), list(ys)
+
+
+def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], marker: str = "") -> Path:
+    """One row of line-plot panels (title, series) written as a PNG, x axis in epochs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    run_dir = Path(run_dir)
-    records = [r for r in read_metrics(run_dir) if "loss_d" in r]
-    out = Path(out) if out else run_dir / "figures" / "curves.png"
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 3.6))
-    for ax, (title, series) in zip(axes, PANELS):
-        for key, label in series:
-            points = [(r["epoch"], r[key]) for r in records if key in r]
-            if points:
-                xs, ys = zip(*points)
-                ax.plot(xs, ys, label=label, linestyle="--" if "heldout" in key else "-")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels):
+        for xs, ys, label, style in series:
+            ax.plot(xs, ys, label=label, linestyle=style, marker=marker or None, markersize=3)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -42,6 +44,22 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
     plt.close(fig)
     return out
+
+
+def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the loss, D-output, D-accuracy and gradient-norm curves of a run as one PNG (default
+    figures/curves.png); held-out series dashed."""
+    run_dir = Path(run_dir)
+    records = [r for r in read_metrics(run_dir) if "loss_d" in r]
+    panels = []
+    for title, keys in PANELS:
+        series = []
+        for key, label in keys:
+            points = [(r["epoch"], r[key]) for r in records if key in r]
+            if points:
+                series.append((*_xy(points), label, "--" if "heldout" in key else "-"))
+        panels.append((title, series))
+    return _save_panels(Path(out) if out else run_dir / "figures" / "curves.png", panels)
 
 
 EVAL_SKIP = {"kind", "step", "epoch", "time_s", "eval_time_s", "fid", "best_fid", "best_epoch", "evals_since_best"}
@@ -72,26 +90,10 @@ def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path
     series = eval_series(run_dir)
     if not series:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     families: dict[str, list[str]] = {}
     for key in sorted(series):
         family = "FID" if key.startswith("fid") else "IS" if key.startswith("is") else key.split("_")[0]
         families.setdefault(family, []).append(key)
     out = Path(out) if out else Path(run_dir) / "figures" / "eval.png"
-    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 3.6), squeeze=False)
-    for ax, (family, keys) in zip(axes[0], families.items()):
-        for key in keys:
-            xs, ys = zip(*series[key])
-            ax.plot(xs, ys, marker="o", markersize=3, label=key)
-        ax.set_title(family)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return out
+    panels = [(family, [(*_xy(series[key]), key, "-") for key in keys]) for family, keys in families.items()]
+    return _save_panels(out, panels, marker="o")
