@@ -39,7 +39,8 @@ def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], marker: str 
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if series:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
     plt.close(fig)
