@@ -38,12 +38,12 @@ def time_sequential(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[fl
     trainers = [Trainer(cfg, root / f"seq{i}", data) for i, cfg in enumerate(cfgs)]
     warm = Trainer(cfgs[0], root / "warm", data)  # warm-up on a throwaway trainer: the measured ones start fresh
     for _ in range(warmup):
-        warm._iteration()
+        warm.iteration()
     sync(trainers[0].device)
     t0 = time.perf_counter()
     for t in trainers:
         for _ in range(iters):
-            t._iteration()
+            t.iteration()
             t.step += 1
     sync(trainers[0].device)
     return time.perf_counter() - t0, trainers
@@ -52,12 +52,12 @@ def time_sequential(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[fl
 def time_packed(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[float, PackedTrainer]:
     warm = PackedTrainer(cfgs, [root / f"warm{i}" for i in range(len(cfgs))], data)
     for _ in range(warmup):
-        warm._iteration()
+        warm.iteration()
     packed = PackedTrainer(cfgs, [root / f"packed{i}" for i in range(len(cfgs))], data)
     sync(packed.device)
     t0 = time.perf_counter()
     for _ in range(iters):
-        packed._iteration()
+        packed.iteration()
         packed.step += 1
     sync(packed.device)
     seconds = time.perf_counter() - t0

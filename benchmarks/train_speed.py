@@ -30,12 +30,12 @@ def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: i
         trainer = Trainer(cfg, Path(tmp), data)
         t0 = time.perf_counter()
         for _ in range(warmup):
-            trainer._iteration()
+            trainer.iteration()
         sync(trainer.device)
         warmup_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(iters):
-            trainer._iteration()
+            trainer.iteration()
         sync(trainer.device)
         seconds = time.perf_counter() - t0
     return {"batch_size": batch, "iterations": iters, "seconds": seconds, "iters_per_s": iters / seconds,

@@ -44,7 +44,7 @@ def _train(overrides: list[str], mode: str, steps: int, tmp_path: Path) -> tuple
     trainer = Trainer(cfg, tmp_path / mode)
     losses = []
     for _ in range(steps):
-        losses.append([float(v) for v in trainer._iteration().values()])
+        losses.append([float(v) for v in trainer.iteration().values()])
         trainer.step += 1
     return losses, _state(trainer), trainer
 
@@ -181,7 +181,7 @@ def test_cuda_graph_equals_the_same_update_uncaptured(tmp_path, tiny_overrides, 
     for name, trainer in (("uncaptured", uncaptured), ("captured", captured)):
         losses[name] = []
         for _ in range(6):
-            losses[name].append([float(v) for v in trainer._iteration().values()])
+            losses[name].append([float(v) for v in trainer.iteration().values()])
             trainer.step += 1
     assert captured.step_fn.mode == "cudagraph" and captured.step_fn.failure is None
     assert losses["captured"] == losses["uncaptured"]
@@ -249,7 +249,7 @@ def test_warm_up_before_a_capture_is_undone_exactly(tmp_path, tiny_overrides):
     assert trainer.opt_g.state[next(trainer.G.parameters())]["exp_avg"] is exp_avg  # same storage
     losses = []
     for _ in range(3):
-        losses.append([float(v) for v in trainer._iteration().values()])
+        losses.append([float(v) for v in trainer.iteration().values()])
         trainer.step += 1
     assert losses == fresh_losses
     state = _state(trainer)

@@ -202,7 +202,7 @@ class PackedTrainer:
         self.adam_g.set_lrs([m.cfg.train.lr_g * factor for m in self.members])
         self.adam_d.set_lrs([m.cfg.train.lr_d * factor for m in self.members])
 
-    def _iteration(self) -> dict[str, torch.Tensor]:
+    def iteration(self) -> dict[str, torch.Tensor]:
         """The Trainer's iteration for all members at once; figures are (K,) tensors."""
         t = self.cfg.train
         self._apply_lr_schedule()
@@ -250,7 +250,7 @@ class PackedTrainer:
         for m in self.members:
             m._write_status("running")
         while self.step < self.total_steps:
-            figures = self._iteration()
+            figures = self.iteration()
             finite = torch.isfinite(figures["loss_d"]) & torch.isfinite(figures["loss_g"])
             bad_step = torch.where((bad_step < 0) & ~finite, self.step, bad_step)
             for k, v in figures.items():

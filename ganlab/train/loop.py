@@ -136,7 +136,7 @@ class Trainer:
         return fastpath.StepRunner(self.fast_path, eager, fast, [self.G, self.D], [self.opt_g, self.opt_d],
                                    self.tally.tensors(), channels_last)
 
-    def _iteration(self) -> dict[str, torch.Tensor]:
+    def iteration(self) -> dict[str, torch.Tensor]:
         """D steps (the advantage), then g_steps generator updates, then the EMA; returns device-side figures
         (on the CUDA-graph path they are overwritten by the next iteration)."""
         t = self.cfg.train
@@ -262,7 +262,7 @@ class Trainer:
         bar = _progress(progress and main, self.total_steps, self.step)
         self._write_status("running")
         while self.step < self.total_steps:
-            self._iteration()  # its figures are summed on the device by self.tally
+            self.iteration()  # its figures are summed on the device by self.tally
             self.step += 1
             bar.update(1)
             epoch_end = self.step % self.iters_per_epoch == 0
