@@ -21,6 +21,7 @@ from ganlab.models import build_models
 from ganlab.models.export import export_path, save_generator
 from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
+from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.images import save_grid
 from ganlab.train.metrics_log import MetricsLog
 
@@ -78,6 +79,7 @@ class Trainer:
                          if t.precision == "bf16" else contextlib.nullcontext())
         self._grid_inputs = self._fixed_grid_inputs()
         self._heldout = self._heldout_batch()
+        self.evaluator = TrainingEvaluator(self.run_dir, cfg.eval.every, cfg.eval.patience)
 
     # ----- fixed inputs -------------------------------------------------------------------------
     def _fixed_grid_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -215,6 +217,7 @@ class Trainer:
         if resume:
             self.load_state_dict(load_checkpoint(self.run_dir, map_location=self.device))
         log = MetricsLog(self.run_dir, resume_step=self.step if resume else None)
+        self.evaluator.restore()
         t = self.cfg.train
         start_step, t0 = self.step, time.perf_counter()
         deadline = t0 + stop_after_minutes * 60 if stop_after_minutes else math.inf
@@ -251,6 +254,8 @@ class Trainer:
             if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) or self.step == self.total_steps:
                 self._check_finite(bad_step)
                 self.save()
+            if epoch_end and self.evaluator.due(self.epoch) and self.evaluator.evaluate(self, log.write):
+                break  # early stop: no better FID in eval.patience evaluations
             session_over = (stop_after_steps is not None and self.step - start_step >= stop_after_steps) \
                 or time.perf_counter() > deadline
             if session_over and self.step < self.total_steps:
@@ -260,7 +265,7 @@ class Trainer:
                 bar.close()
                 return TrainResult(self.run_dir, self.step, finished=False)
         bar.close()
-        self._write_status("finished", train_time_s=time.perf_counter() - t0)
+        self._write_status("finished", train_time_s=time.perf_counter() - t0, **self.evaluator.summary())
         return TrainResult(self.run_dir, self.step, finished=True)
 
     def _check_finite(self, bad_step: torch.Tensor) -> None:

@@ -1,0 +1,95 @@
+"""Fréchet distance between Gaussians fitted to features, in float64, with a bootstrap interval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ganlab.errors import GanlabError
+
+MIN_SAMPLES = 2  # a covariance needs at least two samples
+
+
+@dataclass
+class GaussianStats:
+    """Mean (D,) and covariance (D, D) of n feature vectors, float64."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    n: int
+
+
+def as_float64(x: np.ndarray | torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    return torch.as_tensor(x).to(device=device, dtype=torch.float64)
+
+
+def check_count(n: int, what: str) -> None:
+    """Refuse too few samples for a covariance, with the fix."""
+    if n < MIN_SAMPLES:
+        raise GanlabError(f"{what} has {n} sample(s); a covariance needs at least {MIN_SAMPLES} (FID is reliable "
+                          f"only with thousands): raise the sample count (--n / eval.n)")
+
+
+def gaussian_stats(features: np.ndarray | torch.Tensor, device: torch.device | str = "cpu",
+                   what: str = "feature set") -> GaussianStats:
+    """Fit mean and (unbiased) covariance to features (N, D), in float64 on ``device``."""
+    x = as_float64(features, device)
+    check_count(x.shape[0], what)
+    mu = x.mean(0)
+    xc = x - mu
+    sigma = xc.T @ xc / (x.shape[0] - 1)
+    return GaussianStats(mu.cpu().numpy(), sigma.cpu().numpy(), int(x.shape[0]))
+
+
+def _trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
+    """tr(sqrtm(sigma1 @ sigma2)) for symmetric PSD matrices, as the sum of the square roots of the
+    eigenvalues of sqrt(sigma1) sigma2 sqrt(sigma1) (symmetric, so eigh: exact and stable)."""
+    w, v = torch.linalg.eigh(sigma1)
+    root1 = (v * w.clamp(min=0).sqrt()) @ v.T
+    m = root1 @ sigma2 @ root1
+    m = (m + m.T) / 2
+    return torch.linalg.eigvalsh(m).clamp(min=0).sqrt().sum()
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     device: torch.device | str = "cpu") -> float:
+    """||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 sqrtm(sigma1 sigma2)), computed in float64."""
+    m1, m2 = as_float64(mu1, device), as_float64(mu2, device)
+    s1, s2 = as_float64(sigma1, device), as_float64(sigma2, device)
+    if m1.shape != m2.shape or s1.shape != s2.shape or s1.shape != (m1.shape[0], m1.shape[0]):
+        raise GanlabError(f"feature statistics disagree in shape: mean {tuple(m1.shape)} / {tuple(m2.shape)}, "
+                          f"covariance {tuple(s1.shape)} / {tuple(s2.shape)}; compute both with the same network")
+    diff = m1 - m2
+    value = diff @ diff + torch.trace(s1) + torch.trace(s2) - 2 * _trace_sqrt_product(s1, s2)
+    return float(value.clamp(min=0))
+
+
+def stats_distance(a: GaussianStats, b: GaussianStats, device: torch.device | str = "cpu") -> float:
+    """Fréchet distance between two fitted Gaussians."""
+    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, device)
+
+
+def bootstrap_fid(features: np.ndarray, reference: GaussianStats, resamples: int, seed: int = 0,
+                  device: torch.device | str = "cpu", level: float = 0.95) -> dict[str, float]:
+    """Spread of FID over resamples (with replacement) of the generated features; no new Inception passes.
+
+    The reference statistics stay fixed, so the interval is the noise of the generated sample.
+    Returns the percentile interval at ``level`` and the standard deviation of the resampled FIDs.
+    """
+    x = as_float64(features, device)
+    n = x.shape[0]
+    check_count(n, "generated feature set")
+    g = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(resamples):
+        counts = torch.bincount(torch.randint(n, (n,), generator=g), minlength=n).to(device=device, dtype=torch.float64)
+        mu = counts @ x / n
+        xc = x - mu
+        sigma = (xc * counts[:, None]).T @ xc / (n - 1)
+        values.append(frechet_distance(mu, sigma, reference.mu, reference.sigma, device))
+    arr = np.array(values)
+    lo, hi = np.percentile(arr, [50 * (1 - level), 50 * (1 + level)])
+    return {"ci_low": float(lo), "ci_high": float(hi), "ci_level": level, "bootstrap_std": float(arr.std(ddof=1)),
+            "bootstrap_resamples": resamples}
