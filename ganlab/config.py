@@ -87,8 +87,9 @@ class EvalConfig:
 
 @dataclass
 class ClassifierConfig:
-    epochs: int = 3  # passes over the training split
+    epochs: int = 4  # passes over the training split
     batch_size: int = 128  # images per update
+    shift_pixels: int = 2  # random translation of training images by up to this many pixels (at most side/8); 0 = off
     lr: float = 3e-3  # peak Adam learning rate of the one-cycle schedule
     width: int = 32  # channels of the first conv block (doubling per block)
     seed: int = 0  # seeds weights and data order

@@ -19,8 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ganlab.config import ClassifierConfig, DataConfig, cache_dir
+from ganlab.config import AugmentConfig, ClassifierConfig, DataConfig, cache_dir
 from ganlab.data import load_split, to_unit_range
+from ganlab.data.augment import augment
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write, atomic_write_json
 from ganlab.metrics.inception import check_images, resolve_device
@@ -115,6 +116,8 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     images, labels = train.images.to(dev), train.labels.to(dev)
     g = torch.Generator().manual_seed(cfg.seed)
+    g_aug = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
+    shifts = AugmentConfig(crop_padding=min(cfg.shift_pixels, h // 8))
     t0 = time.perf_counter()
     bar = tqdm(total=cfg.epochs * steps_per_epoch, disable=not progress, unit="it", leave=False)
     for _ in range(cfg.epochs):
@@ -122,7 +125,9 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
         perm = torch.randperm(len(train), generator=g).to(dev)
         for i in range(steps_per_epoch):
             idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            loss = F.cross_entropy(net(to_unit_range(images[idx])), labels[idx])
+            x = to_unit_range(images[idx])
+            x = augment(x, shifts, g_aug) if shifts.crop_padding else x
+            loss = F.cross_entropy(net(x), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -152,9 +157,8 @@ def load_classifier(data_name: str, resolution: int, channels: int, device: str 
     path = classifier_path(data_name, resolution, channels)
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
-        extra = f" --resolution {resolution}" if data_name in ("mnist", "fashion-mnist") and resolution != 28 else ""
         raise GanlabError(f"no domain classifier for '{data_name}' at {resolution}px ({path} absent); "
-                          f"train it: ganlab classifier train {data_name}{extra}")
+                          f"train it: ganlab classifier train {data_name} --resolution {resolution}")
     meta = json.loads(meta_path.read_text())
     dev = resolve_device(device)
     net = DomainClassifier(meta["channels"], meta["num_classes"], meta["config"]["width"])

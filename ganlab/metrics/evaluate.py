@@ -90,7 +90,9 @@ def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     ctx.timings["distance_s"] = time.perf_counter() - t0
     record = {"value": value, **ctx.base(), **describe(ctx.reference)}
     if ctx.cfg.bootstrap:
+        t0 = time.perf_counter()
         record.update(bootstrap_fid(feats, ref, ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device))
+        ctx.timings["bootstrap_s"] = time.perf_counter() - t0
     return {ctx.ref_name("fid"): record}
 
 
@@ -172,6 +174,20 @@ METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = {
     "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor,
 }
 assert tuple(METRICS) == EVAL_METRICS, "keep config.EVAL_METRICS in step with METRICS"
+
+
+def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
+              device: str | torch.device = "auto") -> None:
+    """Fail now, with the fix, if a requested metric cannot run later (weights, logits, classifier)."""
+    validate_eval(cfg)
+    if set(cfg.metrics) & {"fid", "is", "kid", "pr", "ifid", "floor"}:
+        net = InceptionNet(cfg.inception, resolve_device(device), cfg.batch_size, cfg.allow_tf32)
+        if "is" in cfg.metrics and not net.has_logits:
+            net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
+    if set(cfg.metrics) & {"acc", "cis"}:
+        from ganlab.metrics.classifier import load_classifier
+
+        load_classifier(data.name, resolution, channels, "cpu")
 
 
 def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConfig = EvalConfig(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import torch
@@ -43,26 +44,34 @@ def gaussian_stats(features: np.ndarray | torch.Tensor, device: torch.device | s
     return GaussianStats(mu.cpu().numpy(), sigma.cpu().numpy(), int(x.shape[0]))
 
 
-def _trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
-    """tr(sqrtm(sigma1 @ sigma2)) for symmetric PSD matrices, as the sum of the square roots of the
-    eigenvalues of sqrt(sigma1) sigma2 sqrt(sigma1) (symmetric, so eigh: exact and stable)."""
-    w, v = torch.linalg.eigh(sigma1)
-    root1 = (v * w.clamp(min=0).sqrt()) @ v.T
-    m = root1 @ sigma2 @ root1
+def psd_sqrt(sigma: torch.Tensor) -> torch.Tensor:
+    """The symmetric square root of a symmetric PSD matrix (eigh; negative round-off clipped)."""
+    w, v = torch.linalg.eigh(sigma)
+    return (v * w.clamp(min=0).sqrt()) @ v.T
+
+
+def _trace_sqrt_product(root2: torch.Tensor, sigma1: torch.Tensor) -> torch.Tensor:
+    """tr(sqrtm(sigma1 @ sigma2)) for symmetric PSD matrices, given root2 = sqrt(sigma2): the sum of the
+    square roots of the eigenvalues of root2 sigma1 root2 (same spectrum, symmetric, so eigh: stable)."""
+    m = root2 @ sigma1 @ root2
     m = (m + m.T) / 2
     return torch.linalg.eigvalsh(m).clamp(min=0).sqrt().sum()
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     device: torch.device | str = "cpu") -> float:
-    """||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 sqrtm(sigma1 sigma2)), computed in float64."""
+                     device: torch.device | str = "cpu", root2: Optional[torch.Tensor] = None) -> float:
+    """||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 sqrtm(sigma1 sigma2)), computed in float64.
+
+    ``root2``: sqrt(sigma2) when already known (the reference's, reused across bootstrap resamples).
+    """
     m1, m2 = as_float64(mu1, device), as_float64(mu2, device)
     s1, s2 = as_float64(sigma1, device), as_float64(sigma2, device)
     if m1.shape != m2.shape or s1.shape != s2.shape or s1.shape != (m1.shape[0], m1.shape[0]):
         raise GanlabError(f"feature statistics disagree in shape: mean {tuple(m1.shape)} / {tuple(m2.shape)}, "
                           f"covariance {tuple(s1.shape)} / {tuple(s2.shape)}; compute both with the same network")
+    root2 = psd_sqrt(s2) if root2 is None else root2
     diff = m1 - m2
-    value = diff @ diff + torch.trace(s1) + torch.trace(s2) - 2 * _trace_sqrt_product(s1, s2)
+    value = diff @ diff + torch.trace(s1) + torch.trace(s2) - 2 * _trace_sqrt_product(root2, s1)
     return float(value.clamp(min=0))
 
 
@@ -82,13 +91,14 @@ def bootstrap_fid(features: np.ndarray, reference: GaussianStats, resamples: int
     n = x.shape[0]
     check_count(n, "generated feature set")
     g = torch.Generator().manual_seed(seed)
+    root = psd_sqrt(as_float64(reference.sigma, device))
     values = []
     for _ in range(resamples):
         counts = torch.bincount(torch.randint(n, (n,), generator=g), minlength=n).to(device=device, dtype=torch.float64)
         mu = counts @ x / n
         xc = x - mu
         sigma = (xc * counts[:, None]).T @ xc / (n - 1)
-        values.append(frechet_distance(mu, sigma, reference.mu, reference.sigma, device))
+        values.append(frechet_distance(mu, sigma, reference.mu, reference.sigma, device, root))
     arr = np.array(values)
     lo, hi = np.percentile(arr, [50 * (1 - level), 50 * (1 + level)])
     return {"ci_low": float(lo), "ci_high": float(hi), "ci_level": level, "bootstrap_std": float(arr.std(ddof=1)),

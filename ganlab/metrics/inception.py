@@ -182,7 +182,7 @@ class InceptionNet:
     def _run(self, images: torch.Tensor, head: str) -> torch.Tensor:
         x = images.to(self.device)
         if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
+            x = x.repeat(1, 3, 1, 1)
         if self.stylegan_form:
             if head == "features":
                 return self.net(x, return_features=True)

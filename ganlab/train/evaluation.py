@@ -10,7 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ganlab.metrics.evaluate import evaluate
+import torch
+
+from ganlab.config import Config
+from ganlab.data.spec import ImageSpec
+from ganlab.metrics.evaluate import evaluate, preflight
 from ganlab.metrics.sampling import generator_sampler
 from ganlab.models.export import save_generator
 from ganlab.train.checkpoint import save_checkpoint
@@ -26,10 +30,12 @@ BEST_EXPORT = "export/generator-best.safetensors"
 class TrainingEvaluator:
     """Decides when to evaluate, writes the eval records, keeps the best checkpoint, says when to stop."""
 
-    def __init__(self, run_dir: Path, every: int, patience: int):
+    def __init__(self, cfg: Config, run_dir: Path, spec: ImageSpec, device: torch.device):
         self.run_dir = Path(run_dir)
-        self.every = every
-        self.patience = patience
+        self.every = cfg.eval.every
+        self.patience = cfg.eval.patience
+        if self.every > 0:  # missing weights or classifier: refused before training, not after an epoch
+            preflight(cfg.eval, cfg.data, spec.channels, spec.resolution, device)
         self.best_fid: float | None = None
         self.best_epoch: int | None = None
         self.since_best = 0

@@ -79,7 +79,7 @@ class Trainer:
                          if t.precision == "bf16" else contextlib.nullcontext())
         self._grid_inputs = self._fixed_grid_inputs()
         self._heldout = self._heldout_batch()
-        self.evaluator = TrainingEvaluator(self.run_dir, cfg.eval.every, cfg.eval.patience)
+        self.evaluator = TrainingEvaluator(cfg, self.run_dir, self.spec, self.device)
 
     # ----- fixed inputs -------------------------------------------------------------------------
     def _fixed_grid_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,7 @@ from ganlab.metrics.evaluate import METRICS, evaluate, fid_matrix, format_table
 from ganlab.metrics.sampling import balanced_labels
 
 DIGITS = DataConfig(name="digits")
-SMALL = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=20, batch_size=40)
+SMALL = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=4, batch_size=40)
 
 
 def real_sampler(invert: bool = False):
@@ -49,9 +49,7 @@ def test_all_metrics_on_real_images_as_samples(digits_classifier):
     assert results["acc20"]["value"] > 0.8 and sum(results["acc20"]["class_histogram"]) == 20
     assert len(results["ifid20_test30"]["per_class"]) == 10
     assert 0 <= results["pr20_test30"]["precision"] <= 1
-    # real digits against real digits: the FID sits near the real-vs-real floor, far below inverted digits
-    inverted = evaluate(real_sampler(invert=True), DIGITS, 10, SMALL, ["fid"], "cpu")["fid20_test30"]["value"]
-    assert inverted > 3 * max(fid["value"], results["floor20_test30"]["value"])
+    assert 0 < results["floor20_test30"]["value"] < 3 * fid["value"]  # real vs real: both small-sample FIDs alike
     table = format_table(results)
     assert "fid20_test30" in table and "95% CI" in table
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from ganlab.cli import main
+from ganlab.config import load_config
+from ganlab.data.spec import ImageSpec
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.metrics_log import read_metrics
 
@@ -55,8 +58,13 @@ def test_eval_command_refuses_bad_input_in_one_line(evaluated_run):
     assert result.exit_code == 2 and "unknown eval metric(s) nope" in result.output
 
 
+def _evaluator(run_dir, every: int, patience: int) -> TrainingEvaluator:
+    cfg = load_config(overrides=[f"eval.every={every}", f"eval.patience={patience}", "eval.metrics=[]"])
+    return TrainingEvaluator(cfg, run_dir, ImageSpec(1, 8, 10), torch.device("cpu"))
+
+
 def test_patience_counts_evaluations_without_improvement(tmp_path):
-    ev = TrainingEvaluator(tmp_path, every=1, patience=2)
+    ev = _evaluator(tmp_path, every=1, patience=2)
     for fid, epoch in [(50.0, 1), (40.0, 2), (45.0, 3)]:
         ev._update(fid, epoch)
     assert (ev.best_fid, ev.best_epoch, ev.since_best) == (40.0, 2, 1)
@@ -64,10 +72,10 @@ def test_patience_counts_evaluations_without_improvement(tmp_path):
     assert ev.since_best == 2  # the loop stops here with patience 2
     records = [{"kind": "eval", "epoch": e, "fid": f} for f, e in [(50.0, 1), (40.0, 2), (45.0, 3)]]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records + [{"step": 9}]))
-    resumed = TrainingEvaluator(tmp_path, every=1, patience=2)
+    resumed = _evaluator(tmp_path, every=1, patience=2)
     resumed.restore()
     assert (resumed.best_fid, resumed.best_epoch, resumed.since_best) == (40.0, 2, 1)
-    assert not ev.due(0) and ev.due(3) and not TrainingEvaluator(tmp_path, every=0, patience=0).due(3)
+    assert not ev.due(0) and ev.due(3) and not _evaluator(tmp_path, every=0, patience=0).due(3)
 
 
 def test_early_stop_ends_training(tmp_path, monkeypatch):
@@ -90,3 +98,11 @@ def test_classifier_train_command():
     result = CliRunner().invoke(main, ["classifier", "train", "digits", "--epochs", "1", "--device", "cpu", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "digits classifier (8px): test accuracy" in result.output
+
+
+def test_missing_classifier_is_refused_before_training(tmp_path):
+    overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "train.steps=2", "device=cpu",
+                 "eval.every=1", "eval.metrics=[acc]", "data.resolution=16"]
+    result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 2 and "ganlab classifier train digits" in result.output
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
