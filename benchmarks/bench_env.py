@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 
 import torch
@@ -18,7 +19,8 @@ def environment(device: torch.device) -> dict:
         name = torch.cuda.get_device_name(device)
     else:
         name = f"{platform.processor() or platform.machine()} cpu, {torch.get_num_threads()} threads"
-    return {"device": str(device), "device_name": name, "torch": torch.__version__, "numpy": numpy.__version__,
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # a shared CPU's other work shows here
+    return {"device": str(device), "load_average_1min": load, "cpu_count": os.cpu_count(), "device_name": name, "torch": torch.__version__, "numpy": numpy.__version__,
             "scipy": scipy.__version__, "python": platform.python_version(), "protocol": PROTOCOL_VERSION,
             "tf32": False}
 

@@ -227,13 +227,9 @@ def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
 def explore_collapse(ex, count, unconditional, seed) -> None:
     """Class histogram of N samples by the domain classifier, with the expected uniform line."""
     from ganlab.explore.collapse import collapse
+    from ganlab.metrics.classifier import load_classifier
 
-    # WIRING (lead, after merging branch `metrics`): build the run's domain classifier here as a
-    # function uint8 images (N, C, H, W) -> labels (N,) from ganlab.metrics.classifier.
-    classify = None
-    if classify is None:
-        raise GanlabError("explore collapse needs the domain classifier (ganlab.metrics.classifier), which this "
-                          "build does not have yet; call ganlab.explore.collapse.collapse with a classifier")
+    classify = load_classifier(ex.cfg.data.name, ex.spec.resolution, ex.spec.channels, ex.device).labels
     click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
 
 

@@ -84,6 +84,10 @@ class Classifier:
         """uint8 (N, C, H, W) -> (N,) predicted class indices."""
         return self.probabilities(images).argmax(1)
 
+    def labels(self, images: torch.Tensor) -> torch.Tensor:
+        """``predict`` as an int64 tensor: the ``classify(images) -> labels`` function explore collapse takes."""
+        return torch.from_numpy(self.predict(images)).long()
+
 
 def _accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> float:
     net.eval()

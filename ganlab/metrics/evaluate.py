@@ -18,10 +18,11 @@ import torch
 from ganlab.config import EVAL_METRICS, DataConfig, EvalConfig, validate_eval
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
-from ganlab.metrics.frechet import bootstrap_fid, gaussian_stats, stats_distance
+from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is_cheaper,
+                                    frechet_distance_from_features, gaussian_stats, stats_distance)
 from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet, resolve_device
-from ganlab.metrics.refstats import (Reference, describe, features_for_comparison, reference_features,
-                                     reference_stats)
+from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
+                                     reference_features, reference_stats)
 from ganlab.metrics.sampling import Sampler, balanced_labels, draw, generator_sampler
 from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
 
@@ -81,16 +82,25 @@ class EvalContext:
         return {"n": self.n, "protocol": PROTOCOL_VERSION, "network": self.net.path.name}
 
 
+def _distance_to_reference(ctx: EvalContext, feats: np.ndarray, what: str) -> float:
+    """FID of features against the reference: straight from features when that is cheaper (small sets),
+    else against the cached reference statistics. Both are exact."""
+    ref = ctx.reference
+    if ref.size() <= FEATURES_CACHED_UP_TO and features_path_is_cheaper(len(feats), ref.size(), feats.shape[1]):
+        return frechet_distance_from_features(feats, reference_features(ctx.net, ref)[0], ctx.device)
+    return stats_distance(gaussian_stats(feats, ctx.device, what), reference_stats(ctx.net, ref), ctx.device)
+
+
 def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """FID of the samples against the reference statistics, with a bootstrap interval."""
-    ref = reference_stats(ctx.net, ctx.reference)
     feats = ctx.features
     t0 = time.perf_counter()
-    value = stats_distance(gaussian_stats(feats, ctx.device, "generated sample"), ref, ctx.device)
+    value = _distance_to_reference(ctx, feats, "generated sample")
     ctx.timings["distance_s"] = time.perf_counter() - t0
     record = {"value": value, **ctx.base(), **describe(ctx.reference)}
     if ctx.cfg.bootstrap:
         t0 = time.perf_counter()
+        ref = reference_stats(ctx.net, ctx.reference)
         record.update(bootstrap_fid(feats, ref, ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device))
         ctx.timings["bootstrap_s"] = time.perf_counter() - t0
     return {ctx.ref_name("fid"): record}
@@ -100,9 +110,7 @@ def metric_floor(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """The real-vs-real floor: FID of as many real images of the other split as there are samples."""
     other = "train" if ctx.cfg.ref == "test" else "test"
     stand_in, _ = Reference(ctx.data, other, ctx.n).images()
-    feats = ctx.net.features(stand_in)
-    value = stats_distance(gaussian_stats(feats, ctx.device, f"{other} stand-in"),
-                           reference_stats(ctx.net, ctx.reference), ctx.device)
+    value = _distance_to_reference(ctx, ctx.net.features(stand_in), f"{other} stand-in")
     return {ctx.ref_name("floor"): {"value": value, "stand_in_split": other, **ctx.base(), **describe(ctx.reference)}}
 
 
@@ -162,9 +170,9 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     feats, labels = ctx.features, ctx.labels.numpy()
     per_class = []
     for c in range(ctx.num_classes):
-        fake_stats = gaussian_stats(feats[labels == c], ctx.device, f"samples of class {c}")
-        real_stats = gaussian_stats(real[real_labels == c], ctx.device, f"reference images of class {c}")
-        per_class.append(stats_distance(fake_stats, real_stats, ctx.device))
+        check_count(int((labels == c).sum()), f"samples of class {c}")
+        check_count(int((real_labels == c).sum()), f"reference images of class {c}")
+        per_class.append(frechet_distance_from_features(feats[labels == c], real[real_labels == c], ctx.device))
     return {ctx.ref_name("ifid"): {"value": float(np.mean(per_class)), "per_class": per_class,
                                     **ctx.base(), **describe(ctx.reference)}}
 
@@ -208,14 +216,14 @@ def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConf
             record["time_s"] = time.perf_counter() - t1
         results.update(out)
     for record in results.values():
-        record["timings"] = dict(ctx.timings)
+        record.update(ctx.timings)  # generate_s, features_s, distance_s, bootstrap_s: flat, one table row per metric
     return results
 
 
 def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None, epoch: Optional[int] = None,
                  device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
     """Evaluate a run's generator export (latest, or of ``epoch``) with the run's eval settings changed by
-    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json."""
+    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
     from ganlab.models.export import load_run_generator
 
     run_dir = Path(run_dir)
@@ -228,7 +236,7 @@ def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None
         record.update({"epoch": meta.get("epoch"), "step": meta.get("step"), "device": str(dev)})
     path = run_dir / EVAL_FILE
     existing = json.loads(path.read_text()) if path.is_file() else {}
-    existing.setdefault("metrics", {}).update(results)
+    existing.update(results)
     atomic_write_json(path, existing)
     return results
 
@@ -240,11 +248,11 @@ def fid_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, cfg: Eval
     net = InceptionNet(cfg.inception, dev, cfg.batch_size, cfg.allow_tf32)
     labels = balanced_labels(n, num_classes)
     names = list(samplers)
-    stats = [gaussian_stats(net.features(draw(samplers[k], labels, cfg.batch_size * 5)), dev, k) for k in names]
+    feats = [net.features(draw(samplers[k], labels, cfg.batch_size * 5)) for k in names]
     matrix = np.zeros((len(names), len(names)))
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
-            matrix[i, j] = matrix[j, i] = stats_distance(stats[i], stats[j], dev)
+            matrix[i, j] = matrix[j, i] = frechet_distance_from_features(feats[i], feats[j], dev)
     return names, matrix
 
 

@@ -45,7 +45,8 @@ def test_all_metrics_on_real_images_as_samples(digits_classifier):
     fid = results["fid20_test30"]
     assert fid["n"] == 20 and fid["ref_split"] == "test" and fid["ref_n"] == 30 and fid["protocol"] == 1
     assert fid["ci_low"] < fid["value"] * 1.5 and fid["ci_high"] > fid["value"] * 0.5
-    assert {"generate_s", "features_s", "distance_s"} <= set(fid["timings"])
+    assert {"generate_s", "features_s", "distance_s", "bootstrap_s"} <= set(fid)
+    assert not any(isinstance(v, dict) for r in results.values() for v in r.values())  # flat: one table
     assert results["acc20"]["value"] > 0.8 and sum(results["acc20"]["class_histogram"]) == 20
     assert len(results["ifid20_test30"]["per_class"]) == 10
     assert 0 <= results["pr20_test30"]["precision"] <= 1

@@ -7,7 +7,7 @@ import pytest
 import scipy.linalg
 
 from ganlab.errors import GanlabError
-from ganlab.metrics.frechet import bootstrap_fid, frechet_distance, gaussian_stats
+from ganlab.metrics.frechet import bootstrap_fid, frechet_distance, frechet_distance_from_features, gaussian_stats
 
 
 def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
@@ -79,3 +79,13 @@ def test_bootstrap_is_reproducible_for_a_seed():
     fake = np.random.default_rng(5).normal(size=(100, 6))
     assert bootstrap_fid(fake, ref, 10, seed=3) == bootstrap_fid(fake, ref, 10, seed=3)
     assert bootstrap_fid(fake, ref, 10, seed=3) != bootstrap_fid(fake, ref, 10, seed=4)
+
+
+@pytest.mark.parametrize("n1, n2", [(30, 45), (5, 200), (300, 400)])
+def test_distance_from_features_equals_the_covariance_route(n1, n2):
+    """Few samples in many dimensions (rank-deficient covariances) and the full-rank case alike."""
+    rng = np.random.default_rng(6)
+    x1, x2 = rng.normal(size=(n1, 100)), rng.normal(loc=0.2, scale=1.3, size=(n2, 100))
+    a, b = gaussian_stats(x1), gaussian_stats(x2)
+    assert frechet_distance_from_features(x1, x2) == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma),
+                                                                   rel=1e-6)  # eigh route: sqrt of round-off

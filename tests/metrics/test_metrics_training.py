@@ -46,7 +46,7 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
                                        "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert "fid10_test30" in result.output and "95% CI" in result.output
-    saved = json.loads((evaluated_run / "eval.json").read_text())["metrics"]["fid10_test30"]
+    saved = json.loads((evaluated_run / "eval.json").read_text())["fid10_test30"]
     assert saved["epoch"] == 2 and saved["bootstrap_resamples"] == 4 and saved["ref_n"] == 30
     # the export's samples are seeded: the same FID as the last evaluation during training
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
@@ -106,3 +106,10 @@ def test_missing_classifier_is_refused_before_training(tmp_path):
     result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
     assert result.exit_code == 2 and "ganlab classifier train digits" in result.output
     assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
+def test_explore_collapse_uses_the_domain_classifier(evaluated_run, digits_classifier):
+    result = CliRunner().invoke(main, ["explore", str(evaluated_run), "collapse", "--n", "40"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((evaluated_run / "explore" / "collapse.json").read_text())
+    assert sum(saved["counts"]) == 40
