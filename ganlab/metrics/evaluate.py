@@ -100,8 +100,10 @@ def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     record = {"value": value, **ctx.base(), **describe(ctx.reference)}
     if ctx.cfg.bootstrap:
         t0 = time.perf_counter()
-        ref = reference_stats(ctx.net, ctx.reference)
-        record.update(bootstrap_fid(feats, ref, ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device))
+        ref = ctx.reference
+        small = ref.size() <= FEATURES_CACHED_UP_TO and features_path_is_cheaper(len(feats), ref.size(), feats.shape[1])
+        record.update(bootstrap_fid(feats, reference_stats(ctx.net, ref), ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device,
+                                    reference_features=reference_features(ctx.net, ref)[0] if small else None))
         ctx.timings["bootstrap_s"] = time.perf_counter() - t0
     return {ctx.ref_name("fid"): record}
 

@@ -89,3 +89,13 @@ def test_distance_from_features_equals_the_covariance_route(n1, n2):
     a, b = gaussian_stats(x1), gaussian_stats(x2)
     assert frechet_distance_from_features(x1, x2) == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma),
                                                                    rel=1e-6)  # eigh route: sqrt of round-off
+
+
+def test_bootstrap_from_features_agrees_with_the_covariance_route():
+    rng = np.random.default_rng(8)
+    real, fake = rng.normal(size=(60, 40)), rng.normal(loc=0.2, size=(30, 40))
+    a = bootstrap_fid(fake, gaussian_stats(real), 6, seed=2)
+    b = bootstrap_fid(fake, gaussian_stats(real), 6, seed=2, reference_features=real)
+    assert b["bootstrap_resamples"] == 6
+    for key in ("ci_low", "ci_high", "bootstrap_std"):
+        assert a[key] == pytest.approx(b[key], rel=1e-5)
