@@ -31,7 +31,8 @@ CLASSIFIER_FORMAT = 1
 
 
 class DomainClassifier(nn.Module):
-    """Three conv blocks (conv3x3-BN-ReLU, the first two max-pooled), global average pool, linear.
+    """Four conv blocks (conv3x3-BN-ReLU, max-pooled between them), global average pool, linear.
+    The receptive field (~38 px) spans a whole 28 px digit before the average.
 
     (B, C, H, W) in [-1, 1] -> (B, num_classes) logits.
     """
@@ -42,7 +43,8 @@ class DomainClassifier(nn.Module):
         self.features = nn.Sequential(
             nn.Conv2d(channels, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2),  # (B, w, H/2, W/2)
             nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2w, H/4, W/4)
-            nn.Conv2d(2 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(),  # (B, 4w, H/4, W/4)
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(), nn.MaxPool2d(2),  # (B, 4w, H/8, W/8)
+            nn.Conv2d(4 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(),  # (B, 4w, H/8, W/8)
         )
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(4 * w, num_classes))
 
