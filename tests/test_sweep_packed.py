@@ -142,9 +142,11 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
 
 
 def test_packed_refuses_what_it_cannot_reproduce(tmp_path):
-    cfgs = [load_config(None, TINY + ["eval.patience=3"])]
-    with pytest.raises(GanlabError, match="eval.patience"):
-        PackedTrainer(cfgs, [tmp_path / "a"])
+    cases = [(["eval.every=1"], "eval.every"), (["train.ema_decay=0.9"], "G_ema"),
+             (["train.adaptive_d_steps=true"], "advantage"), (["train.loss=wgan-gp"], "gradient penalty")]
+    for overrides, message in cases:
+        with pytest.raises(GanlabError, match=message):
+            PackedTrainer([load_config(None, TINY + overrides)], [tmp_path / "a"])
 
 
 def test_stacked_adam_matches_torch_adam_per_model():

@@ -66,9 +66,9 @@ def _refuse_uncarried_state(trainer: Trainer) -> None:
     if extra:
         raise GanlabError(f"the packed backend does not carry the training state {', '.join(extra)}; "
                           f"use backend: sequential for this sweep")
-    if trainer.cfg.eval.patience > 0:
-        raise GanlabError("the packed backend cannot stop members early (eval.patience > 0); set eval.patience=0 "
-                          "or use backend: sequential")
+    if trainer.cfg.eval.every > 0:
+        raise GanlabError("the packed backend does not evaluate during training (eval.every > 0); set "
+                          "eval.every=0 and evaluate the points after training, or use backend: sequential")
 
 
 def _device_data(data: DataSplits, device: torch.device) -> DataSplits:

@@ -23,6 +23,7 @@ from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train import distributed, fastpath
 from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
+from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.images import save_grid
 from ganlab.train.ema import GeneratorEMA
 from ganlab.train.metrics_log import MetricsLog
@@ -92,6 +93,7 @@ class Trainer:
         self.step_fn = self._step_runner(channels_last)
         self._grid_inputs = self._fixed_grid_inputs()
         self._heldout = self._heldout_batch()
+        self.evaluator = TrainingEvaluator(cfg, self.run_dir, self.spec, self.device)
 
     # ----- fixed inputs -------------------------------------------------------------------------
     def _fixed_grid_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -254,6 +256,7 @@ class Trainer:
             self.load_state_dict(load_checkpoint(self.run_dir, map_location=self.device))
         main = self.dist.is_main
         log = MetricsLog(self.run_dir, resume_step=self.step if resume else None) if main else None
+        self.evaluator.restore()
         t = self.cfg.train
         start_step, t0 = self.step, time.perf_counter()
         deadline = t0 + stop_after_minutes * 60 if stop_after_minutes else math.inf
@@ -291,6 +294,12 @@ class Trainer:
             if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) or self.step == self.total_steps:
                 self._check_finite()
                 self.save()
+            if epoch_end and self.evaluator.due(self.epoch):
+                stop = self.evaluator.evaluate(self, log.write) if log is not None else False
+                if self.dist.enabled:  # rank 0 evaluates; every rank stops with it
+                    stop = distributed.any_rank(self.dist, stop)
+                if stop:
+                    break  # early stop: no better FID in eval.patience evaluations
             timed_out = time.perf_counter() > deadline
             if self.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
                 timed_out = logging and distributed.any_rank(self.dist, timed_out)
@@ -302,7 +311,7 @@ class Trainer:
                 bar.close()
                 return TrainResult(self.run_dir, self.step, finished=False, main_process=main)
         bar.close()
-        self._write_status("finished", train_time_s=time.perf_counter() - t0)
+        self._write_status("finished", train_time_s=time.perf_counter() - t0, **self.evaluator.summary())
         return TrainResult(self.run_dir, self.step, finished=True, main_process=main)
 
     def _check_finite(self) -> None:

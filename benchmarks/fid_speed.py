@@ -1,0 +1,80 @@
+"""End-to-end FID speed: N generated MNIST samples against cached train statistics.
+
+    python benchmarks/fid_speed.py [--n 10000] [--ref-n 0] [--device auto] [--batch-size 200] [--repeats 2]
+
+A DCGAN-sized conditional generator (untrained: speed does not depend on the weights) is sampled
+through ganlab.metrics.evaluate (the same path as `ganlab eval`); the MNIST train statistics are
+computed first (untimed, cached; --ref-n N uses the first N train images, for a CPU smoke run). Times generate / Inception features / Fréchet distance separately,
+each repeat in full (the first includes loading the network and its first-call warm-up). Prints a
+table last and writes benchmarks/results/fid_speed-<device>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from bench_env import environment, sync
+
+from ganlab.config import DataConfig, EvalConfig, ModelConfig
+from ganlab.data.spec import ImageSpec
+from ganlab.metrics.evaluate import evaluate
+from ganlab.metrics.inception import InceptionNet, resolve_device
+from ganlab.metrics.refstats import Reference, reference_stats
+from ganlab.metrics.sampling import generator_sampler
+from ganlab.models import build_models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=200, help="Inception batch")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--bootstrap", type=int, default=50, help="FID bootstrap resamples (timed separately)")
+    parser.add_argument("--ref-n", type=int, default=0, help="first N train images as reference (0 = all 60,000)")
+    parser.add_argument("--data-root")
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    data = DataConfig(name="mnist", root=args.data_root, download=False)
+    cfg = EvalConfig(n=args.n, ref="train", ref_n=args.ref_n, bootstrap=args.bootstrap, batch_size=args.batch_size)
+    t0 = time.perf_counter()
+    reference_stats(InceptionNet(device=device, batch_size=args.batch_size), Reference(data, "train", args.ref_n))
+    ref_seconds = time.perf_counter() - t0
+
+    torch.manual_seed(0)
+    g, _ = build_models(ModelConfig(), ImageSpec(channels=1, resolution=28, num_classes=10))
+    g = g.to(device).eval()
+    rows = []
+    for i in range(args.repeats):
+        sync(device)
+        t0 = time.perf_counter()
+        results = evaluate(generator_sampler(g, ModelConfig().z_dim, device), data, 10, cfg, ["fid"], device)
+        sync(device)
+        (name, record), = results.items()
+        timings = {k: record[k] for k in ("generate_s", "features_s", "distance_s", "bootstrap_s") if k in record}
+        total = time.perf_counter() - t0
+        rows.append({"repeat": i, "metric": name, "fid": record["value"], "total_s": total,
+                     "fid_without_bootstrap_s": total - record.get("bootstrap_s", 0.0),
+                     **timings, "inception_images_per_s": args.n / record["features_s"]})
+    result = {**environment(device), "n": args.n, "batch_size": args.batch_size,
+              "reference_stats_s_first_time": ref_seconds, "rows": rows}
+    out = Path(args.out) / f"fid_speed-{device.type}{'' if args.n == 10000 else f'-n{args.n}'}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{result['device_name']}, torch {result['torch']}, n {args.n}, Inception batch {args.batch_size}")
+    print(f"{'repeat':>6} {'FID s':>8} {'generate':>9} {'features':>9} {'distance':>9} {'bootstrap':>9} "
+          f"{'img/s':>8}  metric")
+    for r in rows:
+        print(f"{r['repeat']:>6} {r['fid_without_bootstrap_s']:>8.2f} {r['generate_s']:>9.2f} {r['features_s']:>9.2f} "
+              f"{r['distance_s']:>9.2f} {r.get('bootstrap_s', 0.0):>9.2f} {r['inception_images_per_s']:>8.1f}  "
+              f"{r['metric']} = {r['fid']:.2f}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""A named set of metrics over a sampler function, and over a run directory into eval.json.
+
+Metric names carry the protocol: generated samples, reference split and (when a subset) reference
+size, e.g. ``fid10k_test``, ``kid10k_train``, ``fid2k_test500``, ``is10k``, ``acc10k``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ganlab.config import EVAL_METRICS, DataConfig, EvalConfig, validate_eval
+from ganlab.errors import GanlabError
+from ganlab.io import atomic_write_json
+from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is_cheaper,
+                                    frechet_distance_from_features, gaussian_stats, stats_distance)
+from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet, resolve_device
+from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
+                                     reference_features, reference_stats)
+from ganlab.metrics.sampling import Sampler, balanced_labels, draw, generator_sampler
+from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
+
+EVAL_FILE = "eval.json"
+IS_SPLITS = 10
+PR_K = 3
+
+
+def count_name(n: int) -> str:
+    """10000 -> '10k', 50000 -> '50k', 500 -> '500'."""
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+@dataclass
+class EvalContext:
+    """What the metrics of one evaluation share: the samples, and lazily their features and references."""
+
+    samples: torch.Tensor  # uint8 (N, C, H, W)
+    labels: torch.Tensor  # (N,) the labels the samples were drawn for
+    num_classes: int
+    data: DataConfig
+    cfg: EvalConfig
+    device: torch.device
+    timings: dict[str, float] = field(default_factory=dict)
+    _net: Optional[InceptionNet] = None
+    _features: Optional[np.ndarray] = None
+
+    @property
+    def n(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def net(self) -> InceptionNet:
+        if self._net is None:
+            self._net = InceptionNet(self.cfg.inception, self.device, self.cfg.batch_size, self.cfg.allow_tf32)
+        return self._net
+
+    @property
+    def features(self) -> np.ndarray:
+        """Inception features of the samples (N, 2048), extracted once."""
+        if self._features is None:
+            t0 = time.perf_counter()
+            self._features = self.net.features(self.samples)
+            self.timings["features_s"] = time.perf_counter() - t0
+        return self._features
+
+    @property
+    def reference(self) -> Reference:
+        return Reference(self.data, self.cfg.ref, self.cfg.ref_n)
+
+    def ref_name(self, metric: str) -> str:
+        """e.g. fid10k_test, or fid10k_test500 with a 500-image reference subset."""
+        suffix = count_name(self.cfg.ref_n) if self.cfg.ref_n else ""
+        return f"{metric}{count_name(self.n)}_{self.cfg.ref}{suffix}"
+
+    def base(self) -> dict[str, Any]:
+        return {"n": self.n, "protocol": PROTOCOL_VERSION, "network": self.net.path.name}
+
+
+def _distance_to_reference(ctx: EvalContext, feats: np.ndarray, what: str) -> float:
+    """FID of features against the reference: straight from features when that is cheaper (small sets),
+    else against the cached reference statistics. Both are exact."""
+    ref = ctx.reference
+    if ref.size() <= FEATURES_CACHED_UP_TO and features_path_is_cheaper(len(feats), ref.size(), feats.shape[1]):
+        return frechet_distance_from_features(feats, reference_features(ctx.net, ref)[0], ctx.device)
+    return stats_distance(gaussian_stats(feats, ctx.device, what), reference_stats(ctx.net, ref), ctx.device)
+
+
+def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """FID of the samples against the reference statistics, with a bootstrap interval."""
+    feats = ctx.features
+    t0 = time.perf_counter()
+    value = _distance_to_reference(ctx, feats, "generated sample")
+    ctx.timings["distance_s"] = time.perf_counter() - t0
+    record = {"value": value, **ctx.base(), **describe(ctx.reference)}
+    if ctx.cfg.bootstrap:
+        t0 = time.perf_counter()
+        ref = ctx.reference
+        small = ref.size() <= FEATURES_CACHED_UP_TO and features_path_is_cheaper(len(feats), ref.size(), feats.shape[1])
+        record.update(bootstrap_fid(feats, reference_stats(ctx.net, ref), ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device,
+                                    reference_features=reference_features(ctx.net, ref)[0] if small else None))
+        ctx.timings["bootstrap_s"] = time.perf_counter() - t0
+    return {ctx.ref_name("fid"): record}
+
+
+def metric_floor(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """The real-vs-real floor: FID of as many real images of the other split as there are samples."""
+    other = "train" if ctx.cfg.ref == "test" else "test"
+    stand_in, _ = Reference(ctx.data, other, ctx.n).images()
+    value = _distance_to_reference(ctx, ctx.net.features(stand_in), f"{other} stand-in")
+    return {ctx.ref_name("floor"): {"value": value, "stand_in_split": other, **ctx.base(), **describe(ctx.reference)}}
+
+
+def metric_is(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Inception Score (10 splits) with TF-Inception's softmax (needs a logits-capable network)."""
+    mean, std = inception_score(ctx.net.probabilities(ctx.samples), IS_SPLITS)
+    return {f"is{count_name(ctx.n)}": {"value": mean, "std": std, "splits": IS_SPLITS, **ctx.base()}}
+
+
+def _classifier(ctx: EvalContext):
+    from ganlab.metrics.classifier import load_classifier
+
+    _, c, h, _ = ctx.samples.shape
+    return load_classifier(ctx.data.name, h, c, ctx.device)
+
+
+def metric_cis(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Inception Score with the domain classifier in place of TF-Inception."""
+    clf = _classifier(ctx)
+    mean, std = inception_score(clf.probabilities(ctx.samples), IS_SPLITS)
+    return {f"cis{count_name(ctx.n)}": {"value": mean, "std": std, "splits": IS_SPLITS, "n": ctx.n,
+                                         "classifier_test_accuracy": clf.meta["test_accuracy"]}}
+
+
+def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """The classifier's accuracy on conditional samples (vs their labels) and the class histogram."""
+    from ganlab.metrics.classifier import class_histogram, conditional_accuracy
+
+    clf = _classifier(ctx)
+    predicted = clf.predict(ctx.samples)
+    k = clf.meta["num_classes"]
+    value = conditional_accuracy(predicted, ctx.labels) if ctx.num_classes else None
+    return {f"acc{count_name(ctx.n)}": {"value": value, "class_histogram": class_histogram(predicted, k),
+                                         "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
+
+
+def metric_kid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Kernel Inception Distance against up to N reference features."""
+    real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
+    mean, std = kernel_inception_distance(ctx.features, real, seed=ctx.cfg.seed, device=ctx.device)
+    return {ctx.ref_name("kid"): {"value": mean, "std": std, **ctx.base(), **describe(ref)}}
+
+
+def metric_pr(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Precision and recall (k = 3) against as many reference features as samples (fewer if the split is smaller)."""
+    real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
+    precision, recall = precision_recall(ctx.features, real, PR_K, device=ctx.device)
+    return {ctx.ref_name("pr"): {"value": None, "precision": precision, "recall": recall, "k": PR_K,
+                                  **ctx.base(), **describe(ref)}}
+
+
+def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Intra-class FID: per class, FID of that class's samples against that class's reference images; their mean."""
+    if not ctx.num_classes:
+        raise GanlabError("intra-class FID needs a conditional generator; drop 'ifid' from the metrics")
+    real, real_labels = reference_features(ctx.net, ctx.reference)
+    feats, labels = ctx.features, ctx.labels.numpy()
+    per_class = []
+    for c in range(ctx.num_classes):
+        check_count(int((labels == c).sum()), f"samples of class {c}")
+        check_count(int((real_labels == c).sum()), f"reference images of class {c}")
+        per_class.append(frechet_distance_from_features(feats[labels == c], real[real_labels == c], ctx.device))
+    return {ctx.ref_name("ifid"): {"value": float(np.mean(per_class)), "per_class": per_class,
+                                    **ctx.base(), **describe(ctx.reference)}}
+
+
+METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = {
+    "fid": metric_fid, "is": metric_is, "cis": metric_cis, "kid": metric_kid, "pr": metric_pr,
+    "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor,
+}
+assert tuple(METRICS) == EVAL_METRICS, "keep config.EVAL_METRICS in step with METRICS"
+
+
+def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
+              device: str | torch.device = "auto") -> None:
+    """Fail now, with the fix, if a requested metric cannot run later (weights, logits, classifier)."""
+    validate_eval(cfg)
+    if set(cfg.metrics) & {"fid", "is", "kid", "pr", "ifid", "floor"}:
+        net = InceptionNet(cfg.inception, resolve_device(device), cfg.batch_size, cfg.allow_tf32)
+        if "is" in cfg.metrics and not net.has_logits:
+            net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
+    if set(cfg.metrics) & {"acc", "cis"}:
+        from ganlab.metrics.classifier import load_classifier
+
+        load_classifier(data.name, resolution, channels, "cpu")
+
+
+def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConfig = EvalConfig(),
+             metrics: Optional[Sequence[str]] = None, device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
+    """Draw cfg.n samples (labels cycling over the classes), compute the metrics, return {name: record}."""
+    cfg = replace(cfg, metrics=list(metrics if metrics is not None else cfg.metrics))
+    validate_eval(cfg)
+    dev = resolve_device(device)
+    labels = balanced_labels(cfg.n, num_classes)
+    t0 = time.perf_counter()
+    samples = draw(sampler, labels, cfg.batch_size * 5)
+    ctx = EvalContext(samples, labels, num_classes, data, cfg, dev, {"generate_s": time.perf_counter() - t0})
+    results: dict[str, dict[str, Any]] = {}
+    for name in cfg.metrics:
+        t1 = time.perf_counter()
+        out = METRICS[name](ctx)
+        for record in out.values():
+            record["time_s"] = time.perf_counter() - t1
+        results.update(out)
+    for record in results.values():
+        record.update(ctx.timings)  # generate_s, features_s, distance_s, bootstrap_s: flat, one table row per metric
+    return results
+
+
+def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None, epoch: Optional[int] = None,
+                 device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
+    """Evaluate a run's generator export (latest, or of ``epoch``) with the run's eval settings changed by
+    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
+    from ganlab.models.export import load_run_generator
+
+    run_dir = Path(run_dir)
+    dev = resolve_device(device)
+    g, run_cfg, spec, meta = load_run_generator(run_dir, epoch, dev)
+    cfg = replace(run_cfg.eval, **(overrides or {}))
+    sampler = generator_sampler(g, run_cfg.model.z_dim, dev, cfg.seed)
+    results = evaluate(sampler, run_cfg.data, spec.num_classes, cfg, device=dev)
+    for record in results.values():
+        record.update({"epoch": meta.get("epoch"), "step": meta.get("step"), "device": str(dev)})
+    path = run_dir / EVAL_FILE
+    existing = json.loads(path.read_text()) if path.is_file() else {}
+    existing.update(results)
+    atomic_write_json(path, existing)
+    return results
+
+
+def fid_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, cfg: EvalConfig = EvalConfig(),
+               device: str | torch.device = "auto") -> tuple[list[str], np.ndarray]:
+    """FID between every pair of samplers (e.g. runs), each sampled and featurised once: (names, K x K)."""
+    dev = resolve_device(device)
+    net = InceptionNet(cfg.inception, dev, cfg.batch_size, cfg.allow_tf32)
+    labels = balanced_labels(n, num_classes)
+    names = list(samplers)
+    feats = [net.features(draw(samplers[k], labels, cfg.batch_size * 5)) for k in names]
+    matrix = np.zeros((len(names), len(names)))
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            matrix[i, j] = matrix[j, i] = frechet_distance_from_features(feats[i], feats[j], dev)
+    return names, matrix
+
+
+def format_table(results: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table: one metric per line with its value, spread and protocol details."""
+    lines = [f"{'metric':<22} {'value':>10}  details"]
+    for name, r in results.items():
+        value = "" if r.get("value") is None else f"{r['value']:.4g}"
+        details = []
+        if "ci_low" in r:
+            details.append(f"95% CI [{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
+        if "std" in r:
+            details.append(f"± {r['std']:.3g}")
+        if "precision" in r:
+            details.append(f"precision {r['precision']:.3f} recall {r['recall']:.3f}")
+        if "class_histogram" in r:
+            details.append(f"classes {r['class_histogram']}")
+        if "ref_n" in r:
+            details.append(f"ref {r['ref_split']} ({r['ref_n']} images)")
+        lines.append(f"{name:<22} {value:>10}  {'; '.join(details)}")
+    return "\n".join(lines)

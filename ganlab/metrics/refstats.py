@@ -1,0 +1,169 @@
+"""Reference images, their Inception features and Gaussian statistics, computed once and cached on disk.
+
+Cache key: data set, split, resolution, channels, reference size, class, feature protocol version and
+the network file's sha1. A cache file carries a checksum of its arrays; an unreadable or corrupted one
+is reported, deleted and recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from ganlab.config import DataConfig, cache_dir
+from ganlab.data import load_split
+from ganlab.errors import GanlabError
+from ganlab.io import atomic_write
+from ganlab.metrics.frechet import GaussianStats, check_count, gaussian_stats
+from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet, file_sha1
+
+FEATURES_CACHED_UP_TO = 20000  # references this small keep their features on disk (20k x 2048 float32 = 164 MB)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Which real images: the first ``n`` of a split (0 = all), optionally of one class only."""
+
+    data: DataConfig
+    split: str  # train | test
+    n: int = 0
+    label: Optional[int] = None
+
+    def images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 (N, C, H, W) images and their labels (N,)."""
+        data = load_split(self.data, self.split)
+        if data is None:
+            other = "train" if self.split == "test" else "test"
+            raise GanlabError(f"data set '{self.data.name}' has no {self.split} split; use the {other} split "
+                              f"(--ref {other} / eval.ref={other})")
+        images, labels = data.images, data.labels
+        if self.label is not None:
+            keep = labels == self.label
+            images, labels = images[keep], labels[keep]
+        if self.n:
+            if self.n > images.shape[0]:
+                raise GanlabError(f"asked for {self.n} reference images but the {self.split} split of "
+                                  f"'{self.data.name}' has {images.shape[0]}; lower the reference size (eval.ref_n)")
+            images, labels = images[:self.n], labels[:self.n]
+        return images, labels
+
+    def size(self) -> int:
+        """Number of images this reference holds."""
+        return self.n or len(load_split(self.data, self.split) or [])
+
+
+def _cache_path(kind: str, ref: Reference, net: InceptionNet) -> Path:
+    d = ref.data
+    key = {"kind": kind, "data": d.name, "split": ref.split, "resolution": d.resolution, "channels": d.channels,
+           "n": ref.n, "label": ref.label, "protocol": PROTOCOL_VERSION, "network": file_sha1(net.path)}
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    slug = d.name.split(":")[0]
+    size = f"n{ref.n}" if ref.n else "all"
+    cls = f"-c{ref.label}" if ref.label is not None else ""
+    return cache_dir() / "refstats" / f"{slug}-{ref.split}-r{d.resolution}-p{PROTOCOL_VERSION}-{size}{cls}-{kind}-{digest}.npz"
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode() + str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+    return h.hexdigest()
+
+
+def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    payload = {**arrays, "checksum": np.array(_checksum(arrays))}
+    atomic_write(path, lambda p: np.savez(p.open("wb"), **payload))
+
+
+def _load(path: Path) -> Optional[dict[str, np.ndarray]]:
+    """The arrays of a cache file, or None (with a warning, the file removed) when unreadable or corrupted."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as blob:
+            arrays = {k: blob[k] for k in blob.files if k != "checksum"}
+            stored = str(blob["checksum"])
+        if _checksum(arrays) == stored:
+            return arrays
+        why = "checksum mismatch"
+    except Exception as e:  # truncated zip, bad header, missing member: all mean "recompute"
+        why = type(e).__name__
+    warnings.warn(f"reference cache {path} is corrupted ({why}); recomputing it", stacklevel=3)
+    path.unlink(missing_ok=True)
+    return None
+
+
+def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays stored at ``path``, computed and stored first when absent or corrupted."""
+    arrays = _load(path)
+    if arrays is None:
+        arrays = compute()
+        _save(path, arrays)
+    return arrays
+
+
+def reference_features(net: InceptionNet, ref: Reference) -> tuple[np.ndarray, np.ndarray]:
+    """Inception features (N, 2048) float32 and labels (N,) of the reference images (cached)."""
+    def compute() -> dict[str, np.ndarray]:
+        images, labels = ref.images()
+        return {"features": net.features(images), "labels": labels.numpy()}
+
+    arrays = cached(_cache_path("features", ref, net), compute)
+    return arrays["features"], arrays["labels"]
+
+
+def _streamed_stats(net: InceptionNet, ref: Reference) -> GaussianStats:
+    """Mean and covariance accumulated batch by batch in float64 (no N x 2048 array kept)."""
+    images, _ = ref.images()
+    n = images.shape[0]
+    check_count(n, f"reference {ref.split} split")
+    total = outer = None
+    chunk = 10 * net.batch_size
+    for i in range(0, n, chunk):
+        x = torch.from_numpy(net.features(images[i:i + chunk])).to(net.device, torch.float64)  # (B, 2048)
+        total = x.sum(0) if total is None else total + x.sum(0)
+        outer = x.T @ x if outer is None else outer + x.T @ x
+    mu = total / n
+    sigma = (outer - n * torch.outer(mu, mu)) / (n - 1)
+    return GaussianStats(mu.cpu().numpy(), sigma.cpu().numpy(), n)
+
+
+def reference_stats(net: InceptionNet, ref: Reference) -> GaussianStats:
+    """Gaussian statistics of the reference (cached). A reference of up to ``FEATURES_CACHED_UP_TO`` images
+    keeps its features too (for KID, precision/recall, intra-class FID); a larger one is streamed."""
+    features_path = _cache_path("features", ref, net)
+
+    def compute() -> dict[str, np.ndarray]:
+        if features_path.is_file() or ref.size() <= FEATURES_CACHED_UP_TO:
+            feats, _ = reference_features(net, ref)
+            s = gaussian_stats(feats, net.device, f"reference {ref.split} split")
+        else:
+            s = _streamed_stats(net, ref)
+        return {"mu": s.mu, "sigma": s.sigma, "n": np.array(s.n)}
+
+    arrays = cached(_cache_path("stats", ref, net), compute)
+    return GaussianStats(arrays["mu"], arrays["sigma"], int(arrays["n"]))
+
+
+def features_for_comparison(net: InceptionNet, ref: Reference, n: int) -> tuple[np.ndarray, Reference]:
+    """Features of up to ``n`` reference images for sample-to-sample metrics (KID, precision/recall):
+    the first n rows of the cached reference features, or, for a large reference, of its first n images."""
+    if ref.size() > FEATURES_CACHED_UP_TO and n < ref.size():
+        ref = Reference(ref.data, ref.split, n, ref.label)
+    feats, _ = reference_features(net, ref)
+    return feats[:n], Reference(ref.data, ref.split, min(n, feats.shape[0]), ref.label)
+
+
+def describe(ref: Reference) -> dict:
+    """The reference's identity for an eval record."""
+    return {"ref_data": ref.data.name, "ref_split": ref.split, "ref_n": ref.size(), "ref_label": ref.label,
+            "resolution": ref.data.resolution, "protocol": PROTOCOL_VERSION}
+

@@ -1,0 +1,85 @@
+"""Evaluation during training: every ``eval.every`` epochs, metrics into metrics.jsonl, the best
+checkpoint by FID kept, and early stopping after ``eval.patience`` evaluations without improvement.
+
+The state (best FID, evaluations since) is rebuilt from the eval records of metrics.jsonl, so a
+resumed run carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import torch
+
+from ganlab.config import Config
+from ganlab.data.spec import ImageSpec
+from ganlab.metrics.evaluate import evaluate, preflight
+from ganlab.metrics.sampling import generator_sampler
+from ganlab.models.export import save_generator
+from ganlab.train.checkpoint import save_checkpoint
+from ganlab.train.metrics_log import read_metrics
+
+if TYPE_CHECKING:
+    from ganlab.train.loop import Trainer
+
+BEST_CHECKPOINT = "checkpoints/best.pt"
+BEST_EXPORT = "export/generator-best.safetensors"
+
+
+class TrainingEvaluator:
+    """Decides when to evaluate, writes the eval records, keeps the best checkpoint, says when to stop."""
+
+    def __init__(self, cfg: Config, run_dir: Path, spec: ImageSpec, device: torch.device):
+        self.run_dir = Path(run_dir)
+        self.every = cfg.eval.every
+        self.patience = cfg.eval.patience
+        if self.every > 0:  # missing weights or classifier: refused before training, not after an epoch
+            preflight(cfg.eval, cfg.data, spec.channels, spec.resolution, device)
+        self.best_fid: float | None = None
+        self.best_epoch: int | None = None
+        self.since_best = 0
+        self.stopped_early = False
+
+    def due(self, epoch: int) -> bool:
+        """Whether an evaluation falls at the end of this epoch."""
+        return self.every > 0 and epoch > 0 and epoch % self.every == 0
+
+    def restore(self) -> None:
+        """Rebuild best FID and patience count from the run's eval records (after a resume)."""
+        self.best_fid, self.best_epoch, self.since_best = None, None, 0
+        for r in read_metrics(self.run_dir):
+            if r.get("kind") == "eval" and r.get("fid") is not None:
+                self._update(r["fid"], r["epoch"])
+
+    def _update(self, fid: float, epoch: int) -> bool:
+        improved = self.best_fid is None or fid < self.best_fid
+        if improved:
+            self.best_fid, self.best_epoch, self.since_best = fid, epoch, 0
+        else:
+            self.since_best += 1
+        return improved
+
+    def evaluate(self, trainer: "Trainer", write: Callable[[dict[str, Any]], None]) -> bool:
+        """Evaluate the trainer's generator now; True when training should stop early."""
+        cfg = trainer.cfg
+        sampler = generator_sampler(trainer.sampling_generator, cfg.model.z_dim, trainer.device, cfg.eval.seed)
+        results = evaluate(sampler, cfg.data, trainer.spec.num_classes, cfg.eval, device=trainer.device)
+        record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epoch, "metrics": results}
+        fid_name = next((k for k in results if k.startswith("fid")), None)
+        if fid_name is not None:
+            record["fid"], record["fid_name"] = results[fid_name]["value"], fid_name
+            if self._update(record["fid"], trainer.epoch):
+                save_checkpoint(self.run_dir, trainer.state_dict(), BEST_CHECKPOINT)
+                save_generator(self.run_dir / BEST_EXPORT, trainer.sampling_generator, cfg, trainer.spec,
+                               {"step": trainer.step, "epoch": trainer.epoch, fid_name: record["fid"]})
+            record.update(best_fid=self.best_fid, best_epoch=self.best_epoch, evals_since_best=self.since_best)
+        write(record)
+        self.stopped_early = bool(self.patience and self.since_best >= self.patience)
+        return self.stopped_early
+
+    def summary(self) -> dict[str, Any]:
+        """What status.json records about evaluation at the end."""
+        if self.every <= 0:
+            return {}
+        return {"best_fid": self.best_fid, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
