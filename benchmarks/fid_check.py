@@ -11,12 +11,12 @@ through ganlab's reference cache. Prints a table last and writes benchmarks/resu
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from bench_env import environment, sync
 
+from ganlab.io import atomic_write_json
 from ganlab.config import DataConfig
 from ganlab.metrics.frechet import stats_distance
 from ganlab.metrics.inception import InceptionNet, resolve_device
@@ -56,8 +56,7 @@ def main() -> None:
     result = {**environment(device), "batch_size": args.batch_size, "network": net.path.name,
               "tolerance": TOLERANCE, "rows": rows}
     out = Path(args.out) / f"fid_check-{device.type}{'' if args.n == 0 else f'-n{args.n}'}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"{result['device_name']}, torch {result['torch']}, batch {args.batch_size}")
     print(f"{'pair':<36} {'FID':>8} {'check':>7} {'ok':>5} {'seconds':>9} {'img/s':>8}")
     for r in rows:

@@ -12,13 +12,13 @@ table last and writes benchmarks/results/fid_speed-<device>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
 from bench_env import environment, sync
 
+from ganlab.io import atomic_write_json
 from ganlab.config import DataConfig, EvalConfig, ModelConfig
 from ganlab.data.spec import ImageSpec
 from ganlab.metrics.evaluate import evaluate
@@ -64,8 +64,7 @@ def main() -> None:
     result = {**environment(device), "n": args.n, "batch_size": args.batch_size,
               "reference_stats_s_first_time": ref_seconds, "rows": rows}
     out = Path(args.out) / f"fid_speed-{device.type}{'' if args.n == 10000 else f'-n{args.n}'}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"{result['device_name']}, torch {result['torch']}, n {args.n}, Inception batch {args.batch_size}")
     print(f"{'repeat':>6} {'FID s':>8} {'generate':>9} {'features':>9} {'distance':>9} {'bootstrap':>9} "
           f"{'img/s':>8}  metric")

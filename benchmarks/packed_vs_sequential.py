@@ -12,7 +12,6 @@ Prints a table last and writes benchmarks/results/packed_vs_sequential-<device>[
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ganlab, installed or not
 
+from ganlab.io import atomic_write_json
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.sweep.packed import PackedTrainer
@@ -108,8 +108,7 @@ def main() -> None:
               "sequential_model_iters_per_s": model_iters / seq, "packed_model_iters_per_s": model_iters / pk,
               "speedup": seq / pk, "max_weight_difference": worst}
     out = Path(args.out) / f"packed_vs_sequential-{device.type}{'-' + args.tag if args.tag else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"{args.config} {' '.join(overrides)}: {args.models} models x {args.iters} iterations on {name} "
           f"(torch {torch.__version__}); best of {args.repeats}")
     print(f"{'backend':>11} {'seconds':>8} {'model-iters/s':>14}")

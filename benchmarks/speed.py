@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import platform
 import sys
 import tempfile
@@ -28,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # this checkout's ganlab, then the eager benchmark beside this file
 from train_speed import device_name, measure  # noqa: E402  (the eager benchmark's timing code)
 
+from ganlab.io import atomic_write_json
 from ganlab.config import load_config  # noqa: E402
 from ganlab.train import resolve_device, train  # noqa: E402
 from ganlab.train.metrics_log import read_metrics  # noqa: E402
@@ -108,8 +108,7 @@ def main() -> None:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "overrides": overrides,
               "rows": rows, "time_to_fid": fid}
     out = Path(args.out) / f"speed-{device.type}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"\n{result['device_name']}, torch {torch.__version__}; {args.iters} timed + {args.warmup} warm-up "
           f"iterations per row; written to {out}")
     print(f"{'config':<38} {'batch':>5} {'mode':<10} {'steps/s':>9} {'images/s':>10} {'x eager':>8} {'setup s':>8}")

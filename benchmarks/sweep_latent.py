@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ganlab, installed or not
 
+from ganlab.io import atomic_write_json
 from ganlab.sweep.study import run_study  # noqa: E402
 
 
@@ -84,8 +85,7 @@ def main() -> None:
         "figures": [str(p) for p in study.figures],
     }
     out = Path(args.results) / f"sweep_latent-{device}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"{args.sweep} {' '.join(items)} on {result['device_name']} (torch {torch.__version__}, "
           f"{study.spec.backend})")
     print(f"{'points':>7} {'trained':>8} {'wall s':>8} {'groups':>7} {'train s per group':>18}")

@@ -9,7 +9,6 @@ present). Prints a table last and writes benchmarks/results/train_speed-<device>
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ganlab.io import atomic_write_json
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.train import Trainer
@@ -73,8 +73,7 @@ def main() -> None:
     result = {"benchmark": "train_speed", "config": args.config, "overrides": overrides, "device": device,
               "device_name": name, "torch": torch.__version__, "rows": rows}
     out = Path(args.out) / f"train_speed-{device.split(':')[0]}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_json(out, result)
     print(f"{args.config} on {name} (torch {torch.__version__})")
     print(f"{'batch':>6} {'iters/s':>9} {'images/s':>10}")
     for r in rows:

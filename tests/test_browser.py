@@ -5,7 +5,6 @@ Skipped when chromium, chromedriver or selenium is absent (.ci/run installs chro
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import torch
 
 from ganlab.errors import GanlabError
 from ganlab.explore.common import ExploreResult, Explorer, gaussian, pixel_distance, save_figure, save_numbers
