@@ -19,7 +19,8 @@ from bench_env import environment, sync
 from ganlab.io import atomic_write_json
 from ganlab.config import DataConfig
 from ganlab.metrics.frechet import stats_distance
-from ganlab.metrics.inception import InceptionNet, resolve_device
+from ganlab.devices import resolve_device
+from ganlab.metrics.inception import InceptionNet
 from ganlab.metrics.refstats import Reference, reference_stats
 
 CHECK_VALUES = {"mnist": 1.03, "cifar10": 3.11}  # FID, whole train split vs whole test split

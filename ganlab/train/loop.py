@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from ganlab.config import Config
+from ganlab.devices import resolve_device
 from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json
@@ -43,16 +44,6 @@ class TrainResult:
     step: int  # iterations done
     finished: bool  # False when stopped early by a session limit (resume to continue)
     main_process: bool = True  # False on the DDP ranks that do not write the run directory
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' -> cuda when available, else cpu; anything else as given (refused if absent)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise GanlabError(f"device={name} but no CUDA device is available; use device=cpu or device=auto")
-    return device
 
 
 class Trainer:
