@@ -244,6 +244,12 @@ def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None
     return results
 
 
+def fid_figures(run_dir: str | Path) -> dict[str, float]:
+    """A sweep evaluator (``--evaluator ganlab.metrics.evaluate:fid_figures``): the Inception FID of a run's
+    generator under the run's own eval settings (eval.n, eval.ref, ...), as {protocol name: value}."""
+    return {name: record["value"] for name, record in evaluate_run(run_dir, {"metrics": ["fid"]}).items()}
+
+
 def fid_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, cfg: EvalConfig = EvalConfig(),
                device: str | torch.device = "auto") -> tuple[list[str], np.ndarray]:
     """FID between every pair of samplers (e.g. runs), each sampled and featurised once: (names, K x K)."""

@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import os
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -107,8 +108,6 @@ def find_weights(path: Optional[str | Path] = None, download: bool = True) -> Pa
 # ----- the network ---------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _load(path: str, device: str) -> torch.jit.ScriptModule:
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load's deprecation notice
@@ -120,7 +119,9 @@ def _load(path: str, device: str) -> torch.jit.ScriptModule:
     if device == "cpu" and _single_input(net):
         # oneDNN layouts and conv+BN folding: about 1.45x the CPU rate (6.8 -> 9.8 images/s on 2 cores),
         # features equal to about 1e-6 of their scale (fp32 throughout, only the summation order changes)
-        net = torch.jit.optimize_for_inference(torch.jit.freeze(net))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # TorchScript's deprecation notices
+            net = torch.jit.optimize_for_inference(torch.jit.freeze(net))
     return net
 
 

@@ -7,6 +7,7 @@ resumed run carries on where it stopped.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -63,6 +64,7 @@ class TrainingEvaluator:
     def evaluate(self, trainer: "Trainer", write: Callable[[dict[str, Any]], None]) -> bool:
         """Evaluate the trainer's generator now; True when training should stop early."""
         cfg = trainer.cfg
+        t0 = time.perf_counter()
         sampler = generator_sampler(trainer.sampling_generator, cfg.model.z_dim, trainer.device, cfg.eval.seed)
         results = evaluate(sampler, cfg.data, trainer.spec.num_classes, cfg.eval, device=trainer.device)
         record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epoch, "metrics": results}
@@ -74,6 +76,7 @@ class TrainingEvaluator:
                 save_generator(self.run_dir / BEST_EXPORT, trainer.sampling_generator, cfg, trainer.spec,
                                {"step": trainer.step, "epoch": trainer.epoch, fid_name: record["fid"]})
             record.update(best_fid=self.best_fid, best_epoch=self.best_epoch, evals_since_best=self.since_best)
+        record["eval_time_s"] = time.perf_counter() - t0  # evaluating and keeping the best, not training
         write(record)
         self.stopped_early = bool(self.patience and self.since_best >= self.patience)
         return self.stopped_early

@@ -286,7 +286,8 @@ class Trainer:
                 self._check_finite()
                 self.save()
             if epoch_end and self.evaluator.due(self.epoch):
-                stop = self.evaluator.evaluate(self, log.write) if log is not None else False
+                stop = (self.evaluator.evaluate(self, lambda r: log.write({**r, "time_s": time.perf_counter() - t0}))
+                        if log is not None else False)
                 if self.dist.enabled:  # rank 0 evaluates; every rank stops with it
                     stop = distributed.any_rank(self.dist, stop)
                 if stop:

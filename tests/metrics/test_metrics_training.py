@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
+from ganlab.metrics.evaluate import fid_figures
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.metrics_log import read_metrics
 
@@ -32,6 +33,8 @@ def test_training_writes_eval_records_and_keeps_the_best(evaluated_run):
     evals = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"]
     assert [r["epoch"] for r in evals] == [1, 2]
     assert all(r["fid_name"] == "fid10_test30" and r["fid"] > 0 for r in evals)
+    # wall time since the start and the evaluation's own share (benchmarks/speed.py's time to FID uses both)
+    assert all(0 < r["eval_time_s"] < r["time_s"] for r in evals) and evals[0]["time_s"] < evals[1]["time_s"]
     best = min(evals, key=lambda r: r["fid"])
     assert evals[-1]["best_fid"] == best["fid"] and evals[-1]["best_epoch"] == best["epoch"]
     assert (evaluated_run / "checkpoints" / "best.pt").is_file()
@@ -51,6 +54,12 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
     # the export's samples are seeded: the same FID as the last evaluation during training
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
     assert saved["value"] == pytest.approx(last["fid"], rel=1e-6)
+
+
+def test_sweep_fid_evaluator_uses_the_runs_eval_settings(evaluated_run):
+    figures = fid_figures(evaluated_run)
+    last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
+    assert list(figures) == ["fid10_test30"] and figures["fid10_test30"] == pytest.approx(last["fid"], rel=1e-6)
 
 
 def test_eval_command_refuses_bad_input_in_one_line(evaluated_run):
