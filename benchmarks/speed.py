@@ -109,7 +109,7 @@ def main() -> None:
               f"{r['images_per_s']:>10.0f} {r['speedup']:>8.2f} {r['warmup_seconds']:>8.1f}")
     for f in fid:
         state = (f"{f['train_seconds']:.1f} s of training (FID {f['fid']:.2f} at step {f['step']})" if f["reached"]
-                 else f"not reached in {f['minutes']} min" if f["reached"] is False else f"n/a: {f['why']}")
+                 else f"not reached in {f['minutes']} min (FIDs {f['fids']})")
         print(f"time to FID <= {f['target']} ({Path(f['config']).name}, {f['mode']}): {state}")
 
 
