@@ -5,7 +5,7 @@
 --n 0 uses the whole splits (the check values: MNIST 60k vs 10k = 1.03, CIFAR-10 50k vs 10k = 3.11,
 needing 70,000 / 60,000 Inception passes: minutes on a GPU, hours on a CPU). --n N uses the first N
 images of each split (a smoke run: the value then is not comparable to the check value). Statistics go
-through ganlab's reference cache. Prints a table last and writes benchmarks/results/fid_check-<device>.json.
+through ganlab's reference cache. Prints a table last and writes benchmarks/results/fid_check-<device>-<pairs>.json.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def main() -> None:
     rows = [check(name, args.n, net, args.data_root) for name in args.pairs.split(",")]
     result = {**environment(device), "batch_size": args.batch_size, "network": net.path.name,
               "tolerance": TOLERANCE, "rows": rows}
-    out = Path(args.out) / f"fid_check-{device.type}{'' if args.n == 0 else f'-n{args.n}'}.json"
+    pairs = args.pairs.replace(",", "-")
+    out = Path(args.out) / f"fid_check-{device.type}-{pairs}{'' if args.n == 0 else f'-n{args.n}'}.json"
     atomic_write_json(out, result)
     print(f"{result['device_name']}, torch {result['torch']}, batch {args.batch_size}")
     print(f"{'pair':<36} {'FID':>8} {'check':>7} {'ok':>5} {'seconds':>9} {'img/s':>8}")
