@@ -25,6 +25,7 @@ from ganlab.config import cache_dir
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write
+from ganlab.metrics.progress import Progress
 
 PROTOCOL_VERSION = 1  # bump when anything in the feature protocol changes (invalidates cached statistics)
 FEATURE_DIM = 2048
@@ -194,18 +195,20 @@ class InceptionNet:
             return self.net(x, no_output_bias=True)  # softmax probabilities, as the original IS code
         return self.net(preprocess(x).contiguous(memory_format=torch.channels_last))
 
-    def _batches(self, images: torch.Tensor, head: str) -> np.ndarray:
+    def _batches(self, images: torch.Tensor, head: str, progress: Optional[Progress] = None) -> np.ndarray:
         check_images(images)
         out = []
         with strict_fp32(self.allow_tf32):
             for i in range(0, images.shape[0], self.batch_size):
                 out.append(self._run(images[i:i + self.batch_size], head).float().cpu())
+                if progress is not None:
+                    progress.advance(out[-1].shape[0])
         dim = FEATURE_DIM if head == "features" else 1008
         return torch.cat(out).numpy() if out else np.zeros((0, dim), np.float32)
 
-    def features(self, images: torch.Tensor) -> np.ndarray:
-        """uint8 (N, C, H, W) -> float32 (N, 2048) pool features."""
-        feats = self._batches(images, "features")
+    def features(self, images: torch.Tensor, progress: Optional[Progress] = None) -> np.ndarray:
+        """uint8 (N, C, H, W) -> float32 (N, 2048) pool features (counted on ``progress`` when given)."""
+        feats = self._batches(images, "features", progress)
         assert feats.shape[1:] == (FEATURE_DIM,), feats.shape
         return feats
 

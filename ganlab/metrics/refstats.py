@@ -2,13 +2,15 @@
 
 Cache key: data set, split, resolution, channels, reference size, class, feature protocol version and
 the network file's sha1. A cache file carries a checksum of its arrays; an unreadable or corrupted one
-is reported, deleted and recomputed.
+is reported, deleted and recomputed. A reference too large to keep its features is streamed, and its
+running sums are saved now and then, so an interrupted pass (hours on a CPU) resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +24,11 @@ from ganlab.data import load_split
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write
 from ganlab.metrics.frechet import GaussianStats, check_count, gaussian_stats
-from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet, file_sha1
+from ganlab.metrics.inception import FEATURE_DIM, PROTOCOL_VERSION, InceptionNet, file_sha1
+from ganlab.metrics.progress import Progress
 
 FEATURES_CACHED_UP_TO = 20000  # references this small keep their features on disk (20k x 2048 float32 = 164 MB)
+PARTIAL_SAVE_EVERY_S = 120.0  # how often a streamed reference pass saves its running sums (32 MB)
 
 
 @dataclass(frozen=True)
@@ -110,27 +114,50 @@ def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str
     return arrays
 
 
+def _label(ref: Reference) -> str:
+    cls = f" class {ref.label}" if ref.label is not None else ""
+    return f"{ref.data.name} {ref.split}{cls} reference"
+
+
 def reference_features(net: InceptionNet, ref: Reference) -> tuple[np.ndarray, np.ndarray]:
     """Inception features (N, 2048) float32 and labels (N,) of the reference images (cached)."""
     def compute() -> dict[str, np.ndarray]:
         images, labels = ref.images()
-        return {"features": net.features(images), "labels": labels.numpy()}
+        progress = Progress(_label(ref), images.shape[0])
+        return {"features": net.features(images, progress), "labels": labels.numpy()}
 
     arrays = cached(_cache_path("features", ref, net), compute)
     return arrays["features"], arrays["labels"]
 
 
-def _streamed_stats(net: InceptionNet, ref: Reference) -> GaussianStats:
-    """Mean and covariance accumulated batch by batch in float64 (no N x 2048 array kept)."""
+def _streamed_stats(net: InceptionNet, ref: Reference, partial_path: Path,
+                    save_every_s: Optional[float] = None) -> GaussianStats:
+    """Mean and covariance accumulated chunk by chunk in float64 (no N x 2048 array kept). The running sums
+    are saved to ``partial_path`` every ``save_every_s`` seconds (default ``PARTIAL_SAVE_EVERY_S``), and an
+    interrupted pass resumes from them."""
+    save_every_s = PARTIAL_SAVE_EVERY_S if save_every_s is None else save_every_s
     images, _ = ref.images()
     n = images.shape[0]
     check_count(n, f"reference {ref.split} split")
-    total = outer = None
+    state = _load(partial_path)
+    if state is None or int(state["n"]) != n:
+        state = {"n": np.array(n), "done": np.array(0), "total": np.zeros(FEATURE_DIM),
+                 "outer": np.zeros((FEATURE_DIM, FEATURE_DIM))}
+    done = int(state["done"])
+    total = torch.from_numpy(state["total"]).to(net.device)  # (2048,) float64
+    outer = torch.from_numpy(state["outer"]).to(net.device)  # (2048, 2048) float64
+    progress = Progress(_label(ref) + (f" (resumed at {done:,})" if done else ""), n, done)
+    last_save = time.perf_counter()
     chunk = 10 * net.batch_size
-    for i in range(0, n, chunk):
-        x = torch.from_numpy(net.features(images[i:i + chunk])).to(net.device, torch.float64)  # (B, 2048)
-        total = x.sum(0) if total is None else total + x.sum(0)
-        outer = x.T @ x if outer is None else outer + x.T @ x
+    while done < n:
+        x = torch.from_numpy(net.features(images[done:done + chunk], progress)).to(net.device, torch.float64)
+        total += x.sum(0)
+        outer += x.T @ x
+        done += x.shape[0]
+        if done < n and time.perf_counter() - last_save >= save_every_s:
+            _save(partial_path, {"n": np.array(n), "done": np.array(done), "total": total.cpu().numpy(),
+                                 "outer": outer.cpu().numpy()})
+            last_save = time.perf_counter()
     mu = total / n
     sigma = (outer - n * torch.outer(mu, mu)) / (n - 1)
     return GaussianStats(mu.cpu().numpy(), sigma.cpu().numpy(), n)
@@ -138,18 +165,20 @@ def _streamed_stats(net: InceptionNet, ref: Reference) -> GaussianStats:
 
 def reference_stats(net: InceptionNet, ref: Reference) -> GaussianStats:
     """Gaussian statistics of the reference (cached). A reference of up to ``FEATURES_CACHED_UP_TO`` images
-    keeps its features too (for KID, precision/recall, intra-class FID); a larger one is streamed."""
+    keeps its features too (for KID, precision/recall, intra-class FID); a larger one is streamed, resumably."""
     features_path = _cache_path("features", ref, net)
+    partial_path = _cache_path("partial", ref, net)
 
     def compute() -> dict[str, np.ndarray]:
         if features_path.is_file() or ref.size() <= FEATURES_CACHED_UP_TO:
             feats, _ = reference_features(net, ref)
             s = gaussian_stats(feats, net.device, f"reference {ref.split} split")
         else:
-            s = _streamed_stats(net, ref)
+            s = _streamed_stats(net, ref, partial_path)
         return {"mu": s.mu, "sigma": s.sigma, "n": np.array(s.n)}
 
     arrays = cached(_cache_path("stats", ref, net), compute)
+    partial_path.unlink(missing_ok=True)  # only once the statistics themselves are on disk
     return GaussianStats(arrays["mu"], arrays["sigma"], int(arrays["n"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -53,3 +54,46 @@ def test_features_cache_and_per_class_reference(inception_net, mnist_cfg):
 def test_reference_larger_than_the_split_is_refused(mnist_cfg):
     with pytest.raises(GanlabError, match="has 10000"):
         Reference(mnist_cfg, "test", 10001).images()
+
+
+def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mnist_cfg, real_features,
+                                                               monkeypatch, capsys):
+    from ganlab.metrics import refstats
+    from ganlab.metrics.inception import InceptionNet
+
+    net = InceptionNet(device="cpu", batch_size=1)  # chunks of 10 images; the network itself is loaded once
+    ref = Reference(mnist_cfg, "test", 24)
+    partial = _cache_path("partial", ref, net)
+    # The saved state of a pass stopped after 4 images, except that its sums are of 4 *train* images: a resumed
+    # pass keeps them (and runs only images 4..23), a pass that started over would not.
+    k, first = 4, real_features.train[:4].astype(np.float64)
+    refstats._save(partial, {"n": np.array(24), "done": np.array(k), "total": first.sum(0), "outer": first.T @ first})
+    monkeypatch.setattr(refstats, "PARTIAL_SAVE_EVERY_S", 0.0)
+    monkeypatch.setattr(refstats, "FEATURES_CACHED_UP_TO", 8)  # so 24 images are streamed, not kept
+
+    stats = reference_stats(net, ref)
+    expected = gaussian_stats(np.concatenate([real_features.train[:k], real_features.test[k:24]]))
+    np.testing.assert_allclose(stats.mu, expected.mu, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(stats.sigma, expected.sigma, rtol=1e-3, atol=1e-5)
+    assert not partial.exists()  # removed once the statistics are cached
+    assert not _cache_path("features", ref, net).exists()
+
+
+def test_streamed_pass_saves_its_running_sums_and_reports_progress(inception_net, mnist_cfg, real_features):
+    from ganlab.metrics import refstats
+    from ganlab.metrics.inception import InceptionNet
+    from ganlab.metrics.progress import Progress
+
+    net = InceptionNet(device="cpu", batch_size=1)
+    ref = Reference(mnist_cfg, "test", 15)
+    partial = _cache_path("partial", ref, net)
+    refstats._streamed_stats(net, ref, partial, save_every_s=0.0)  # chunks 0..9 then 10..14: one save
+    with np.load(partial) as blob:
+        assert int(blob["done"]) == 10 and int(blob["n"]) == 15
+        np.testing.assert_allclose(blob["total"], real_features.test[:10].astype(np.float64).sum(0), rtol=1e-4)
+
+    out = io.StringIO()
+    progress = Progress("mnist test reference", 15, done=10, every_s=0.0, stream=out)
+    progress.advance(3)
+    assert out.getvalue().startswith("ganlab: mnist test reference: 13/15 images, ")
+    assert "left" in out.getvalue()
