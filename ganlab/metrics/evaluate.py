@@ -22,6 +22,7 @@ from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is
                                     frechet_distance_from_features, gaussian_stats, stats_distance)
 from ganlab.devices import resolve_device
 from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet
+from ganlab.metrics.progress import Progress
 from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
                                      reference_features, reference_stats)
 from ganlab.metrics.sampling import Sampler, balanced_labels, draw, generator_sampler
@@ -66,7 +67,7 @@ class EvalContext:
         """Inception features of the samples (N, 2048), extracted once."""
         if self._features is None:
             t0 = time.perf_counter()
-            self._features = self.net.features(self.samples)
+            self._features = self.net.features(self.samples, Progress("generated samples", self.n))
             self.timings["features_s"] = time.perf_counter() - t0
         return self._features
 
