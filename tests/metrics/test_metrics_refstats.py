@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from ganlab.errors import GanlabError
+from ganlab.metrics import refstats
 from ganlab.metrics.frechet import gaussian_stats
+from ganlab.metrics.inception import InceptionNet
+from ganlab.metrics.progress import Progress
 from ganlab.metrics.refstats import Reference, _cache_path, reference_features, reference_stats
 
 
@@ -56,11 +59,7 @@ def test_reference_larger_than_the_split_is_refused(mnist_cfg):
         Reference(mnist_cfg, "test", 10001).images()
 
 
-def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mnist_cfg, real_features,
-                                                               monkeypatch, capsys):
-    from ganlab.metrics import refstats
-    from ganlab.metrics.inception import InceptionNet
-
+def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mnist_cfg, real_features, monkeypatch):
     net = InceptionNet(device="cpu", batch_size=1)  # chunks of 10 images; the network itself is loaded once
     ref = Reference(mnist_cfg, "test", 24)
     partial = _cache_path("partial", ref, net)
@@ -80,10 +79,6 @@ def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mn
 
 
 def test_streamed_pass_saves_its_running_sums_and_reports_progress(inception_net, mnist_cfg, real_features):
-    from ganlab.metrics import refstats
-    from ganlab.metrics.inception import InceptionNet
-    from ganlab.metrics.progress import Progress
-
     net = InceptionNet(device="cpu", batch_size=1)
     ref = Reference(mnist_cfg, "test", 15)
     partial = _cache_path("partial", ref, net)
