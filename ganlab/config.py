@@ -95,7 +95,7 @@ class EvalConfig:
     n: int = 10000  # generated samples per evaluation
     ref: str = "test"  # reference split: train | test
     ref_n: int = 0  # reference images (the first N of the split); 0 = the whole split
-    metrics: List[str] = field(default_factory=lambda: ["fid"])  # fid | is | cis | kid | pr | ifid | acc | floor
+    metrics: List[str] = field(default_factory=lambda: ["fid"])  # fid | is | cis | kid | pr | ifid | acc | floor | cfd
     patience: int = 0  # stop after this many evaluations without a better FID; 0 = never
     bootstrap: int = 50  # resamples of the generated features for FID's 95% interval; 0 = none
     batch_size: int = 100  # images per Inception batch
@@ -137,7 +137,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
 }
-EVAL_METRICS = ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor")  # keys of ganlab.metrics.evaluate.METRICS
+EVAL_METRICS = ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd")  # keys of ganlab.metrics.evaluate.METRICS
 
 
 def _all_keys(node: Any, prefix: str = "") -> list[str]:

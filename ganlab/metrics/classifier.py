@@ -50,9 +50,12 @@ class DomainClassifier(nn.Module):
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(4 * w, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) in [-1, 1] -> (B, 4w) pooled penultimate features (what ``cfd`` compares)."""
         assert x.dim() == 4, x.shape
-        h = self.features(x).mean((2, 3))  # (B, 4w)
-        return self.head(h)
+        return self.features(x).mean((2, 3))
 
 
 def classifier_path(data_name: str, resolution: int, channels: int) -> Path:
@@ -70,8 +73,9 @@ class Classifier:
     device: torch.device
 
     @torch.no_grad()
-    def probabilities(self, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
-        """uint8 (N, C, H, W) -> (N, num_classes) softmax probabilities, float64."""
+    def _batched(self, images: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor],
+                 batch_size: int = 1000) -> np.ndarray:
+        """``fn`` over uint8 (N, C, H, W) images in [-1, 1], batched, as a float64 (N, ...) array."""
         check_images(images)
         want = (self.meta["channels"], self.meta["resolution"], self.meta["resolution"])
         if tuple(images.shape[1:]) != want:
@@ -79,9 +83,17 @@ class Classifier:
                               f"trained on {want}; train one at this size: ganlab classifier train "
                               f"{self.meta['data']} --resolution {images.shape[-1]}")
         self.net.eval()
-        out = [F.softmax(self.net(to_unit_range(images[i:i + batch_size].to(self.device))), 1).double().cpu()
+        out = [fn(to_unit_range(images[i:i + batch_size].to(self.device))).double().cpu()
                for i in range(0, images.shape[0], batch_size)]
         return torch.cat(out).numpy()
+
+    def probabilities(self, images: torch.Tensor) -> np.ndarray:
+        """uint8 (N, C, H, W) -> (N, num_classes) softmax probabilities, float64."""
+        return self._batched(images, lambda x: F.softmax(self.net(x), 1))
+
+    def features(self, images: torch.Tensor) -> np.ndarray:
+        """uint8 (N, C, H, W) -> (N, 4w) penultimate features, float64 (the classifier-feature Fréchet distance)."""
+        return self._batched(images, self.net.embed)
 
     def predict(self, images: torch.Tensor) -> np.ndarray:
         """uint8 (N, C, H, W) -> (N,) predicted class indices."""

@@ -151,6 +151,16 @@ def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 
+def metric_cfd(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Classifier-feature Fréchet distance: FID's formula on the domain classifier's penultimate features of
+    the samples and of the reference images (seconds on a CPU where Inception takes minutes)."""
+    clf = _classifier(ctx)
+    real, _ = ctx.reference.images()
+    value = frechet_distance_from_features(clf.features(ctx.samples), clf.features(real), ctx.device)
+    return {ctx.ref_name("cfd"): {"value": value, "n": ctx.n, "feature_dim": int(clf.net.head[-1].in_features),
+                                   "classifier_test_accuracy": clf.meta["test_accuracy"], **describe(ctx.reference)}}
+
+
 def metric_kid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Kernel Inception Distance against up to N reference features."""
     real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
@@ -183,7 +193,7 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 
 METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = {
     "fid": metric_fid, "is": metric_is, "cis": metric_cis, "kid": metric_kid, "pr": metric_pr,
-    "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor,
+    "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor, "cfd": metric_cfd,
 }
 assert tuple(METRICS) == EVAL_METRICS, "keep config.EVAL_METRICS in step with METRICS"
 
@@ -196,7 +206,7 @@ def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
         net = InceptionNet(cfg.inception, resolve_device(device), cfg.batch_size, cfg.allow_tf32)
         if "is" in cfg.metrics and not net.has_logits:
             net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
-    if set(cfg.metrics) & {"acc", "cis"}:
+    if set(cfg.metrics) & {"acc", "cis", "cfd"}:
         from ganlab.metrics.classifier import load_classifier
 
         load_classifier(data.name, resolution, channels, "cpu")

@@ -70,3 +70,34 @@ def test_mnist_classifier_reaches_99_percent(data_root):
     """The real thing: `ganlab classifier train mnist` on the CPU (minutes)."""
     meta = train_classifier(DataConfig(name="mnist", root=str(data_root), download=False), device="cpu", progress=False)
     assert meta["test_accuracy"] >= 0.99
+
+
+def test_cfd_is_near_zero_for_real_vs_real_and_large_for_noise(digits_classifier):
+    """cfd: the Fréchet distance of classifier features; the split against itself is 0, other real images
+    are close, noise images are far."""
+    from ganlab.config import EvalConfig
+    from ganlab.metrics.evaluate import evaluate
+
+    test = load_split(DIGITS, "test")
+    train = load_split(DIGITS, "train")
+    cfg = EvalConfig(n=360, ref="test", metrics=["cfd"], batch_size=100)
+
+    def replay(images: torch.Tensor, labels: torch.Tensor):
+        by_class = {c: images[labels == c] for c in range(10)}
+        used = {c: 0 for c in range(10)}
+
+        def sample(wanted: torch.Tensor) -> torch.Tensor:
+            out = []
+            for c in wanted.tolist():
+                out.append(by_class[c][used[c] % len(by_class[c])])
+                used[c] += 1
+            return torch.stack(out)
+        return sample
+
+    same = evaluate(replay(test.images, test.labels), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
+    other = evaluate(replay(train.images, train.labels), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
+    g = torch.Generator().manual_seed(0)
+    noise = evaluate(lambda y: torch.randint(0, 256, (len(y), 1, 8, 8), dtype=torch.uint8, generator=g),
+                     DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
+    assert same < 0.05 * other  # the same images up to their order: only the repeats of short classes differ
+    assert noise > 20 * other
