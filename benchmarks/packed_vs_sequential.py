@@ -52,16 +52,18 @@ def time_sequential(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[fl
 def time_packed(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[float, PackedTrainer]:
     warm = PackedTrainer(cfgs, [root / f"warm{i}" for i in range(len(cfgs))], data)
     for _ in range(warmup):
-        warm.iteration()
+        warm.step.iteration()
     packed = PackedTrainer(cfgs, [root / f"packed{i}" for i in range(len(cfgs))], data)
-    sync(packed.device)
+    device = packed.members[0].device
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(iters):
-        packed.iteration()
-        packed.step += 1
-    sync(packed.device)
+        packed.step.iteration()
+        for m in packed.members:
+            m.step += 1
+    sync(device)
     seconds = time.perf_counter() - t0
-    packed.sync()
+    packed.step.sync()
     return seconds, packed
 
 
@@ -97,7 +99,7 @@ def main() -> None:
             seq_times.append(s)
             packed_times.append(p)
             worst = max(worst, max_weight_difference(trainers, packed))
-    device = packed.device
+    device = packed.members[0].device
     name = torch.cuda.get_device_name() if device.type == "cuda" else \
         f"{platform.processor() or 'cpu'} x{torch.get_num_threads()} threads"
     seq, pk = min(seq_times), min(packed_times)

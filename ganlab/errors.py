@@ -3,3 +3,7 @@
 
 class GanlabError(Exception):
     """A user-facing problem: the message is one line that names the problem and the fix."""
+
+
+class TrainingDiverged(GanlabError):
+    """A loss or weight became NaN or inf; the run's last good checkpoint is kept."""

@@ -70,3 +70,14 @@ def explore_run_2d(tmp_path_factory: pytest.TempPathFactory, _private_cache) -> 
     return _train_tiny(tmp_path_factory.mktemp("runs"), "mlp-onehot-z2",
                        ["model.family=mlp", "model.conditioning=onehot", "model.z_dim=2",
                         "model.g_width=32", "model.d_width=32", "data.limit=640", "train.steps=30"])
+
+
+@pytest.fixture(scope="session")
+def digits_classifier(_private_cache):
+    """A small domain classifier of the digits data set, trained once (seconds), stored in the session cache."""
+    from ganlab.config import ClassifierConfig, DataConfig
+    from ganlab.metrics.classifier import load_classifier, train_classifier
+
+    meta = train_classifier(DataConfig(name="digits"), ClassifierConfig(epochs=8, batch_size=64, width=16),
+                            device="cpu", progress=False)
+    return meta, load_classifier("digits", 8, 1)

@@ -141,12 +141,41 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
             torch.testing.assert_close(b["G"][name].float(), a["G"][name].float(), atol=ATOL, rtol=0)
 
 
-def test_packed_refuses_what_it_cannot_reproduce(tmp_path):
-    cases = [(["eval.every=1"], "eval.every"), (["train.ema_decay=0.9"], "G_ema"),
-             (["train.adaptive_d_steps=true"], "advantage"), (["train.loss=wgan-gp"], "gradient penalty")]
+def test_packed_refuses_what_it_cannot_batch_with_the_reason(tmp_path):
+    cases = [(["train.adaptive_d_steps=true"], "own number of D steps"), (["train.loss=wgan-gp"], "gradient penalty"),
+             (["model.d_spectral_norm=true"], "spectral norm")]
     for overrides, message in cases:
         with pytest.raises(GanlabError, match=message):
             PackedTrainer([load_config(None, TINY + overrides)], [tmp_path / "a"])
+
+
+def test_packed_generator_ema_equals_sequential(tmp_path):
+    cfgs = [load_config(None, TINY + ["train.steps=8", "train.ema_decay=0.9", "train.ema_start=3", f"seed={s}",
+                                      f"model.z_dim={z}"]) for s, z in ((0, 4), (1, 2))]
+    sequential = _sequential(cfgs, tmp_path)
+    packed = PackedTrainer(cfgs, [tmp_path / f"packed{i}" for i in range(len(cfgs))])
+    assert packed.run() == {0: None, 1: None}
+    for seq, member in zip(sequential, packed.members):
+        a, b = seq.ema.module.state_dict(), member.ema.module.state_dict()
+        assert any(not torch.equal(a[k], seq.G.state_dict()[k]) for k in a)  # the average is not G itself
+        for name in a:
+            torch.testing.assert_close(b[name].float(), a[name].float(), atol=ATOL, rtol=0, msg=name)
+        saved = torch.load(member.run_dir / "checkpoints" / "last.pt", weights_only=True)["G_ema"]
+        torch.testing.assert_close(saved["dense.0.weight"], b["dense.0.weight"])
+
+
+def test_packed_sweep_evaluates_during_training_with_ema(tmp_path, digits_classifier):
+    spec = build_spec(None, [*TINY, "data.limit=128", "train.steps=8", "train.ema_decay=0.5", "eval.every=1",
+                             "eval.n=40", "eval.metrics=[[acc, cfd]]", "eval.bootstrap=0", "seed=0,1"])
+    spec.backend = "packed"
+    result = run_sweep(spec, tmp_path / "sw")
+    assert result.remaining == 0
+    for row in result.rows:
+        assert row["packed_models"] == 2
+        evals = [json.loads(line) for line in (tmp_path / "sw" / row["run_dir"] / "metrics.jsonl").read_text().splitlines()
+                 if '"kind": "eval"' in line]
+        assert [r["epoch"] for r in evals] == [1, 2]  # 4 batches of 32 an epoch, 8 iterations
+        assert all(0 <= r["metrics"]["acc40"]["value"] <= 1 and r["metrics"]["cfd40_test"]["value"] > 0 for r in evals)
 
 
 def test_stacked_adam_matches_torch_adam_per_model():

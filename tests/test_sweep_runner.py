@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.sweep import build_spec, read_results, run_sweep
-from ganlab.sweep.results import evaluate_point
+from ganlab.sweep.results import point_metrics
 from ganlab.train import train
 from sweep_helpers import TINY
 
@@ -66,13 +66,13 @@ def test_changed_config_is_refused_unless_forced(tmp_path):
     assert run_sweep(_spec("train.lr_g=1e-3"), out, force=True, stop_after_points=1).trained == 1
 
 
-def test_evaluate_point_merges_eval_json_and_an_evaluator(tmp_path):
+def test_point_metrics_merges_eval_json_and_an_evaluator(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.jsonl").write_text('{"step": 1, "loss_d": 2.0}\n{"step": 2, "loss_d": 1.0}\n')
     (run / "eval.json").write_text('{"fid": {"test": 30.5}}')
-    figures = evaluate_point(run, evaluator=lambda d: {"fid_custom": 7.0})
-    assert figures == {"step": 2, "loss_d": 1.0, "fid.test": 30.5, "fid_custom": 7.0}
+    metrics = point_metrics(run, evaluator=lambda d: {"fid_custom": 7.0})
+    assert metrics == {"step": 2, "loss_d": 1.0, "fid.test": 30.5, "fid_custom": 7.0}
 
 
 def test_cli_inline_sweep(tmp_path):

@@ -27,6 +27,7 @@ from ganlab.io import atomic_write, atomic_write_json
 from ganlab.devices import resolve_device
 from ganlab.metrics.inception import check_images
 from ganlab.metrics.scores import inception_score
+from ganlab.progress import progress_bar
 
 CLASSIFIER_FORMAT = 1
 
@@ -120,8 +121,6 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
 
     Returns its metadata (path, test_accuracy, train_time_s, ...).
     """
-    from tqdm.auto import tqdm
-
     dev = resolve_device(device)
     train, test = load_split(data, "train"), load_split(data, "test")
     assert train is not None
@@ -138,7 +137,7 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
     g_aug = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
     shifts = AugmentConfig(crop_padding=min(cfg.shift_pixels, h // 8))
     t0 = time.perf_counter()
-    bar = tqdm(total=cfg.epochs * steps_per_epoch, disable=not progress, unit="it", leave=False)
+    bar = progress_bar(cfg.epochs * steps_per_epoch, enabled=progress)
     for _ in range(cfg.epochs):
         net.train()
         perm = torch.randperm(len(train), generator=g).to(dev)

@@ -22,7 +22,7 @@ from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is
                                     frechet_distance_from_features, gaussian_stats, stats_distance)
 from ganlab.devices import resolve_device
 from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet
-from ganlab.metrics.progress import Progress
+from ganlab.progress import Progress
 from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
                                      reference_features, reference_stats)
 from ganlab.metrics.sampling import Sampler, balanced_labels, draw, generator_sampler

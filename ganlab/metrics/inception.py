@@ -25,7 +25,7 @@ from ganlab.config import cache_dir
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write
-from ganlab.metrics.progress import Progress
+from ganlab.progress import Progress
 
 PROTOCOL_VERSION = 1  # bump when anything in the feature protocol changes (invalidates cached statistics)
 FEATURE_DIM = 2048

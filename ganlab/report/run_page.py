@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from ganlab.progress import duration
 from ganlab.report.curves import eval_series, plot_curves, plot_eval_curves
 from ganlab.report.embed import image
 from ganlab.train.metrics_log import read_metrics
@@ -42,7 +43,7 @@ def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str
         if key in status:
             rows.append((key.replace("_", " "), str(status[key])))
     if "train_time_s" in status:
-        rows.append(("training time", _duration(status["train_time_s"])))
+        rows.append(("training time", duration(status["train_time_s"])))
     train = [r for r in records if "loss_d" in r]
     steps = [r["step_time_s"] for r in train if "step_time_s" in r]
     rates = [r["images_per_s"] for r in train if "images_per_s" in r]
@@ -51,14 +52,8 @@ def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str
     if rates:
         rows.append(("median images per second", f"{statistics.median(rates):,.0f}"))
     if train and "time_s" in train[-1]:
-        rows.append(("time of last record (this session)", _duration(train[-1]["time_s"])))
+        rows.append(("time of last record (this session)", duration(train[-1]["time_s"])))
     return rows
-
-
-def _duration(seconds: float) -> str:
-    m, s = divmod(float(seconds), 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}h {m:02d}m {s:04.1f}s" if h else f"{m}m {s:04.1f}s" if m else f"{s:.1f} s"
 
 
 def epoch_grids(run_dir: Path) -> list[dict[str, str]]:

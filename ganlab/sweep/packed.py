@@ -1,19 +1,18 @@
 """The packed backend: K models of one family and shape trained at once, as one batched computation.
 
 Each member is an ordinary ``Trainer`` (its seed's initial weights, data order, noise generator,
-schedules and run directory); only the iteration's math is batched: the members' weights are stacked
-into (K, ...) tensors and G and D run under ``torch.func.vmap`` over ``functional_call``, with
-BatchNorm's running statistics stacked as well (vmap updates each member's slice in place), and one
-``StackedAdam`` steps all members with their own learning rates and betas. The members' modules and
-optimisers are synced back before anything reads them (logs, epoch-end grids and exports,
-checkpoints), so every run directory is the one sequential training would have written, and any
-member can later be resumed alone with ``ganlab train --resume``.
+schedules, EMA, evaluation and run directory), and the one training loop (``ganlab.train.loop``) drives
+them; only the iteration's math is batched, by ``PackedStep``: the members' weights are stacked into
+(K, ...) tensors and G and D run under ``torch.func.vmap`` over ``functional_call`` inside the same
+``gan_update`` as one model, with BatchNorm's running statistics stacked as well (vmap updates each
+member's slice in place) and one ``StackedAdam`` stepping all members with their own learning rates and
+betas. Every run directory is the one sequential training would have written, and any member can later
+be resumed alone with ``ganlab train --resume``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
@@ -23,53 +22,43 @@ import torch.nn as nn
 from torch.func import functional_call, vmap
 
 from ganlab.config import Config
-from ganlab.data import DataSplits, ImageSet, load_data, to_unit_range
-from ganlab.data.augment import is_active
+from ganlab.data import DataSplits, ImageSet, load_data
+from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
-from ganlab.losses import l1_reconstruction
+from ganlab.losses import LOSSES, l1_reconstruction
 from ganlab.models import build_models
-from ganlab.sweep.packing import PaddedLayout, chunks, pack_key, padding_is_exact
+from ganlab.sweep.packing import PaddedLayout, chunks, pack_key, padding_is_exact, shapes
 from ganlab.sweep.runner import Job, OnDone, OnStart
 from ganlab.sweep.stacked_adam import StackedAdam
-from ganlab.train import Trainer, TrainingDiverged
+from ganlab.train import Trainer
 from ganlab.train.checkpoint import load_checkpoint
-from ganlab.devices import resolve_device
-from ganlab.train.loop import _progress
-from ganlab.train.metrics_log import MetricsLog
+from ganlab.train.loop import TrainingLoop
 from ganlab.train.rundir import prepare_run_dir, write_config
 from ganlab.train.schedule import lr_factor, set_lr
-from ganlab.train.step import FIGURES, autocast_context, iteration_figures
+from ganlab.train.step import STATS, StepInputs, StepParts, Tally, autocast_context, draw_inputs, gan_update
 
 
-def _refuse_unpackable(module: nn.Module, what: str) -> None:
-    """Parametrisations (spectral norm) and hooks are not carried by functional_call + vmap as they are."""
+def refuse_unpackable(trainer: Trainer, g_base: nn.Module, d_base: nn.Module) -> None:
+    """The one place that says what packing cannot batch, and why; everything else trains as it would alone."""
     from torch.nn.utils import parametrize
 
-    for name, m in module.named_modules():
-        if parametrize.is_parametrized(m) or m._forward_pre_hooks or m._forward_hooks:
-            raise GanlabError(f"the packed backend cannot batch {what} module '{name or type(m).__name__}' "
-                              f"(parametrisation or hook); use backend: sequential for this sweep")
-
-
-CARRIED_STATE = {"step", "batch_index", "G", "D", "opt_g", "opt_d", "G_ema", "advantage", "rng", "torch_rng",
-                 "world_size"}  # what packing reproduces (G_ema only when off, advantage only when fixed)
-
-
-def _refuse_uncarried_state(trainer: Trainer) -> None:
-    """A Trainer feature whose state packing does not update (an EMA copy, an adaptive D-step rule, an
-    evaluation history) is refused, so that packing never writes a run that sequential training would not have
-    written."""
-    extra = sorted(set(trainer.state_dict()) - CARRIED_STATE)
     t = trainer.cfg.train
-    extra += ["G_ema (train.ema_decay > 0)"] if trainer.ema is not None else []
-    extra += ["advantage (train.adaptive_d_steps)"] if t.adaptive_d_steps else []
-    extra += ["gradient penalty (train.loss=wgan-gp)"] if t.loss == "wgan-gp" else []
-    if extra:
-        raise GanlabError(f"the packed backend does not carry the training state {', '.join(extra)}; "
-                          f"use backend: sequential for this sweep")
-    if trainer.cfg.eval.every > 0:
-        raise GanlabError("the packed backend does not evaluate during training (eval.every > 0); set "
-                          "eval.every=0 and evaluate the points after training, or use backend: sequential")
+    reasons = []
+    if t.adaptive_d_steps:
+        reasons.append("train.adaptive_d_steps (each model would need its own number of D steps per iteration)")
+    if t.loss == "wgan-gp":
+        reasons.append("train.loss=wgan-gp (the gradient penalty differentiates through D per model)")
+    if trainer.fast_path != "eager":
+        reasons.append(f"train.fast_path={trainer.fast_path} (packed models run vmapped, eagerly)")
+    for what, module in (("generator", g_base), ("discriminator", d_base)):
+        for name, m in module.named_modules():
+            if parametrize.is_parametrized(m) or m._forward_pre_hooks or m._forward_hooks:
+                reasons.append(f"the {what} module '{name or type(m).__name__}' (a parametrisation such as spectral "
+                               f"norm, or a hook, is not carried by functional_call + vmap)")
+                break
+    if reasons:
+        raise GanlabError(f"the packed backend cannot batch {'; '.join(reasons)}; use backend: sequential for "
+                          f"this sweep")
 
 
 def _device_data(data: DataSplits, device: torch.device) -> DataSplits:
@@ -78,62 +67,66 @@ def _device_data(data: DataSplits, device: torch.device) -> DataSplits:
     return DataSplits(train=train, test=data.test, name=data.name)
 
 
-class PackedTrainer:
-    """Trains ``cfgs`` (configs equal up to per-model keys and z_dim) into ``run_dirs`` as one computation."""
+class PackedStep:
+    """One iteration of K Trainers at once: their weights stacked into (K, ...) tensors, G and D vmapped over
+    ``functional_call``, one ``StackedAdam`` per network, the members' generator EMAs stacked too, all through
+    the same ``gan_update`` as one model. The members' modules, optimisers and EMAs are written back by
+    ``sync`` before anything reads them."""
 
-    def __init__(self, cfgs: list[Config], run_dirs: list[Path], data: Optional[DataSplits] = None,
-                 resume: bool = False):
-        self.device = resolve_device(cfgs[0].device)
-        data = _device_data(data if data is not None else load_data(cfgs[0].data), self.device)
-        if not resume:
-            for cfg, run_dir in zip(cfgs, run_dirs):
-                prepare_run_dir(run_dir, overwrite=True)
-                write_config(run_dir, cfg)
-        self.members = [Trainer(cfg, run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
-        _refuse_uncarried_state(self.members[0])
-        if resume:
-            for m in self.members:
-                m.load_state_dict(load_checkpoint(m.run_dir, map_location=self.device))
-            if len({m.step for m in self.members}) != 1:
-                raise GanlabError("packed members resume from different steps; re-run with backend: sequential")
-        lead = self.members[0]
-        self.cfg, self.spec, self.step = lead.cfg, lead.spec, lead.step
-        self.total_steps, self.iters_per_epoch = lead.total_steps, lead.iters_per_epoch
-        self.autocast = autocast_context(self.cfg.train.precision, self.device)  # a factory, as in train/step.py
-        self.augmented = is_active(self.cfg.data.augment)
-        self.images, self.labels = lead.sampler.images, lead.sampler.labels  # shared by every member's sampler
-        self.d_loss_fn, self.g_loss_fn = lead.d_loss_fn, lead.g_loss_fn
-        self.z_dims = [m.cfg.model.z_dim for m in self.members]
+    def __init__(self, members: list[Trainer], resume: bool):
+        self.members = members
+        lead = members[0]
+        self.cfg, self.device = lead.cfg, lead.device
+        self.autocast = autocast_context(self.cfg.train.precision, self.device)
+        self.z_dims = [m.cfg.model.z_dim for m in members]
         self.z_max = max(self.z_dims)
-        self.l1 = torch.tensor([m.cfg.train.l1_weight for m in self.members], device=self.device)
-        self.use_l1 = any(m.cfg.train.l1_weight for m in self.members)  # a Python bool: no device sync per step
-        self.diverged: dict[int, str] = {}
+        self.record = {"packed_models": len(members)}
+        self.tally = Tally(len(STATS), self.device, models=len(members))
         self._lr_factor: Optional[float] = None  # the schedule factor the stacked Adams hold
         self._synced_step = -1
 
-        g_base, d_base = build_models(dataclasses.replace(self.cfg.model, z_dim=self.z_max), self.spec)
-        _refuse_unpackable(g_base, "generator")
-        _refuse_unpackable(d_base, "discriminator")
+        g_base, d_base = build_models(dataclasses.replace(self.cfg.model, z_dim=self.z_max), lead.spec)
+        refuse_unpackable(lead, g_base, d_base)
         self.g_base, self.d_base = g_base.to("meta"), d_base.to("meta")  # structure only; weights are stacked
-        self.g_layout = PaddedLayout(_shapes(g_base), [_shapes(m.G) for m in self.members], self.z_dims, self.z_max)
-        self.d_layout = PaddedLayout(_shapes(d_base), [_shapes(m.D) for m in self.members], self.z_dims, self.z_max)
-        self.g_params, self.g_buffers = self._stack([m.G for m in self.members], self.g_layout)
-        self.d_params, self.d_buffers = self._stack([m.D for m in self.members], self.d_layout)
-        self.adam_g = StackedAdam(self.g_params, [float(m.opt_g.param_groups[0]["lr"]) for m in self.members],
-                                  [m.opt_g.param_groups[0]["betas"] for m in self.members])
-        self.adam_d = StackedAdam(self.d_params, [float(m.opt_d.param_groups[0]["lr"]) for m in self.members],
-                                  [m.opt_d.param_groups[0]["betas"] for m in self.members])
+        self.g_layout = PaddedLayout(shapes(g_base), [shapes(m.G) for m in members], self.z_dims, self.z_max)
+        self.d_layout = PaddedLayout(shapes(d_base), [shapes(m.D) for m in members], self.z_dims, self.z_max)
+        self.g_params, self.g_buffers = self._stack([m.G for m in members], self.g_layout)
+        self.d_params, self.d_buffers = self._stack([m.D for m in members], self.d_layout)
+        self.ema = (self._stack([m.ema.module for m in members], self.g_layout, trainable=False)
+                    if lead.ema is not None else None)
+        self.adam_g = StackedAdam(self.g_params, [float(m.opt_g.param_groups[0]["lr"]) for m in members],
+                                  [m.opt_g.param_groups[0]["betas"] for m in members])
+        self.adam_d = StackedAdam(self.d_params, [float(m.opt_d.param_groups[0]["lr"]) for m in members],
+                                  [m.opt_d.param_groups[0]["betas"] for m in members])
         if resume:
             self._load_optimiser_states()
-        self.vG = vmap(lambda p, b, z, y: functional_call(self.g_base, (p, b), (z, y)))
-        self.vD = vmap(lambda p, b, x, y: functional_call(self.d_base, (p, b), (x, y)))
-        self.v_d_loss, self.v_g_loss = vmap(self.d_loss_fn), vmap(self.g_loss_fn)
-        self.v_l1 = vmap(l1_reconstruction)
+        self.parts = self._parts()
+
+    def _parts(self) -> StepParts:
+        vG = vmap(lambda p, b, z, y: functional_call(self.g_base, (p, b), (z, y)))
+        vD = vmap(lambda p, b, x, y: functional_call(self.d_base, (p, b), (x, y)))
+        d_loss, g_loss = LOSSES[self.cfg.train.loss]
+        weights = torch.tensor([m.cfg.train.l1_weight for m in self.members], device=self.device)
+        v_l1 = vmap(l1_reconstruction)
+
+        def freeze_d(frozen: bool) -> None:
+            for p in self.d_params.values():
+                p.requires_grad_(not frozen)
+
+        return StepParts(G=lambda z, y: vG(self.g_params, self.g_buffers, z, y),
+                         D=lambda x, y: vD(self.d_params, self.d_buffers, x, y),
+                         D_for_g=lambda x, y: vD(self.d_params, self.d_buffers, x, y),
+                         opt_g=self.adam_g, opt_d=self.adam_d, losses=(vmap(d_loss), vmap(g_loss)), freeze_d=freeze_d,
+                         l1=(lambda x, fake: weights * v_l1(x, fake)) if bool(weights.any()) else None,
+                         grad_norm=lambda adam: _member_grad_norms(adam.params))
 
     # ----- stacking and syncing ----------------------------------------------------------------------
-    def _stack(self, modules: list[nn.Module], layout: PaddedLayout) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    @staticmethod
+    def _stack(modules: list[nn.Module], layout: PaddedLayout,
+               trainable: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """(parameters, buffers) of the modules stacked by name into (K, ...) tensors in the group's layout."""
         params = {n: torch.stack([layout.pad(n, k, dict(m.named_parameters())[n].detach())
-                                  for k, m in enumerate(modules)]).requires_grad_()
+                                  for k, m in enumerate(modules)]).requires_grad_(trainable)
                   for n, _ in modules[0].named_parameters()}
         buffers = {n: torch.stack([layout.pad(n, k, dict(m.named_buffers())[n]) for k, m in enumerate(modules)])
                    for n, _ in modules[0].named_buffers()}
@@ -152,10 +145,11 @@ class PackedTrainer:
 
     @torch.no_grad()
     def sync(self) -> None:
-        """Copy the stacked weights, buffers and Adam states into every member's modules and optimisers."""
-        if self._synced_step == self.step:
+        """Copy the stacked weights, buffers, Adam states and EMAs into every member."""
+        step = self.members[0].step
+        if self._synced_step == step:
             return
-        self._synced_step = self.step
+        self._synced_step = step
         for k, m in enumerate(self.members):
             for module, opt, adam, layout, params, buffers in (
                     (m.G, m.opt_g, self.adam_g, self.g_layout, self.g_params, self.g_buffers),
@@ -169,31 +163,32 @@ class PackedTrainer:
                         opt.state[p] = state
                 for name, b in module.named_buffers():
                     b.copy_(layout.unpad(name, k, buffers[name][k]))
+            if self.ema is not None:
+                stacked = {**self.ema[0], **self.ema[1]}
+                for name, t in (*m.ema.module.named_parameters(), *m.ema.module.named_buffers()):
+                    t.copy_(self.g_layout.unpad(name, k, stacked[name][k]))
 
     # ----- one iteration ---------------------------------------------------------------------------
-    def _inputs(self, index: Optional[int]) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], torch.Tensor]:
-        """Each member's batch ``index`` (None: no new batch) then its noise, from its own generator, in the
-        order its Trainer draws them; stacked to (K, B, ...), noise zero-padded to the group's z width."""
-        x = y = None
-        if index is not None and not self.augmented:  # one gather for all members: same values, fewer kernels
-            idx = torch.stack([m.sampler.indices(index) for m in self.members])  # (K, B)
-            x, y = to_unit_range(self.images[idx]), self.labels[idx]
-        elif index is not None:
-            batches = [m.sampler.batch(index, m.rng) for m in self.members]  # augmentation draws from m.rng
-            x, y = torch.stack([b[0] for b in batches]), torch.stack([b[1] for b in batches])
-        n = self.cfg.train.batch_size
-        zs = [torch.randn(n, m.cfg.model.z_dim, device=self.device, generator=m.rng) for m in self.members]
-        if all(z.shape[1] == self.z_max for z in zs):
-            return x, y, torch.stack(zs)
-        z = torch.zeros(len(zs), n, self.z_max, device=self.device)
-        for k, zk in enumerate(zs):
-            z[k, :, :zk.shape[1]] = zk
-        return x, y, z
+    def _inputs(self) -> StepInputs:
+        """Each member's inputs, drawn by ``draw_inputs`` from its own sampler and generator, stacked to
+        (K, B, ...); noise zero-padded to the group's z width."""
+        t = self.cfg.train
+        per_model = [draw_inputs(m.sampler, m.rng, m.batch_index, t.d_steps, t.g_steps, m.cfg.model.z_dim)
+                     for m in self.members]
+        columns = zip(*(inputs.tensors() for inputs in per_model))
+        stacked = [torch.stack([self._pad_noise(v) if v.dim() == 2 and v.is_floating_point() else v for v in col])
+                   for col in columns]
+        return per_model[0].like(stacked)
+
+    def _pad_noise(self, z: torch.Tensor) -> torch.Tensor:
+        if z.shape[1] == self.z_max:
+            return z
+        return torch.cat([z, z.new_zeros(z.shape[0], self.z_max - z.shape[1])], 1)
 
     def _apply_lr_schedule(self) -> None:
-        """Each member's learning rates for this iteration (the Trainer's schedule), in the stacked Adams too."""
-        t = self.cfg.train
-        factor = lr_factor(t, self.step, self.iters_per_epoch, self.total_steps)
+        """Each member's learning rates for this iteration (its schedule), in the stacked Adams too."""
+        lead = self.members[0]
+        factor = lr_factor(self.cfg.train, lead.step, lead.iters_per_epoch, lead.total_steps)
         if factor == self._lr_factor:
             return
         self._lr_factor = factor
@@ -203,123 +198,64 @@ class PackedTrainer:
         self.adam_g.set_lrs([m.cfg.train.lr_g * factor for m in self.members])
         self.adam_d.set_lrs([m.cfg.train.lr_d * factor for m in self.members])
 
-    def iteration(self) -> dict[str, torch.Tensor]:
-        """The Trainer's iteration for all members at once; figures are (K,) tensors."""
-        t = self.cfg.train
-        self._apply_lr_schedule()
-        for j in range(t.d_steps):
-            x, y, z = self._inputs(self.step * t.d_steps + j)
-            last = j == t.d_steps - 1
-            with self.autocast():
-                with torch.set_grad_enabled(last):  # the last fake is reused by the first G update
-                    fake = self.vG(self.g_params, self.g_buffers, z, y)
-                real_logits = self.vD(self.d_params, self.d_buffers, x, y)
-                fake_logits = self.vD(self.d_params, self.d_buffers, fake.detach(), y)
-                loss_d = self.v_d_loss(real_logits.float(), fake_logits.float())  # (K,)
-            self.adam_d.zero_grad()
-            loss_d.sum().backward()  # members are independent: each slice gets its own gradient
-            if last:
-                grad_norm_d = _member_grad_norms(self.d_params)
-            self.adam_d.step()
-        for k in range(t.g_steps):
-            if k > 0:
-                with self.autocast():
-                    fake = self.vG(self.g_params, self.g_buffers, self._inputs(None)[2], y)
-            with self.autocast():
-                frozen_d = {n: p.detach() for n, p in self.d_params.items()}  # no D gradients in G's steps
-                loss_g = self.v_g_loss(self.vD(frozen_d, self.d_buffers, fake, y).float())
-                if self.use_l1:
-                    loss_g = loss_g + self.l1 * self.v_l1(x, fake.float())
-            self.adam_g.zero_grad()
-            loss_g.sum().backward()
-            grad_norm_g = _member_grad_norms(self.g_params)
-            self.adam_g.step()
-        figures = iteration_figures(loss_d, loss_g, real_logits, fake_logits, grad_norm_d, grad_norm_g)
-        return dict(zip(FIGURES, figures.unbind()))
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """Each member's ``GeneratorEMA.update``, on the stacked weights (an elementwise lerp: the same numbers)."""
+        lead = self.members[0]
+        decay = lead.ema.decay if lead.step >= lead.ema.start else 0.0
+        params, buffers = self.ema
+        for name, p in self.g_params.items():
+            if decay == 0.0:
+                params[name].copy_(p)
+            else:
+                params[name].lerp_(p, 1.0 - decay)
+        for name, b in self.g_buffers.items():
+            buffers[name].copy_(b)
 
-    # ----- the loop ----------------------------------------------------------------------------------
+    def iteration(self) -> None:
+        """The members' iteration, all at once; their stats go to the (len(STATS), K) tally."""
+        d_steps = self.cfg.train.d_steps
+        self._apply_lr_schedule()
+        gan_update(self.parts, self._inputs(), self.cfg.train, self.tally, self.autocast)
+        if self.ema is not None:
+            self._update_ema()
+        for m in self.members:
+            m.batch_index += d_steps
+            m.d_steps_done += d_steps
+
+
+class PackedTrainer:
+    """Trains ``cfgs`` (configs equal up to per-model keys and z_dim) into ``run_dirs`` as one computation:
+    K ordinary Trainers (each its own seed, data order, noise, schedules and run directory) driven by the one
+    training loop through a ``PackedStep``."""
+
+    def __init__(self, cfgs: list[Config], run_dirs: list[Path], data: Optional[DataSplits] = None,
+                 resume: bool = False):
+        device = resolve_device(cfgs[0].device)
+        data = _device_data(data if data is not None else load_data(cfgs[0].data), device)
+        if not resume:
+            for cfg, run_dir in zip(cfgs, run_dirs):
+                prepare_run_dir(run_dir, overwrite=True)
+                write_config(run_dir, cfg)
+        self.members = [Trainer(cfg, run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
+        if resume:
+            for m in self.members:
+                m.load_state_dict(load_checkpoint(m.run_dir, map_location=device))
+            if len({m.step for m in self.members}) != 1:
+                raise GanlabError("packed members resume from different steps; re-run with backend: sequential")
+        self.resumed = resume
+        self.step = PackedStep(self.members, resume)
+
     def run(self, progress: bool = False) -> dict[int, Optional[str]]:
         """Train every member to the budget; returns member index -> None (finished) or the divergence message."""
-        t = self.cfg.train
-        resumed = self.step > 0
-        logs = [MetricsLog(m.run_dir, resume_step=self.step if resumed else None) for m in self.members]
-        t0 = time.perf_counter()
-        sums: dict[str, torch.Tensor] = {}
-        bad_step = torch.full((len(self.members),), -1, device=self.device)
-        last_log_time, last_log_step = t0, self.step
-        bar = _progress(progress, self.total_steps, self.step)
-        for m in self.members:
-            m._write_status("running")
-        while self.step < self.total_steps:
-            figures = self.iteration()
-            finite = torch.isfinite(figures["loss_d"]) & torch.isfinite(figures["loss_g"])
-            bad_step = torch.where((bad_step < 0) & ~finite, self.step, bad_step)
-            for k, v in figures.items():
-                sums[k] = sums[k] + v if k in sums else v.clone()
-            self.step += 1
-            for m in self.members:
-                m.step, m.batch_index = self.step, self.step * t.d_steps
-            bar.update(1)
-            epoch_end = self.step % self.iters_per_epoch == 0
-            if self.step % t.log_every == 0 or epoch_end or self.step == self.total_steps:
-                self.sync()
-                self._check_finite(bad_step)
-                now = time.perf_counter()
-                n = self.step - last_log_step
-                means = {k: (v / n).tolist() for k, v in sums.items()}
-                for i, (m, log) in enumerate(zip(self.members, logs)):
-                    if i in self.diverged:
-                        continue
-                    log.write({"step": self.step, "epoch": self.step / self.iters_per_epoch,
-                               **{k: v[i] for k, v in means.items()}, **m._heldout_figures(),
-                               "lr_g": float(m.opt_g.param_groups[0]["lr"]),
-                               "lr_d": float(m.opt_d.param_groups[0]["lr"]),
-                               "d_steps": float(t.d_steps),
-                               "step_time_s": (now - last_log_time) / n,
-                               "images_per_s": n * t.batch_size * t.d_steps / (now - last_log_time),
-                               "time_s": now - t0, "packed_models": len(self.members)})
-                sums, last_log_time, last_log_step = {}, now, self.step
-            if epoch_end:
-                self.sync()
-                for i, m in enumerate(self.members):
-                    if i not in self.diverged:
-                        m._end_of_epoch()  # grid, export: reads the synced modules
-            if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) \
-                    or self.step == self.total_steps:
-                self.sync()
-                self._check_finite(bad_step)
-                for i, m in enumerate(self.members):
-                    if i not in self.diverged:
-                        try:
-                            m.save()  # refuses non-finite weights, as in sequential training
-                        except TrainingDiverged as e:
-                            self.diverged[i] = str(e)
-        bar.close()
-        elapsed = time.perf_counter() - t0
-        for i, m in enumerate(self.members):
-            if i not in self.diverged:
-                m._write_status("finished", train_time_s=elapsed, packed_models=len(self.members))
-        return {i: self.diverged.get(i) for i in range(len(self.members))}
-
-    def _check_finite(self, bad_step: torch.Tensor) -> None:
-        """Mark members whose loss became NaN/inf as diverged (their Trainer writes the status)."""
-        for i, step in enumerate(bad_step.tolist()):
-            if step >= 0 and i not in self.diverged:
-                try:
-                    self.members[i].tally.first_bad.fill_(step)
-                    self.members[i]._check_finite()  # writes the member's status and raises
-                except TrainingDiverged as e:
-                    self.diverged[i] = str(e)
+        outcome = TrainingLoop(self.members, self.step).run(resumed=self.resumed, progress=progress)
+        return {i: outcome.errors.get(i) for i in range(len(self.members))}
 
 
 def _member_grad_norms(params: dict[str, torch.Tensor]) -> torch.Tensor:
     """(K,) global L2 gradient norm of each member's slice of stacked parameters (as ``grad_norm`` per model)."""
     squares = [p.grad.detach().float().pow(2).flatten(1).sum(1) for p in params.values() if p.grad is not None]
     return torch.stack(squares).sum(0).sqrt()
-
-
-def _shapes(module: nn.Module) -> dict[str, torch.Size]:
-    return {n: t.shape for n, t in module.state_dict().items()}
 
 
 def plan_groups(jobs: list[Job], pack_size: int, pad_latent: bool) -> list[list[Job]]:

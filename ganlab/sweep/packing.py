@@ -48,9 +48,9 @@ class PaddedLayout:
                  z_dims: Sequence[int], z_max: int):
         self.z_dims, self.z_max = list(z_dims), z_max
         self.pad_dim: dict[str, int] = {}
-        for shapes, z in zip(model_shapes, z_dims):
+        for own_shapes, z in zip(model_shapes, z_dims):
             for name, base in base_shapes.items():
-                own = shapes[name]
+                own = own_shapes[name]
                 if own == base:
                     continue
                 dims = [d for d in range(len(base)) if base[d] != own[d]]
@@ -81,7 +81,8 @@ class PaddedLayout:
         return torch.cat([t.narrow(d, 0, z), t.narrow(d, self.z_max, rest)], d)
 
 
-def _shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
+def shapes(module: torch.nn.Module) -> dict[str, torch.Size]:
+    """The shape of every tensor of a module's state dict, by name."""
     return {n: t.shape for n, t in module.state_dict().items()}
 
 
@@ -98,7 +99,7 @@ def padding_is_exact(cfg: Config, spec: ImageSpec, z_dims: Sequence[int]) -> boo
             own, _ = build_models(dataclasses.replace(cfg.model, z_dim=z), spec)
             wide, _ = build_models(dataclasses.replace(cfg.model, z_dim=z_max), spec)
         try:
-            layout = PaddedLayout(_shapes(wide), [_shapes(own)], [z], z_max)
+            layout = PaddedLayout(shapes(wide), [shapes(own)], [z], z_max)
         except GanlabError:
             return False
         wide.load_state_dict({n: layout.pad(n, 0, t) for n, t in own.state_dict().items()})

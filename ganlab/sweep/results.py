@@ -1,4 +1,4 @@
-"""A point's final figures and the sweep's results table (CSV and JSON lines)."""
+"""A point's final metrics and the sweep's results table (CSV and JSON lines)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,27 @@ EVAL_FILE = "eval.json"
 Evaluator = Callable[[Path], dict[str, Any]]
 
 
-def evaluate_point(run_dir: str | Path, evaluator: Optional[Evaluator] = None) -> dict[str, Any]:
-    """A finished run's figures: its last metrics.jsonl record, eval.json (flattened) if present, and
-    ``evaluator(run_dir)`` when given (later sources win on equal names)."""
+def point_metrics(run_dir: str | Path, evaluator: Optional[Evaluator] = None) -> dict[str, Any]:
+    """A finished run's metrics: its last training record of metrics.jsonl, the values of its last evaluation
+    during training, eval.json (flattened) if present, and ``evaluator(run_dir)`` when given (later sources
+    win on equal names)."""
     run_dir = Path(run_dir)
-    figures: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
     records = list(read_metrics(run_dir))
-    if records:
-        figures.update(records[-1])
+    training = [r for r in records if r.get("kind") != "eval"]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    if training:
+        metrics.update(training[-1])
+    if evals:
+        metrics.update({name: m.get("value") for name, m in evals[-1]["metrics"].items()})
     eval_path = run_dir / EVAL_FILE
     if eval_path.is_file():
         data = json.loads(eval_path.read_text())
         if isinstance(data, dict):
-            figures.update(flatten(data))
+            metrics.update(flatten(data))
     if evaluator is not None:
-        figures.update(evaluator(run_dir))
-    return figures
+        metrics.update(evaluator(run_dir))
+    return metrics
 
 
 def result_rows(points: list[Point], entries: dict[str, dict[str, Any]], swept_keys: list[str]) -> list[dict[str, Any]]:

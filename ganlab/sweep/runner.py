@@ -3,7 +3,7 @@
 Layout::
 
     SWEEP_DIR/sweep.yaml      the spec as run
-    SWEEP_DIR/status.json     per point: state (pending | running | finished | diverged), run dir, final figures
+    SWEEP_DIR/status.json     per point: state (pending | running | finished | diverged), run dir, final metrics
     SWEEP_DIR/runs/POINT/     one ordinary run directory per point (config.yaml, metrics.jsonl, checkpoints, ...)
     SWEEP_DIR/results.csv     one row per point: swept keys, seed, every metric, every config key
     SWEEP_DIR/results.jsonl   the same rows as JSON lines
@@ -23,7 +23,7 @@ from ganlab.config import diff
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.sweep.expand import Point, expand
-from ganlab.sweep.results import Evaluator, evaluate_point, result_rows, write_results
+from ganlab.sweep.results import Evaluator, point_metrics, result_rows, write_results
 from ganlab.sweep.spec import SweepSpec, spec_to_dict
 from ganlab.train import read_config
 
@@ -68,7 +68,7 @@ def _run_state(run_dir: Path) -> Optional[str]:
 
 def _plan(points: list[Point], entries: dict[str, dict[str, Any]], sweep_dir: Path,
           force: bool) -> tuple[list[Job], list[Point]]:
-    """(jobs to run, points already done whose figures must still be read)."""
+    """(jobs to run, points already done whose metrics must still be read)."""
     jobs, harvest = [], []
     for p in points:
         run_dir = sweep_dir / "runs" / p.id
@@ -98,7 +98,7 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
               ray_num_cpus: Optional[int] = None) -> SweepResult:
     """Train every point of ``spec`` not yet done into ``sweep_dir`` with the spec's backend.
 
-    Each point's final figures come from ``evaluate_point(run_dir, evaluator)`` when it finishes and are
+    Each point's final metrics come from ``point_metrics(run_dir, evaluator)`` when it finishes and are
     kept in status.json; results.csv / results.jsonl are rewritten after every point.
     ``stop_after_points`` trains at most that many points this call (re-run to continue).
     """
@@ -118,7 +118,7 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
     def record(point: Point, error: Optional[str]) -> None:
         run_dir = sweep_dir / "runs" / point.id
         entries[point.id] = {"state": "diverged" if error else "finished", "run_dir": str(Path("runs") / point.id),
-                             "metrics": evaluate_point(run_dir, evaluator), **({"error": error} if error else {})}
+                             "metrics": point_metrics(run_dir, evaluator), **({"error": error} if error else {})}
         save_status()
 
     jobs, harvest = _plan(points, entries, sweep_dir, force)

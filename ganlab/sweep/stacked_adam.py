@@ -38,7 +38,8 @@ class StackedAdam:
     def _on_device(self, values: list[float], dtype: torch.dtype) -> torch.Tensor:
         return torch.tensor(values, dtype=dtype, device=self.device)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop the gradients (always to None, as torch's default)."""
         for p in self.params.values():
             p.grad = None
 

@@ -8,7 +8,8 @@ from typing import Optional
 from ganlab.config import Config
 from ganlab.train import distributed
 from ganlab.devices import resolve_device
-from ganlab.train.loop import Trainer, TrainingDiverged, TrainResult
+from ganlab.errors import TrainingDiverged
+from ganlab.train.trainer import Trainer, TrainResult
 from ganlab.train.rundir import new_run_dir, prepare_run_dir, read_config, resume_config, write_config
 
 

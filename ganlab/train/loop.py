@@ -1,322 +1,178 @@
-"""The one training loop: D and G updates, logging, grids, checkpoints, resume."""
+"""The one training loop: K >= 1 models (``Trainer``s) driven through one pluggable step.
+
+The step does the math of an iteration for all its models: ``OneModelStep`` is one model's own iteration
+(eager or its fast path); the packed backend (``ganlab.sweep.packed``) plugs in a batched step for K models.
+The loop does everything else, the same for both: the iteration count, one log record per model at each
+log interval, epoch-end grids and exports, checkpoints, evaluation during training with early stopping,
+divergence checks, session limits (``--stop-after-*``) and the final status.
+"""
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
-import torch
-import torch.nn as nn
-
-from ganlab.config import Config
-from ganlab.devices import resolve_device
-from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
-from ganlab.errors import GanlabError
-from ganlab.io import atomic_write_json
-from ganlab.losses import LOSSES
-from ganlab.models import build_models
-from ganlab.models.export import export_path, save_generator
-from ganlab.models.sampling import generate, latents_for_seeds
-from ganlab.train import distributed, fastpath
-from ganlab.train.advantage import DiscriminatorAdvantage
-from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
-from ganlab.train.evaluation import TrainingEvaluator
-from ganlab.images import save_grid
-from ganlab.train.ema import GeneratorEMA
+from ganlab.errors import TrainingDiverged
+from ganlab.progress import progress_bar
+from ganlab.train import distributed
 from ganlab.train.metrics_log import MetricsLog
-from ganlab.train.step import FIGURES, StepParts, Tally, autocast_context, draw_inputs, gan_update, stateless
-from ganlab.train.schedule import lr_factor, set_lr
+from ganlab.train.step import STATS, Tally
 
-HELDOUT_SIZE = 512  # held-out images scored by D at each log record
+if TYPE_CHECKING:
+    from ganlab.train.trainer import Trainer
 
 
-class TrainingDiverged(GanlabError):
-    """A loss became NaN or inf; the last good checkpoint is kept."""
+class Step(Protocol):
+    """What the loop drives: one iteration of all its models."""
+
+    tally: Tally  # the device-side stats sums: (len(STATS),) for one model, (len(STATS), K) for K
+    record: dict[str, Any]  # fields added to every log record and to the final status (e.g. packed_models)
+
+    def iteration(self) -> None:
+        """One iteration of every model (schedules applied; each Trainer's batch_index and d_steps_done advanced)."""
+
+    def sync(self) -> None:
+        """Make every Trainer's modules, optimisers and EMA hold the current state (before anything reads them)."""
+
+
+class OneModelStep:
+    """The plain step: one Trainer's own iteration (eager or its fast path; its state is always current)."""
+
+    record: dict[str, Any] = {}
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.tally = trainer.tally
+
+    def iteration(self) -> None:
+        self.trainer.iteration()
+
+    def sync(self) -> None:
+        pass
 
 
 @dataclass
-class TrainResult:
-    run_dir: Path
+class LoopOutcome:
     step: int  # iterations done
-    finished: bool  # False when stopped early by a session limit (resume to continue)
-    main_process: bool = True  # False on the DDP ranks that do not write the run directory
+    finished: bool  # False when a session limit stopped the loop (resume to continue)
+    errors: dict[int, str] = field(default_factory=dict)  # model index -> why it diverged
 
 
-class Trainer:
-    """Owns the data sampler, both networks, their optimisers and schedules, and the run directory."""
+class TrainingLoop:
+    """Trains ``models`` (Trainers of one data set, batch size and budget) with ``step`` to their budget."""
 
-    def __init__(self, cfg: Config, run_dir: Path, data: Optional[DataSplits] = None):
-        self.cfg = cfg
-        self.run_dir = Path(run_dir)
-        self.dist = distributed.current()
-        self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
-        self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size,
-                                               varying_d_steps=cfg.train.adaptive_d_steps)
-        self.data = data if data is not None else load_data(cfg.data)
-        self.spec = self.data.spec
-        t = cfg.train
+    def __init__(self, models: list[Trainer], step: Step):
+        self.models, self.step = models, step
+        self.lead = models[0]
+        self.active = list(range(len(models)))  # models still training (not diverged, not stopped early)
+        self.errors: dict[int, str] = {}
 
-        torch.manual_seed(cfg.seed)
-        g, d = build_models(cfg.model, self.spec)
-        self.G: nn.Module = g.to(self.device)
-        self.D: nn.Module = d.to(self.device)
-        channels_last = fastpath.to_channels_last(self.fast_path, self.device, self.G, self.D)
-        self.opt_g = fastpath.make_adam(self.G.parameters(), t.lr_g, t.betas_g, self.fast_path, self.device)
-        self.opt_d = fastpath.make_adam(self.D.parameters(), t.lr_d, t.betas_d, self.fast_path, self.device)
-        self.ema = GeneratorEMA(self.G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None
-        self.d_loss_fn, self.g_loss_fn = LOSSES[t.loss]
-
-        self.sampler = BatchSampler(self.data.train, t.batch_size, cfg.data.augment, self.device, cfg.seed,
-                                    self.dist.rank, self.dist.world_size)
-        self.iters_per_epoch = max(1, self.sampler.batches_per_epoch // t.d_steps)
-        self.total_steps = t.steps if t.steps > 0 else t.epochs * self.iters_per_epoch
-        self.rng = torch.Generator(device=self.device).manual_seed(  # noise + augmentation
-            distributed.noise_seed(cfg.seed, self.dist.rank))
-        self.advantage = DiscriminatorAdvantage(t, self.iters_per_epoch, self.device)
-        self.step = 0
-        self.batch_index = 0  # training batches drawn so far (D steps per iteration may vary)
-        self.d_steps_done = 0  # D updates since the last log record
-        self.tally = Tally(len(FIGURES), self.device)
-        self.step_fn = self._step_runner(channels_last)
-        self._grid_inputs = self._fixed_grid_inputs()
-        self._heldout = self._heldout_batch()
-        self.evaluator = TrainingEvaluator(cfg, self.run_dir, self.spec, self.device)
-
-    # ----- fixed inputs -------------------------------------------------------------------------
-    def _fixed_grid_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One row per class, the same latent in each column (seeds 0..columns-1)."""
-        cols = self.cfg.train.grid_columns
-        rows = max(1, self.spec.num_classes)
-        z = latents_for_seeds(range(cols), self.cfg.model.z_dim, self.device).repeat(rows, 1)
-        y = torch.arange(rows, device=self.device).repeat_interleave(cols)
-        return z, y
-
-    def _heldout_batch(self) -> Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        split = self.data.test
-        if split is None or len(split) == 0:
-            return None
-        n = min(HELDOUT_SIZE, len(split))
-        x = to_unit_range(split.images[:n]).to(self.device)
-        y = split.labels[:n].to(self.device)
-        z = torch.randn(n, self.cfg.model.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 2)).to(self.device)
-        return x, y, z
-
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The generator that is sampled, exported and evaluated: the EMA when on, else G."""
-        return self.ema.module if self.ema is not None else self.G
-
-    # ----- one iteration ------------------------------------------------------------------------
-    def _step_runner(self, channels_last: bool) -> fastpath.StepRunner:
-        """The update of one iteration, run eagerly or on the fast path (same math, see train/step.py)."""
-        t, merge = self.cfg.train, self.fast_path != "eager" and stateless(self.D)
-        g, d = distributed.wrap(self.G, self.dist, self.device), distributed.wrap(self.D, self.dist, self.device)
-        update = functools.partial(gan_update, t=t, tally=self.tally)
-        eager = functools.partial(update, StepParts(g, d, self.D, self.D, self.opt_g, self.opt_d),
-                                  autocast=autocast_context(t.precision, self.device))
-        fast = None
-        if self.fast_path == "compile":
-            c = fastpath.compiled
-            fast = functools.partial(update, StepParts(c(g), c(d), c(self.D), self.D, self.opt_g, self.opt_d, merge),
-                                     autocast=autocast_context(t.precision, self.device))
-        elif self.fast_path == "cudagraph":
-            fast = functools.partial(update, StepParts(g, d, self.D, self.D, self.opt_g, self.opt_d, merge),
-                                     autocast=autocast_context(t.precision, self.device, cache=False))
-        return fastpath.StepRunner(self.fast_path, eager, fast, [self.G, self.D], [self.opt_g, self.opt_d],
-                                   self.tally.tensors(), channels_last)
-
-    def iteration(self) -> dict[str, torch.Tensor]:
-        """D steps (the advantage), then g_steps generator updates, then the EMA; returns device-side figures
-        (on the CUDA-graph path they are overwritten by the next iteration)."""
-        t = self.cfg.train
-        factor = lr_factor(t, self.step, self.iters_per_epoch, self.total_steps)
-        set_lr(self.opt_g, t.lr_g * factor)
-        set_lr(self.opt_d, t.lr_d * factor)
-        d_steps = self.advantage.d_steps
-        inputs = draw_inputs(self.sampler, self.rng, self.batch_index, d_steps, t.g_steps, self.cfg.model.z_dim,
-                             penalty=t.loss == "wgan-gp")
-        self.batch_index += d_steps
-        self.d_steps_done += d_steps
-        figures = dict(zip(FIGURES, self.step_fn(inputs).unbind()))
-        if self.ema is not None:
-            self.ema.update(self.G, self.step)
-        self.advantage.observe((figures["acc_real"] + figures["acc_fake"]) / 2, self.step + 1)
-        return figures
-
-    @torch.no_grad()
-    def _heldout_figures(self) -> dict[str, float]:
-        if self._heldout is None:
-            return {}
-        x, y, z = self._heldout
-        self.G.eval(), self.D.eval()
-        real_logits = self.D(x, y).float()
-        fake_logits = self.D(generate(self.G, z, y), y).float()
-        self.G.train(), self.D.train()
-        return {
-            "heldout_loss_d": self.d_loss_fn(real_logits, fake_logits).item(),
-            "heldout_d_real": torch.sigmoid(real_logits).mean().item(),
-            "heldout_d_fake": torch.sigmoid(fake_logits).mean().item(),
-            "heldout_acc_real": (real_logits > 0).float().mean().item(),
-            "heldout_acc_fake": (fake_logits < 0).float().mean().item(),
-        }
-
-    # ----- state ----------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step, "batch_index": self.batch_index,
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "G_ema": self.ema.state_dict() if self.ema is not None else None,
-            "advantage": self.advantage.state_dict(),
-            "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
-            "world_size": self.dist.world_size,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        saved_world = int(state.get("world_size", 1))
-        if saved_world != self.dist.world_size:
-            raise GanlabError(f"this run was trained by {saved_world} process(es) and is resumed by "
-                              f"{self.dist.world_size}; resume it with torchrun --nproc_per_node {saved_world} "
-                              f"(or without torchrun for 1)")
-        self.step, self.batch_index = int(state["step"]), int(state["batch_index"])
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        fastpath.load_optimizer_state(self.opt_g, state["opt_g"])
-        fastpath.load_optimizer_state(self.opt_d, state["opt_d"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["G_ema"])
-        self.advantage.load_state_dict(state["advantage"])
-        self.rng.set_state(state["rng_per_rank"][self.dist.rank] if "rng_per_rank" in state else state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        self.step_fn.invalidate()
-
-    def save(self) -> None:
-        """Resume checkpoint, latest generator export and status, all atomic (rank 0); refused for non-finite
-        weights. Under DDP every rank takes part: weights checked in sync, every rank's noise state kept."""
-        for name, net in (("G", self.G), ("D", self.D)):
-            if not all(torch.isfinite(p).all() for p in net.parameters()):
-                self._write_status("diverged", bad_step=self.step)
-                raise TrainingDiverged(f"{name}'s weights became NaN/inf by iteration {self.step}; the last good "
-                                       f"checkpoint in {self.run_dir / 'checkpoints'} is kept; lower the learning "
-                                       f"rates or change train.loss")
-        state = self.state_dict()
-        if self.dist.enabled:
-            state["rank_fingerprints"] = distributed.check_in_sync(self.dist, [self.G, self.D])
-            state["rng_per_rank"] = distributed.gather(self.dist, self.rng.get_state())
-        if not self.dist.is_main:
-            return
-        save_checkpoint(self.run_dir, state)
-        save_generator(export_path(self.run_dir), self.sampling_generator, self.cfg, self.spec,
-                       {"step": self.step, "epoch": self.epoch})
-        self._write_status("running")
-
-    def _write_status(self, state: str, **extra: Any) -> None:
-        if not self.dist.is_main:
-            return
-        atomic_write_json(self.run_dir / "status.json",
-                          {"state": state, "step": self.step, "total_steps": self.total_steps,
-                           "epoch": self.epoch, **extra})
-
-    @property
-    def epoch(self) -> int:
-        """Completed epochs (fractional steps not counted)."""
-        return self.step // self.iters_per_epoch
-
-    # ----- epoch-end work --------------------------------------------------------------------------
-    def _end_of_epoch(self) -> None:
-        if not self.dist.is_main:
-            return
-        z, y = self._grid_inputs
-        images = to_uint8(generate(self.sampling_generator, z, y))
-        scale = max(1, 128 // self.spec.resolution)
-        save_grid(self.run_dir / "samples" / f"epoch_{self.epoch:04d}.png", images, self.cfg.train.grid_columns, scale)
-        every = self.cfg.train.export_every
-        if every and self.epoch % every == 0:
-            save_generator(export_path(self.run_dir, self.epoch), self.sampling_generator, self.cfg,
-                           self.spec, {"step": self.step, "epoch": self.epoch})
-
-    # ----- the loop ----------------------------------------------------------------------------------
-    def run(self, resume: bool = False, stop_after_steps: Optional[int] = None,
-            stop_after_minutes: Optional[float] = None, progress: bool = True) -> TrainResult:
-        """Train to the budget (or until a session limit), checkpointing at epoch ends."""
-        if resume:
-            self.load_state_dict(load_checkpoint(self.run_dir, map_location=self.device))
-        main = self.dist.is_main
-        log = MetricsLog(self.run_dir, resume_step=self.step if resume else None) if main else None
-        self.evaluator.restore()
-        t = self.cfg.train
-        start_step, t0 = self.step, time.perf_counter()
-        deadline = t0 + stop_after_minutes * 60 if stop_after_minutes else math.inf
-        self.tally.start(self.step)
-        last_log_time, last_log_step = t0, self.step
-        bar = _progress(progress and main, self.total_steps, self.step)
-        self._write_status("running")
-        while self.step < self.total_steps:
-            self.iteration()  # its figures are summed on the device by self.tally
-            self.step += 1
-            bar.update(1)
-            epoch_end = self.step % self.iters_per_epoch == 0
-            logging = self.step % t.log_every == 0 or epoch_end or self.step == self.total_steps
-            if logging:
-                self._check_finite()
-                means = distributed.mean_over_ranks(self.dist, self.tally.take_means()).tolist()
-                now = time.perf_counter()
-                n = self.step - last_log_step
-                if log is not None:
-                    record = {"step": self.step, "epoch": self.step / self.iters_per_epoch,
-                              **dict(zip(FIGURES, means)), **self._heldout_figures(),
-                              "d_steps": self.d_steps_done / n,
-                              "lr_g": float(self.opt_g.param_groups[0]["lr"]),
-                              "lr_d": float(self.opt_d.param_groups[0]["lr"]),
-                              "step_time_s": (now - last_log_time) / n,
-                              "images_per_s": self.d_steps_done * t.batch_size * self.dist.world_size
-                              / (now - last_log_time),
-                              "time_s": now - t0}
-                    log.write(record)
-                    bar.set_postfix(loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}",
-                                    d_real=f"{record['d_real']:.2f}", d_fake=f"{record['d_fake']:.2f}")
-                last_log_time, last_log_step, self.d_steps_done = now, self.step, 0
-            if epoch_end:
-                self._end_of_epoch()
-            if epoch_end or (t.checkpoint_every and self.step % t.checkpoint_every == 0) or self.step == self.total_steps:
-                self._check_finite()
-                self.save()
-            if epoch_end and self.evaluator.due(self.epoch):
-                stop = (self.evaluator.evaluate(self, lambda r: log.write({**r, "time_s": time.perf_counter() - t0}))
-                        if log is not None else False)
-                if self.dist.enabled:  # rank 0 evaluates; every rank stops with it
-                    stop = distributed.any_rank(self.dist, stop)
-                if stop:
-                    break  # early stop: no better FID in eval.patience evaluations
-            timed_out = time.perf_counter() > deadline
-            if self.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
-                timed_out = logging and distributed.any_rank(self.dist, timed_out)
-            session_over = (stop_after_steps is not None and self.step - start_step >= stop_after_steps) or timed_out
-            if session_over and self.step < self.total_steps:
-                self._check_finite()
-                self.save()
-                self._write_status("paused")
-                bar.close()
-                return TrainResult(self.run_dir, self.step, finished=False, main_process=main)
-        bar.close()
-        self._write_status("finished", train_time_s=time.perf_counter() - t0, **self.evaluator.summary())
-        return TrainResult(self.run_dir, self.step, finished=True, main_process=main)
+    # ----- per-model events ------------------------------------------------------------------------
+    def _drop(self, i: int, error: str) -> None:
+        self.errors[i] = error
+        self.active.remove(i)
 
     def _check_finite(self) -> None:
-        """Stop (status 'diverged') if some iteration since the start had a non-finite loss, on any rank."""
-        step = distributed.first_over_ranks(self.dist, int(self.tally.first_bad.item()))
-        if step >= 0:
-            self._write_status("diverged", bad_step=step + 1)
-            raise TrainingDiverged(f"loss became NaN/inf at iteration {step + 1}; the last good checkpoint in "
-                                   f"{self.run_dir / 'checkpoints'} is kept; lower the learning rates or change "
-                                   f"train.loss")
+        """Models whose loss became NaN/inf since the last check stop as diverged (all ranks agree)."""
+        first_bad = self.step.tally.first_bad.reshape(-1).tolist()
+        for i in list(self.active):
+            try:
+                self.models[i].check_finite(distributed.first_over_ranks(self.lead.dist, first_bad[i]))
+            except TrainingDiverged as e:
+                self._drop(i, str(e))
 
+    def _save(self) -> None:
+        self.step.sync()
+        self._check_finite()
+        for i in list(self.active):
+            try:
+                self.models[i].save()  # refuses non-finite weights
+            except TrainingDiverged as e:
+                self._drop(i, str(e))
 
-def _progress(enabled: bool, total: int, initial: int):
-    from tqdm.auto import tqdm
+    def _log(self, logs: list[Optional[MetricsLog]], since: float, since_step: int, t0: float) -> None:
+        self.step.sync()
+        self._check_finite()
+        means = distributed.mean_over_ranks(self.lead.dist, self.step.tally.take_means()).reshape(len(STATS), -1)
+        columns = means.T.tolist()  # one list of stats per model
+        now, n = time.perf_counter(), self.lead.step - since_step
+        for i in self.active:
+            m, log = self.models[i], logs[i]
+            if log is not None:
+                log.write({"step": m.step, "epoch": m.step / m.iters_per_epoch, **dict(zip(STATS, columns[i])),
+                           **m.heldout_stats(), "d_steps": m.d_steps_done / n,
+                           "lr_g": float(m.opt_g.param_groups[0]["lr"]), "lr_d": float(m.opt_d.param_groups[0]["lr"]),
+                           "step_time_s": (now - since) / n,
+                           "images_per_s": m.d_steps_done * m.cfg.train.batch_size * m.dist.world_size / (now - since),
+                           "time_s": now - t0, **self.step.record})
+        for m in self.models:
+            m.d_steps_done = 0
 
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="it", dynamic_ncols=True, leave=False)
+    def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float) -> None:
+        """Evaluations due at this epoch end; a model whose patience ran out stops (early stopping)."""
+        for i in list(self.active):
+            m, log = self.models[i], logs[i]
+            if not m.evaluator.due(m.epoch):
+                continue
+            self.step.sync()
+            stop = (m.evaluator.evaluate(m, lambda r: log.write({**r, "time_s": time.perf_counter() - t0}))
+                    if log is not None else False)
+            if m.dist.enabled:  # rank 0 evaluates; every rank stops with it
+                stop = distributed.any_rank(m.dist, stop)
+            if stop:  # no better FID in eval.patience evaluations
+                self.active.remove(i)
+                m.write_status("finished", train_time_s=time.perf_counter() - t0, **m.evaluator.summary(),
+                               **self.step.record)
+
+    # ----- the loop --------------------------------------------------------------------------------
+    def run(self, resumed: bool = False, stop_after_steps: Optional[int] = None,
+            stop_after_minutes: Optional[float] = None, progress: bool = True) -> LoopOutcome:
+        """Train to the budget (or until a session limit), checkpointing at epoch ends. The models' state (and,
+        when ``resumed``, their checkpoints) must already be loaded."""
+        lead, t = self.lead, self.lead.cfg.train
+        logs = [MetricsLog(m.run_dir, resume_step=m.step if resumed else None) if m.dist.is_main else None
+                for m in self.models]
+        for m in self.models:
+            m.evaluator.restore()
+            m.write_status("running")
+        start_step, t0 = lead.step, time.perf_counter()
+        deadline = t0 + stop_after_minutes * 60 if stop_after_minutes else math.inf
+        self.step.tally.start(lead.step)
+        last_log_time, last_log_step = t0, lead.step
+        bar = progress_bar(lead.total_steps, lead.step, enabled=progress and lead.dist.is_main)
+        while lead.step < lead.total_steps and self.active:
+            self.step.iteration()  # its stats are summed on the device by the step's tally
+            for m in self.models:
+                m.step += 1
+            bar.update(1)
+            epoch_end = lead.step % lead.iters_per_epoch == 0
+            logging = lead.step % t.log_every == 0 or epoch_end or lead.step == lead.total_steps
+            if logging:
+                self._log(logs, last_log_time, last_log_step, t0)
+                last_log_time, last_log_step = time.perf_counter(), lead.step
+            if epoch_end:
+                self.step.sync()
+                for i in self.active:
+                    self.models[i].end_of_epoch()
+            if epoch_end or (t.checkpoint_every and lead.step % t.checkpoint_every == 0) or lead.step == lead.total_steps:
+                self._save()
+            if epoch_end:
+                self._evaluate(logs, t0)
+            timed_out = time.perf_counter() > deadline
+            if lead.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
+                timed_out = logging and distributed.any_rank(lead.dist, timed_out)
+            session_over = (stop_after_steps is not None and lead.step - start_step >= stop_after_steps) or timed_out
+            if session_over and lead.step < lead.total_steps and self.active:
+                self._save()
+                for i in self.active:
+                    self.models[i].write_status("paused")
+                bar.close()
+                return LoopOutcome(lead.step, finished=False, errors=self.errors)
+        bar.close()
+        for i in self.active:
+            m = self.models[i]
+            m.write_status("finished", train_time_s=time.perf_counter() - t0, **m.evaluator.summary(),
+                           **self.step.record)
+        return LoopOutcome(lead.step, finished=True, errors=self.errors)

@@ -42,14 +42,3 @@ def real_features(inception_net, mnist_cfg) -> RealFeatures:
     train = load_split(mnist_cfg, "train").images[:N_PER_SPLIT]
     test = load_split(mnist_cfg, "test").images[:N_PER_SPLIT]
     return RealFeatures(train, test, inception_net.features(train), inception_net.features(test))
-
-
-@pytest.fixture(scope="session")
-def digits_classifier():
-    """A small domain classifier of the digits data set, trained once (seconds), stored in the session cache."""
-    from ganlab.config import ClassifierConfig
-    from ganlab.metrics.classifier import load_classifier, train_classifier
-
-    meta = train_classifier(DataConfig(name="digits"), ClassifierConfig(epochs=8, batch_size=64, width=16),
-                            device="cpu", progress=False)
-    return meta, load_classifier("digits", 8, 1)

@@ -1,10 +1,18 @@
-"""A progress line on stderr for long feature extractions (a CPU reference pass can take hours)."""
+"""Progress of long work, in one place: a live bar for training (tqdm) and, for passes that can take hours
+and often write to a log (Inception features on a CPU), a line on stderr every 30 s; both say how long is left."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
+
+
+def progress_bar(total: int, initial: int = 0, enabled: bool = True, unit: str = "it") -> Any:
+    """A tqdm bar on stderr (disabled: a no-op bar with the same methods)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, unit=unit, dynamic_ncols=True, leave=False)
 
 
 class Progress:
@@ -32,10 +40,11 @@ class Progress:
         rate = (self.done - self.start_done) / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else float("inf")
         return (f"ganlab: {self.what}: {self.done:,}/{self.total:,} images, {rate:.1f} images/s, "
-                f"about {_duration(left)} left")
+                f"about {duration(left)} left")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A duration as people read it: '42 s', '17 min', '2.5 h' ('? min' when unknown)."""
     if seconds == float("inf"):
         return "? min"
     if seconds < 90:
