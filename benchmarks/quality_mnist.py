@@ -43,7 +43,7 @@ def train_chunk(config: str, overrides: list[str], run_dir: Path, minutes: float
 def measure(run_dir: Path, metrics: list[str], n: int) -> dict:
     """FID / classifier accuracy of the run's latest export (needs ganlab.metrics)."""
     try:
-        from ganlab.metrics.evaluate import evaluate_run
+        from ganlab.train.evaluation import evaluate_run
     except ImportError as e:
         raise SystemExit(f"measuring needs ganlab.metrics ({e}); train on, and measure with a build that has it")
     return evaluate_run(run_dir, {"metrics": metrics, "n": n})

@@ -48,12 +48,13 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
     """Train a GAN: CONFIG is a YAML file (default: the digits quickstart), OVERRIDES are key=value."""
     from ganlab.config import load_config, to_yaml
     from ganlab.train import read_config, train as train_run
+    from ganlab.train.rundir import RunDir
 
     if config and "=" in config and not Path(config).exists():
         overrides, config = (config, *overrides), None
     extra = list(overrides) + ([f"data.root={data_root}"] if data_root else [])
     if resume and config is None:
-        cfg = load_config(Path(resume) / "config.yaml", extra) if extra else None
+        cfg = load_config(RunDir(resume).config, extra) if extra else None
     else:
         cfg = load_config(config, extra)
     if dry_run:
@@ -83,7 +84,8 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
-    from ganlab.models.sampling import parse_int_list, sample_images
+    from ganlab.explore.sample import sample_images
+    from ganlab.models.sampling import parse_int_list
 
     result = sample_images(source, labels=parse_int_list(labels) if labels else None, n=count,
                            seeds=parse_int_list(seeds) if seeds else None, epoch=epoch, device=device)
@@ -307,7 +309,8 @@ def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[in
           bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
           device: str) -> None:
     """Measure a run's generator (FID, IS, KID, precision/recall, ...): writes RUN_DIR/eval.json, prints a table."""
-    from ganlab.metrics.evaluate import evaluate_run, format_table
+    from ganlab.metrics.evaluate import format_table
+    from ganlab.train.evaluation import evaluate_run
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
              "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}

@@ -20,7 +20,7 @@ from ganlab.explore.interpolate import interpolate, lerp, slerp
 from ganlab.explore.latent_map import latent_map
 from ganlab.explore.noise import noise
 from ganlab.models import FAMILIES
-from ganlab.models.sampling import sample_images
+from ganlab.explore.sample import sample_images
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from ganlab.explore.common import load_explorer
 from ganlab.explore.fake_labels import fake_labels
 from ganlab.report.html import write_report
 
-EVAL_RECORDS = [  # as the training evaluation hook writes them, then the plain form
+EVAL_RECORDS = [  # as the training evaluation hook writes them
     {"kind": "eval", "step": 20, "epoch": 1, "fid": 150.0, "fid_name": "fid10k_test", "best_fid": 150.0,
      "metrics": {"fid10k_test": {"value": 150.0, "n": 10000}, "is10k": {"value": 1.9, "std": 0.01}}},
-    {"kind": "eval", "step": 40, "epoch": 2, "fid10k_test": 120.0, "is10k": 2.1},
+    {"kind": "eval", "step": 40, "epoch": 2, "fid": 120.0, "fid_name": "fid10k_test", "best_fid": 120.0,
+     "metrics": {"fid10k_test": {"value": 120.0, "n": 10000}, "is10k": {"value": 2.1, "std": 0.01}}},
 ]
 EVAL_JSON = {"fid10k_test": {"value": 120.0, "n": 10000, "epoch": 2},
              "acc10k": {"value": 0.91, "epoch": 2, "per_class": [0.9, 0.92]}}
@@ -76,7 +77,8 @@ def test_sweep_report_links_each_run(explore_run, tmp_path):
         shutil.copytree(explore_run, sweep / "runs" / name)
     (sweep / "figures").mkdir()
     shutil.copy(explore_run / "samples" / "epoch_0001.png", sweep / "figures" / "fid_vs_z.png")
-    (sweep / "results.csv").write_text("run_dir,model.z_dim,fid\nruns/z8,8,100.5\nruns/z16,16,90.25\n")
+    rows = [{"run_dir": "runs/z8", "model.z_dim": 8, "fid": 100.5}, {"run_dir": "runs/z16", "model.z_dim": 16, "fid": 90.25}]
+    (sweep / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     html = write_report(sweep).read_text()
     for name in ("z8", "z16"):
         assert f'href="runs/{name}/report.html"' in html

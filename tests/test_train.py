@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from safetensors.torch import load_file
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.errors import GanlabError
-from ganlab.models.sampling import sample_images
+from ganlab.explore.sample import sample_images
 from ganlab.train import TrainingDiverged, train
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.metrics_log import read_metrics
@@ -57,6 +58,26 @@ def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path, tiny_overri
         assert torch.equal(a[k], b[k]), k
     steps = [r["step"] for r in read_metrics(second.run_dir)]
     assert steps == sorted(steps) and len(steps) == len(set(steps))
+
+
+def test_truncated_last_checkpoint_resumes_from_the_previous_one(tmp_path: Path, tiny_overrides, capsys):
+    cfg = load_config(None, tiny_overrides + ["train.steps=12", "train.checkpoint_every=3"])
+    whole = train(cfg, run_dir=tmp_path / "whole", progress=False)
+    train(cfg, run_dir=tmp_path / "cut", stop_after_steps=7, progress=False)  # checkpoints at 3, 6, then 7
+    last = tmp_path / "cut" / "checkpoints" / "last.pt"
+    assert load_checkpoint(tmp_path / "cut")["step"] == 7
+    last.write_bytes(last.read_bytes()[:1000])  # a copy cut short
+    capsys.readouterr()
+    resumed = train(None, resume=tmp_path / "cut", progress=False)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.fullmatch(rf"ganlab: {re.escape(str(last.parent))}: last.pt is unreadable \(\w+\); "
+                                          r"resuming from previous.pt \(iteration 6\)", err[0]), err
+    a, b = _weights(whole.run_dir), _weights(resumed.run_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # from iteration 6, the same training as without the cut
+    last.unlink()
+    (tmp_path / "cut" / "checkpoints" / "previous.pt").unlink()
+    with pytest.raises(GanlabError, match="no usable checkpoint .*last.pt is missing; previous.pt is missing"):
+        load_checkpoint(tmp_path / "cut")
 
 
 def test_existing_run_dir_and_changed_resume_are_refused(tmp_path: Path, tiny_overrides):

@@ -16,10 +16,9 @@ from ganlab.data.spec import ImageSpec
 from ganlab.errors import GanlabError
 from ganlab.images import save_grid
 from ganlab.io import atomic_write_json
-from ganlab.models.export import load_run_generator
 from ganlab.models.sampling import generate_encoded, latents_for_seeds
+from ganlab.train.rundir import RunDir
 
-EXPLORE_DIR = "explore"
 GRID_PAD = 2  # white pixels between grid cells (ganlab.images.image_grid's default)
 
 
@@ -86,11 +85,12 @@ def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
-    g, cfg, spec, _ = load_run_generator(run_dir, epoch, device)
+    files = RunDir(run_dir)
+    g, cfg, spec, _ = files.load_generator(epoch, device)
     if not hasattr(g, "forward_encoded"):
         raise GanlabError(f"the {cfg.model.family} generator has no forward_encoded(z, code), which exploring needs "
                           f"(see ganlab/models/conditioning.py); add it to that family")
-    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else run_dir / EXPLORE_DIR, torch.device(device))
+    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else files.explore, torch.device(device))
 
 
 def grid_layout(images: torch.Tensor, columns: int, scale: int) -> dict[str, Any]:

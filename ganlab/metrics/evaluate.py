@@ -6,10 +6,8 @@ size, e.g. ``fid10k_test``, ``kid10k_train``, ``fid2k_test500``, ``is10k``, ``ac
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -17,7 +15,6 @@ import torch
 
 from ganlab.config import EVAL_METRICS, DataConfig, EvalConfig, validate_eval
 from ganlab.errors import GanlabError
-from ganlab.io import atomic_write_json
 from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is_cheaper,
                                     frechet_distance_from_features, gaussian_stats, stats_distance)
 from ganlab.devices import resolve_device
@@ -25,10 +22,9 @@ from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet
 from ganlab.progress import Progress
 from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
                                      reference_features, reference_stats)
-from ganlab.metrics.sampling import Sampler, balanced_labels, draw, generator_sampler
+from ganlab.metrics.sampling import Sampler, balanced_labels, draw
 from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
 
-EVAL_FILE = "eval.json"
 IS_SPLITS = 10
 PR_K = 3
 
@@ -232,33 +228,6 @@ def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConf
     for record in results.values():
         record.update(ctx.timings)  # generate_s, features_s, distance_s, bootstrap_s: flat, one table row per metric
     return results
-
-
-def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None, epoch: Optional[int] = None,
-                 device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
-    """Evaluate a run's generator export (latest, or of ``epoch``) with the run's eval settings changed by
-    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
-    from ganlab.models.export import load_run_generator
-
-    run_dir = Path(run_dir)
-    dev = resolve_device(device)
-    g, run_cfg, spec, meta = load_run_generator(run_dir, epoch, dev)
-    cfg = replace(run_cfg.eval, **(overrides or {}))
-    sampler = generator_sampler(g, run_cfg.model.z_dim, dev, cfg.seed)
-    results = evaluate(sampler, run_cfg.data, spec.num_classes, cfg, device=dev)
-    for record in results.values():
-        record.update({"epoch": meta.get("epoch"), "step": meta.get("step"), "device": str(dev)})
-    path = run_dir / EVAL_FILE
-    existing = json.loads(path.read_text()) if path.is_file() else {}
-    existing.update(results)
-    atomic_write_json(path, existing)
-    return results
-
-
-def fid_figures(run_dir: str | Path) -> dict[str, float]:
-    """A sweep evaluator (``--evaluator ganlab.metrics.evaluate:fid_figures``): the Inception FID of a run's
-    generator under the run's own eval settings (eval.n, eval.ref, ...), as {protocol name: value}."""
-    return {name: record["value"] for name, record in evaluate_run(run_dir, {"metrics": ["fid"]}).items()}
 
 
 def fid_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, cfg: EvalConfig = EvalConfig(),

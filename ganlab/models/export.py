@@ -49,21 +49,3 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     g = build_generator(cfg.model, spec)
     g.load_state_dict(load_file(str(path)))
     return g.to(device).eval(), cfg, spec, meta
-
-
-def export_path(run_dir: str | Path, epoch: int | None = None) -> Path:
-    """Where a run keeps its latest generator export, or the one of a given epoch."""
-    name = "generator.safetensors" if epoch is None else f"generator-e{epoch:04d}.safetensors"
-    return Path(run_dir) / "export" / name
-
-
-def load_run_generator(source: str | Path, epoch: int | None = None, device: str | torch.device = "cpu"):
-    """``load_generator`` from a run directory (latest or given epoch) or an export file."""
-    source = Path(source)
-    if source.is_dir():
-        path = export_path(source, epoch)
-        if epoch is not None and not path.is_file():
-            kept = sorted(p.stem.split("-e")[-1] for p in (source / "export").glob("generator-e*.safetensors"))
-            raise GanlabError(f"run {source} kept no export of epoch {epoch}; kept epochs: {', '.join(kept) or 'none'}")
-        return load_generator(path, device)
-    return load_generator(source, device)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ganlab.io import atomic_write
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.rundir import RunDir
 
 PANELS = (
     ("losses", (("loss_d", "D loss"), ("loss_g", "G loss"), ("heldout_loss_d", "D loss, held-out"))),
@@ -60,26 +61,19 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
             if points:
                 series.append((*_xy(points), label, "--" if "heldout" in key else "-"))
         panels.append((title, series))
-    return _save_panels(Path(out) if out else run_dir / "figures" / "curves.png", panels)
-
-
-EVAL_SKIP = {"kind", "step", "epoch", "time_s", "eval_time_s", "fid", "best_fid", "best_epoch", "evals_since_best"}
+    return _save_panels(Path(out) if out else RunDir(run_dir).figures / "curves.png", panels)
 
 
 def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
-    """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's 'eval' records.
-
-    A record holds its metrics under "metrics" as {name: {"value": v, ...}} (or {name: v}), or, failing
-    that, as top-level numbers beside the bookkeeping keys."""
+    """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's eval records
+    (``{"kind": "eval", "epoch": e, "metrics": {name: {"value": v, ...}}}``, written by the training loop)."""
     series: dict[str, list[tuple[float, float]]] = {}
     for r in read_metrics(run_dir):
-        x = r.get("epoch", r.get("step"))
-        if r.get("kind") != "eval" or x is None:
+        if r.get("kind") != "eval":
             continue
-        metrics = r["metrics"] if isinstance(r.get("metrics"), dict) else \
-            {k: v for k, v in r.items() if k not in EVAL_SKIP}
-        for key, value in metrics.items():
-            value = value.get("value") if isinstance(value, dict) else value
+        x = r["epoch"]
+        for key, record in r["metrics"].items():
+            value = record.get("value")
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 series.setdefault(key, []).append((float(x), float(value)))
     return series
@@ -95,6 +89,6 @@ def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path
     for key in sorted(series):
         family = "FID" if key.startswith("fid") else "IS" if key.startswith("is") else key.split("_")[0]
         families.setdefault(family, []).append(key)
-    out = Path(out) if out else Path(run_dir) / "figures" / "eval.png"
+    out = Path(out) if out else RunDir(run_dir).figures / "eval.png"
     panels = [(family, [(*_xy(series[key]), key, "-") for key in keys]) for family, keys in families.items()]
     return _save_panels(out, panels, marker="o")

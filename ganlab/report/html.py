@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_text
+from ganlab.train.rundir import RunDir
 
 REPORT_FILE = "report.html"
 
@@ -23,9 +24,9 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
     from ganlab.report.run_page import run_context
 
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise GanlabError(f"{run_dir} is not a run directory (no config.yaml); pass a folder made by 'ganlab train' "
-                          f"or 'ganlab sweep'")
+    if not RunDir(run_dir).is_run():
+        raise GanlabError(f"{run_dir} is not a run directory (no {RunDir(run_dir).config.name}); pass a folder made "
+                          f"by 'ganlab train' or 'ganlab sweep'")
     out = Path(out) if out else run_dir / REPORT_FILE
     return atomic_write_text(out, _render("run.html.j2", **run_context(run_dir)))
 
@@ -47,9 +48,9 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise GanlabError(f"{path} is not a directory; pass a run directory or a sweep directory")
-    if (path / "config.yaml").is_file():
+    if RunDir(path).is_run():
         return write_run_report(path, out)
     if is_sweep_dir(path):
         return write_sweep_report(path, out)
-    raise GanlabError(f"{path} is neither a run directory (config.yaml) nor a sweep directory (results.csv, "
-                      f"results.jsonl or run folders); pass one made by 'ganlab train' or 'ganlab sweep'")
+    raise GanlabError(f"{path} is neither a run directory nor a sweep directory; pass one made by 'ganlab train' "
+                      f"or 'ganlab sweep'")

@@ -12,6 +12,7 @@ from ganlab.progress import duration
 from ganlab.report.curves import eval_series, plot_curves, plot_eval_curves
 from ganlab.report.embed import image
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.rundir import RunDir
 
 MAX_EPOCH_GRIDS = 8  # sample grids shown over training (evenly spaced, the last always)
 EXPLORE_ORDER = ("class_means", "diversity", "interpolate", "noise", "fake_labels", "latent_map", "collapse")
@@ -38,7 +39,7 @@ def read_json(path: Path) -> Any:
 def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(what, value) rows from status.json and the training records of metrics.jsonl."""
     rows: list[tuple[str, str]] = []
-    status = read_json(run_dir / "status.json") or {}
+    status = RunDir(run_dir).read_status()
     for key in ("state", "step", "total_steps", "epoch"):
         if key in status:
             rows.append((key.replace("_", " "), str(status[key])))
@@ -57,8 +58,8 @@ def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str
 
 
 def epoch_grids(run_dir: Path) -> list[dict[str, str]]:
-    """Up to MAX_EPOCH_GRIDS of samples/epoch_NNNN.png, evenly spaced over training, the last included."""
-    files = sorted((run_dir / "samples").glob("epoch_*.png"))
+    """Up to MAX_EPOCH_GRIDS of the per-epoch sample grids, evenly spaced over training, the last included."""
+    files = RunDir(run_dir).epoch_grids()
     if len(files) > MAX_EPOCH_GRIDS:
         idx = sorted({round(i * (len(files) - 1) / (MAX_EPOCH_GRIDS - 1)) for i in range(MAX_EPOCH_GRIDS)})
         files = [files[i] for i in idx]
@@ -118,7 +119,7 @@ def _cell(value: Any) -> str:
 
 def explorations(run_dir: Path) -> list[dict[str, Any]]:
     """One section per explore/*.json present: its figures (with captions) and its key numbers."""
-    folder = run_dir / "explore"
+    folder = RunDir(run_dir).explore
     names = sorted((p.stem for p in folder.glob("*.json")),
                    key=lambda n: (EXPLORE_ORDER.index(n) if n in EXPLORE_ORDER else len(EXPLORE_ORDER), n))
     sections = []
@@ -166,7 +167,8 @@ def _summary(name: str, data: dict[str, Any]) -> list[tuple[str, str]]:
 def run_context(run_dir: Path, figures_dir: Path | None = None) -> dict[str, Any]:
     """Everything the run template shows; also (re)writes figures/curves.png and figures/eval.png."""
     records = list(read_metrics(run_dir))
-    figures_dir = figures_dir or run_dir / "figures"
+    files = RunDir(run_dir)
+    figures_dir = figures_dir or files.figures
     plots = []
     if any("loss_d" in r for r in records):
         plots.append(image(plot_curves(run_dir, figures_dir / "curves.png"),
@@ -174,11 +176,11 @@ def run_context(run_dir: Path, figures_dir: Path | None = None) -> dict[str, Any
     fid = plot_eval_curves(run_dir, figures_dir / "eval.png")
     if fid is not None:
         plots.append(image(fid, "evaluations over training"))
-    config = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").is_file() else ""
-    evaluation = read_json(run_dir / "eval.json")
+    config = files.config.read_text() if files.is_run() else ""
+    evaluation = files.read_eval()
     return {
         "title": run_dir.resolve().name, "run_dir": str(run_dir.resolve()), "config": config,
         "timings": timings(run_dir, records), "plots": plots, "eval_over_training": eval_table(run_dir),
         "epoch_grids": epoch_grids(run_dir), "explorations": explorations(run_dir),
-        "eval_tables": json_tables(evaluation, "eval.json") if evaluation is not None else [],
+        "eval_tables": json_tables(evaluation, files.eval.name) if evaluation is not None else [],
     }

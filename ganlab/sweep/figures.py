@@ -12,6 +12,7 @@ from typing import Any, Optional, Sequence
 
 from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
 
+FIGURES_DIR = "figures"  # a sweep's figures and tables, inside the sweep directory
 PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "
                 "mean: |mean(x) - mean(best)| <= 2 * sqrt(se(x)^2 + se(best)^2), se = sample std / sqrt(seeds), "
                 "on the {direction} side of the best")
@@ -131,7 +132,7 @@ def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], sw
                        metric: str, lower_is_better: bool = True, floor: Optional[float] = None) -> list[Path]:
     """Into SWEEP_DIR/figures: for one swept key, the metric against it with the plateau estimate; for
     several keys, the grid table (Markdown and JSON). Nothing is drawn when no finished row has the metric."""
-    figures = Path(sweep_dir) / "figures"
+    figures = Path(sweep_dir) / FIGURES_DIR
     written: list[Path] = []
     if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
         return written

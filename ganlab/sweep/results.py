@@ -12,8 +12,9 @@ from ganlab.config import flatten
 from ganlab.io import atomic_write_text
 from ganlab.sweep.expand import Point
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.rundir import RunDir
 
-EVAL_FILE = "eval.json"
+RESULTS_CSV, RESULTS_JSONL = "results.csv", "results.jsonl"  # the sweep's table, as CSV and as JSON lines
 Evaluator = Callable[[Path], dict[str, Any]]
 
 
@@ -30,11 +31,9 @@ def point_metrics(run_dir: str | Path, evaluator: Optional[Evaluator] = None) ->
         metrics.update(training[-1])
     if evals:
         metrics.update({name: m.get("value") for name, m in evals[-1]["metrics"].items()})
-    eval_path = run_dir / EVAL_FILE
-    if eval_path.is_file():
-        data = json.loads(eval_path.read_text())
-        if isinstance(data, dict):
-            metrics.update(flatten(data))
+    data = RunDir(run_dir).read_eval()
+    if isinstance(data, dict):
+        metrics.update(flatten(data))
     if evaluator is not None:
         metrics.update(evaluator(run_dir))
     return metrics
@@ -65,12 +64,20 @@ def write_results(sweep_dir: Path, rows: list[dict[str, Any]]) -> tuple[Path, Pa
     writer.writeheader()
     for row in rows:
         writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
-    csv_path = atomic_write_text(sweep_dir / "results.csv", buf.getvalue())
-    jsonl_path = atomic_write_text(sweep_dir / "results.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    csv_path = atomic_write_text(sweep_dir / RESULTS_CSV, buf.getvalue())
+    jsonl_path = atomic_write_text(sweep_dir / RESULTS_JSONL, "".join(json.dumps(r) + "\n" for r in rows))
     return csv_path, jsonl_path
 
 
 def read_results(sweep_dir: str | Path) -> list[dict[str, Any]]:
     """The rows of a sweep's results.jsonl."""
-    path = Path(sweep_dir) / "results.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    path = Path(sweep_dir) / RESULTS_JSONL
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return [r for r in rows if isinstance(r, dict)]

@@ -26,8 +26,8 @@ from ganlab.sweep.expand import Point, expand
 from ganlab.sweep.results import Evaluator, point_metrics, result_rows, write_results
 from ganlab.sweep.spec import SweepSpec, spec_to_dict
 from ganlab.train import read_config
+from ganlab.train.rundir import STATUS_FILE, RunDir
 
-STATUS_FILE = "status.json"
 DONE_STATES = ("finished", "diverged")
 
 
@@ -59,21 +59,13 @@ def read_status(sweep_dir: Path) -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text())["points"] if path.is_file() else {}
 
 
-def _run_state(run_dir: Path) -> Optional[str]:
-    import json
-
-    path = run_dir / "status.json"
-    return json.loads(path.read_text()).get("state") if path.is_file() else None
-
-
 def _plan(points: list[Point], entries: dict[str, dict[str, Any]], sweep_dir: Path,
           force: bool) -> tuple[list[Job], list[Point]]:
     """(jobs to run, points already done whose metrics must still be read)."""
     jobs, harvest = [], []
     for p in points:
         run_dir = sweep_dir / "runs" / p.id
-        saved = run_dir / "config.yaml"
-        if saved.is_file():
+        if RunDir(run_dir).is_run():
             changes = diff(read_config(run_dir), p.cfg)
             if changes and not force:
                 raise GanlabError(f"point {p.id} in {sweep_dir} was run with another config ({'; '.join(changes)}); "
@@ -84,11 +76,11 @@ def _plan(points: list[Point], entries: dict[str, dict[str, Any]], sweep_dir: Pa
         state = entries.get(p.id, {}).get("state")
         if state in DONE_STATES:
             continue
-        run_state = _run_state(run_dir)
+        run_state = RunDir(run_dir).state()
         if run_state in DONE_STATES:
             harvest.append(p)  # trained, but the sweep stopped before recording it
         else:
-            resume = run_state in ("running", "paused") and (run_dir / "checkpoints" / "last.pt").is_file()
+            resume = run_state in ("running", "paused") and RunDir(run_dir).has_checkpoint()
             jobs.append(Job(p, run_dir, resume=resume))
     return jobs, harvest
 
@@ -124,7 +116,7 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
     jobs, harvest = _plan(points, entries, sweep_dir, force)
     skipped = len(points) - len(jobs)
     for p in harvest:
-        record(p, None if _run_state(sweep_dir / "runs" / p.id) == "finished" else "diverged")
+        record(p, None if RunDir(sweep_dir / "runs" / p.id).state() == "finished" else "diverged")
     if stop_after_points is not None:
         jobs = jobs[:max(0, stop_after_points)]
 

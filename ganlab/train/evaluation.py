@@ -1,32 +1,33 @@
-"""Evaluation during training: every ``eval.every`` epochs, metrics into metrics.jsonl, the best
-checkpoint by FID kept, and early stopping after ``eval.patience`` evaluations without improvement.
+"""Evaluation of a run: during training (every ``eval.every`` epochs, metrics into metrics.jsonl, the best
+checkpoint by FID kept, early stopping after ``eval.patience`` evaluations without improvement) and of a
+finished run's export (``evaluate_run``, behind ``ganlab eval``, into eval.json).
 
-The state (best FID, evaluations since) is rebuilt from the eval records of metrics.jsonl, so a
-resumed run carries on where it stopped.
+The state during training (best FID, evaluations since) is rebuilt from the eval records of metrics.jsonl,
+so a resumed run carries on where it stopped.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import torch
 
 from ganlab.config import Config
 from ganlab.data.spec import ImageSpec
+from ganlab.devices import resolve_device
+from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate, preflight
 from ganlab.metrics.sampling import generator_sampler
 from ganlab.models.export import save_generator
-from ganlab.train.checkpoint import save_checkpoint
+from ganlab.train.checkpoint import save_best_checkpoint
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.rundir import RunDir
 
 if TYPE_CHECKING:
     from ganlab.train.loop import Trainer
-
-BEST_CHECKPOINT = "checkpoints/best.pt"
-BEST_EXPORT = "export/generator-best.safetensors"
-
 
 class TrainingEvaluator:
     """Decides when to evaluate, writes the eval records, keeps the best checkpoint, says when to stop."""
@@ -72,8 +73,8 @@ class TrainingEvaluator:
         if fid_name is not None:
             record["fid"], record["fid_name"] = results[fid_name]["value"], fid_name
             if self._update(record["fid"], trainer.epoch):
-                save_checkpoint(self.run_dir, trainer.state_dict(), BEST_CHECKPOINT)
-                save_generator(self.run_dir / BEST_EXPORT, trainer.sampling_generator, cfg, trainer.spec,
+                save_best_checkpoint(self.run_dir, trainer.state_dict())
+                save_generator(RunDir(self.run_dir).best_export, trainer.sampling_generator, cfg, trainer.spec,
                                {"step": trainer.step, "epoch": trainer.epoch, fid_name: record["fid"]})
             record.update(best_fid=self.best_fid, best_epoch=self.best_epoch, evals_since_best=self.since_best)
         record["eval_time_s"] = time.perf_counter() - t0  # evaluating and keeping the best, not training
@@ -86,3 +87,25 @@ class TrainingEvaluator:
         if self.every <= 0:
             return {}
         return {"best_fid": self.best_fid, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
+
+
+def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None, epoch: Optional[int] = None,
+                 device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
+    """Evaluate a run's generator export (latest, or of ``epoch``) with the run's eval settings changed by
+    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
+    files = RunDir(run_dir)
+    dev = resolve_device(device)
+    g, run_cfg, spec, meta = files.load_generator(epoch, dev)
+    cfg = replace(run_cfg.eval, **(overrides or {}))
+    sampler = generator_sampler(g, run_cfg.model.z_dim, dev, cfg.seed)
+    results = evaluate(sampler, run_cfg.data, spec.num_classes, cfg, device=dev)
+    for record in results.values():
+        record.update({"epoch": meta.get("epoch"), "step": meta.get("step"), "device": str(dev)})
+    atomic_write_json(files.eval, {**(files.read_eval() or {}), **results})
+    return results
+
+
+def run_fid(run_dir: str | Path) -> dict[str, float]:
+    """A sweep evaluator (``--evaluator ganlab.train.evaluation:run_fid``): the Inception FID of a run's
+    generator under the run's own eval settings (eval.n, eval.ref, ...), as {protocol name: value}."""
+    return {name: record["value"] for name, record in evaluate_run(run_dir, {"metrics": ["fid"]}).items()}

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-METRICS_FILE = "metrics.jsonl"
+from ganlab.train.rundir import RunDir
 
 
 class MetricsLog:
     """Appends records to ``run_dir/metrics.jsonl``; on resume, drops records past the resumed step."""
 
     def __init__(self, run_dir: Path, resume_step: int | None = None):
-        self.path = run_dir / METRICS_FILE
+        self.path = RunDir(run_dir).metrics
         if resume_step is not None and self.path.exists():
             kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
@@ -29,7 +29,7 @@ def read_metrics(path: str | Path) -> Iterator[dict[str, Any]]:
     """The records of a metrics.jsonl file (a run directory or the file itself); a torn last line is skipped."""
     path = Path(path)
     if path.is_dir():
-        path = path / METRICS_FILE
+        path = RunDir(path).metrics
     if not path.exists():
         return
     for line in path.read_text().splitlines():

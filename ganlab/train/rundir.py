@@ -1,17 +1,167 @@
-"""The run directory: one per run, never overwritten by accident, holding everything a run made."""
+"""The run directory: one per run, never overwritten by accident, holding everything a run made.
+
+``RunDir`` is the one place that knows its file names::
+
+    config.yaml                  the resolved config, written before training starts
+    status.json                  state (running, paused, finished, diverged), step, totals
+    metrics.jsonl                one record per log interval, and the evaluations during training
+    eval.json                    results of ``ganlab eval`` (metric name -> record)
+    checkpoints/last.pt          full resume state; previous.pt the one before it; best.pt the best by FID
+    export/generator.safetensors the generator for sampling (+ .json); generator-eNNNN.* per epoch, -best
+    samples/epoch_NNNN.png       the fixed-noise grid of each epoch
+    figures/                     curves and other PNGs drawn from the run
+    explore/                     the explorations' PNGs and JSON
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+import torch
 
 from ganlab.config import Config, diff, load_config, to_yaml
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_text
 
-CONFIG_FILE = "config.yaml"
+STATUS_FILE = "status.json"  # a run's (and a sweep's) state
+EXPORT_NAME = "generator"  # export/generator.safetensors, generator-eNNNN, generator-best
+
+
+class RunDir:
+    """Paths and readers of one run directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # ----- paths -----------------------------------------------------------------------------------
+    @property
+    def config(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def status(self) -> Path:
+        return self.path / STATUS_FILE
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def eval(self) -> Path:
+        return self.path / "eval.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.checkpoints / "last.pt"
+
+    @property
+    def previous_checkpoint(self) -> Path:
+        """The checkpoint before the last one (resume falls back to it when last.pt is unreadable)."""
+        return self.checkpoints / "previous.pt"
+
+    def has_checkpoint(self) -> bool:
+        """True when there is a checkpoint to resume from (the last, or the previous one)."""
+        return self.last_checkpoint.is_file() or self.previous_checkpoint.is_file()
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.checkpoints / "best.pt"
+
+    @property
+    def exports(self) -> Path:
+        return self.path / "export"
+
+    def export(self, epoch: Optional[int] = None) -> Path:
+        """The latest generator export, or the one kept at ``epoch``."""
+        return self.exports / (f"{EXPORT_NAME}.safetensors" if epoch is None else
+                               f"{EXPORT_NAME}-e{epoch:04d}.safetensors")
+
+    @property
+    def best_export(self) -> Path:
+        return self.exports / f"{EXPORT_NAME}-best.safetensors"
+
+    def exported_epochs(self) -> list[int]:
+        """Epochs whose generator export was kept."""
+        return sorted(int(m.group(1)) for p in self.exports.glob(f"{EXPORT_NAME}-e*.safetensors")
+                      if (m := re.fullmatch(rf"{EXPORT_NAME}-e(\d+)", p.stem)))
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+    def epoch_grid(self, epoch: int) -> Path:
+        return self.samples / f"epoch_{epoch:04d}.png"
+
+    def epoch_grids(self) -> list[Path]:
+        return sorted(self.samples.glob("epoch_*.png"))
+
+    @property
+    def figures(self) -> Path:
+        return self.path / "figures"
+
+    @property
+    def explore(self) -> Path:
+        return self.path / "explore"
+
+    # ----- readers ---------------------------------------------------------------------------------
+    def is_run(self) -> bool:
+        """True for a directory made by ``ganlab train`` (it has the resolved config)."""
+        return self.config.is_file()
+
+    def read_config(self) -> Config:
+        """The resolved config saved in the run directory."""
+        if not self.is_run():
+            raise GanlabError(f"{self.path} is not a ganlab run directory (no {self.config.name}); pass a directory "
+                              f"made by 'ganlab train'")
+        return load_config(self.config)
+
+    def read_status(self) -> dict[str, Any]:
+        """status.json, or {} when absent or unreadable."""
+        return _read_json(self.status) or {}
+
+    def state(self) -> Optional[str]:
+        """The run's state (running, paused, finished, diverged), None before it started."""
+        return self.read_status().get("state")
+
+    def read_eval(self) -> Optional[dict[str, Any]]:
+        """eval.json (metric name -> record), None when absent."""
+        return _read_json(self.eval)
+
+    def load_generator(self, epoch: Optional[int] = None, device: str | torch.device = "cpu"):
+        """The exported generator (latest, or of ``epoch``): (module in eval mode, config, spec, metadata)."""
+        from ganlab.models.export import load_generator
+
+        path = self.export(epoch)
+        if epoch is not None and not path.is_file():
+            kept = ", ".join(map(str, self.exported_epochs())) or "none"
+            raise GanlabError(f"run {self.path} kept no export of epoch {epoch}; kept epochs: {kept}")
+        return load_generator(path, device)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def load_generator_source(source: str | Path, epoch: Optional[int] = None, device: str | torch.device = "cpu"):
+    """A generator from a run directory (latest or ``epoch``'s export) or from an export .safetensors file."""
+    from ganlab.models.export import load_generator
+
+    source = Path(source)
+    return RunDir(source).load_generator(epoch, device) if source.is_dir() else load_generator(source, device)
 
 
 def new_run_dir(out_root: str | Path, name: str) -> Path:
@@ -36,18 +186,14 @@ def prepare_run_dir(run_dir: str | Path, overwrite: bool) -> Path:
     return run_dir
 
 
-def write_config(run_dir: Path, cfg: Config) -> None:
+def write_config(run_dir: str | Path, cfg: Config) -> None:
     """Save the resolved config (before training starts)."""
-    atomic_write_text(run_dir / CONFIG_FILE, to_yaml(cfg))
+    atomic_write_text(RunDir(run_dir).config, to_yaml(cfg))
 
 
 def read_config(run_dir: str | Path) -> Config:
     """The resolved config saved in a run directory."""
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise GanlabError(f"{run_dir} is not a ganlab run directory (no {CONFIG_FILE}); pass a directory made by "
-                          f"'ganlab train'")
-    return load_config(path)
+    return RunDir(run_dir).read_config()
 
 
 def resume_config(run_dir: str | Path, requested: Optional[Config], force: bool) -> Config:
@@ -60,5 +206,5 @@ def resume_config(run_dir: str | Path, requested: Optional[Config], force: bool)
         raise GanlabError(f"resuming {run_dir} with a changed config ({'; '.join(changes)}); "
                           f"drop the changes or pass --force")
     if changes:
-        write_config(Path(run_dir), requested)
+        write_config(run_dir, requested)
     return requested

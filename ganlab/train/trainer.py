@@ -18,7 +18,7 @@ from ganlab.images import save_grid
 from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
 from ganlab.models import build_models
-from ganlab.models.export import export_path, save_generator
+from ganlab.models.export import save_generator
 from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train import distributed, fastpath
 from ganlab.train.advantage import DiscriminatorAdvantage
@@ -26,6 +26,7 @@ from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.train.ema import GeneratorEMA
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.loop import OneModelStep, TrainingLoop
+from ganlab.train.rundir import RunDir
 from ganlab.train.schedule import lr_factor, set_lr
 from ganlab.train.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
 
@@ -48,6 +49,7 @@ class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, data: Optional[DataSplits] = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
+        self.files = RunDir(run_dir)
         self.dist = distributed.current()
         self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
         self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size,
@@ -198,7 +200,7 @@ class Trainer:
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 self.write_status("diverged", bad_step=self.step)
                 raise TrainingDiverged(f"{name}'s weights became NaN/inf by iteration {self.step}; the last good "
-                                       f"checkpoint in {self.run_dir / 'checkpoints'} is kept; lower the learning "
+                                       f"checkpoint in {self.files.checkpoints} is kept; lower the learning "
                                        f"rates or change train.loss")
         state = self.state_dict()
         if self.dist.enabled:
@@ -207,7 +209,7 @@ class Trainer:
         if not self.dist.is_main:
             return
         save_checkpoint(self.run_dir, state)
-        save_generator(export_path(self.run_dir), self.sampling_generator, self.cfg, self.spec,
+        save_generator(self.files.export(), self.sampling_generator, self.cfg, self.spec,
                        {"step": self.step, "epoch": self.epoch})
         self.write_status("running")
 
@@ -215,7 +217,7 @@ class Trainer:
         """status.json: the state (running, paused, finished, diverged), the step and ``extra`` fields (rank 0)."""
         if not self.dist.is_main:
             return
-        atomic_write_json(self.run_dir / "status.json",
+        atomic_write_json(self.files.status,
                           {"state": state, "step": self.step, "total_steps": self.total_steps,
                            "epoch": self.epoch, **extra})
 
@@ -232,10 +234,10 @@ class Trainer:
         z, y = self._grid_inputs
         images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
-        save_grid(self.run_dir / "samples" / f"epoch_{self.epoch:04d}.png", images, self.cfg.train.grid_columns, scale)
+        save_grid(self.files.epoch_grid(self.epoch), images, self.cfg.train.grid_columns, scale)
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
-            save_generator(export_path(self.run_dir, self.epoch), self.sampling_generator, self.cfg,
+            save_generator(self.files.export(self.epoch), self.sampling_generator, self.cfg,
                            self.spec, {"step": self.step, "epoch": self.epoch})
 
     def check_finite(self, first_bad: int) -> None:
@@ -244,7 +246,7 @@ class Trainer:
         if first_bad >= 0:
             self.write_status("diverged", bad_step=first_bad + 1)
             raise TrainingDiverged(f"loss became NaN/inf at iteration {first_bad + 1}; the last good checkpoint in "
-                                   f"{self.run_dir / 'checkpoints'} is kept; lower the learning rates or change "
+                                   f"{self.files.checkpoints} is kept; lower the learning rates or change "
                                    f"train.loss")
 
     def run(self, resume: bool = False, stop_after_steps: Optional[int] = None,

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
-from ganlab.metrics.evaluate import fid_figures
+from ganlab.train.evaluation import run_fid
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.metrics_log import read_metrics
 
@@ -57,7 +57,7 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
 
 
 def test_sweep_fid_evaluator_uses_the_runs_eval_settings(evaluated_run):
-    figures = fid_figures(evaluated_run)
+    figures = run_fid(evaluated_run)
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
     assert list(figures) == ["fid10_test30"] and figures["fid10_test30"] == pytest.approx(last["fid"], rel=1e-6)
 
