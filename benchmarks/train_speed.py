@@ -40,7 +40,7 @@ def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: i
         seconds = time.perf_counter() - t0
     return {"batch_size": batch, "iterations": iters, "seconds": seconds, "iters_per_s": iters / seconds,
             "images_per_s": iters * batch * cfg.train.d_steps / seconds, "device": str(trainer.device),
-            "fast_path": trainer.step_fn.mode, "fast_path_failure": trainer.step_fn.failure,
+            "fast_path": trainer.step_fn.mode,
             "warmup_iterations": warmup, "warmup_seconds": warmup_seconds}
 
 

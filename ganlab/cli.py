@@ -23,6 +23,10 @@ class _Group(click.Group):
             sys.exit(2)
 
 
+_device_option = click.option("--device", default="auto", show_default=True,
+                              help="auto (CUDA when present, else the CPU), cpu, cuda or cuda:N.")
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="ganlab")
 def main() -> None:
@@ -80,7 +84,7 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 @click.option("-o", "--out", "out", default="samples.png", show_default=True, help="PNG grid to write.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write raw uint8 images, labels and seeds here.")
 @click.option("--columns", type=int, help="Grid columns (default: samples per label).")
-@click.option("--device", default="cpu", show_default=True)
+@_device_option
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
@@ -118,7 +122,7 @@ def _explorer_options(command):
     """--epoch, --out and --device of every explore command; passes the loaded Explorer as ``ex``."""
     @click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
-    @click.option("--device", default="cpu", show_default=True)
+    @_device_option
     @click.pass_obj
     @functools.wraps(command)
     def wrapper(run_dir: str, epoch: Optional[int], out_dir: Optional[str], device: str, **options):
@@ -252,7 +256,7 @@ def report(path: str, out: Optional[str]) -> None:
 @click.option("--port", type=int, default=8000, show_default=True, help="Port on localhost (0 = any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--epoch", type=int, help="Serve the generator exported at this epoch (default: latest).")
-@click.option("--device", default="cpu", show_default=True)
+@_device_option
 def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str) -> None:
     """Explore a run's generator live in the browser: class, z sliders, interpolation, noise."""
     from ganlab.explore.serve import serve as serve_run
@@ -304,7 +308,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
 @click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
 @click.option("--epoch", type=int, help="Evaluate the generator exported at this epoch (default: latest).")
-@click.option("--device", default="auto", show_default=True)
+@_device_option
 def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[int], metrics: Optional[str],
           bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
           device: str) -> None:
@@ -330,7 +334,7 @@ def classifier() -> None:
 @click.option("--channels", type=int, default=0, show_default=True, help="1 or 3 (0 = the source's own).")
 @click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA).")
 @click.option("--epochs", type=int, help="Passes over the training split (default: ClassifierConfig.epochs).")
-@click.option("--device", default="auto", show_default=True)
+@_device_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def classifier_train(data_name: str, resolution: int, channels: int, data_root: Optional[str], epochs: Optional[int],
                      device: str, quiet: bool) -> None:

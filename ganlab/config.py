@@ -124,20 +124,28 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "model.family": ("dcgan", "mlp", "resnet"),
+CHOICES: dict[str, tuple[str, ...]] = {  # the allowed values of options that no registry implements
     "model.conditioning": ("none", "onehot", "embedding"),
-    "model.init": ("auto", "dcgan", "xavier", "orthogonal"),
     "model.upsample": ("resize", "transposed"),
     "model.g_cond": ("input", "cbn"),
     "model.d_cond": ("concat", "projection"),
-    "train.loss": ("bce", "bce-minimax", "hinge", "lsgan", "wgan-gp"),
     "train.lr_schedule": ("step", "linear", "none"),
     "train.precision": ("fp32", "bf16"),
     "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
 }
-EVAL_METRICS = ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd")  # keys of ganlab.metrics.evaluate.METRICS
+
+
+def registered_choices() -> dict[str, tuple[str, ...]]:
+    """The allowed values of options that name a registry entry: the registry's own keys (imported when a config
+    is validated, so that a new family, loss, init or metric needs no edit here)."""
+    from ganlab.losses import LOSSES
+    from ganlab.metrics.evaluate import METRICS
+    from ganlab.models import FAMILIES
+    from ganlab.models.init import INITS
+
+    return {"model.family": tuple(FAMILIES), "model.init": ("auto", *INITS), "train.loss": tuple(LOSSES),
+            "eval.metrics": tuple(METRICS)}
 
 
 def _all_keys(node: Any, prefix: str = "") -> list[str]:
@@ -213,7 +221,10 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
 def validate(cfg: Config) -> None:
     """Refuse values that are well-typed but meaningless, with the allowed range."""
     node = OmegaConf.structured(cfg)
-    for key, allowed in CHOICES.items():
+    registered = registered_choices()
+    for key, allowed in {**CHOICES, **registered}.items():
+        if key.startswith("eval."):
+            continue  # validate_eval
         value = OmegaConf.select(node, key)
         if value not in allowed:
             raise GanlabError(f"{key}={value!r} is not one of {', '.join(allowed)}")
@@ -272,11 +283,12 @@ def _validate_models_and_controls(cfg: Config) -> None:
 
 def validate_eval(e: EvalConfig) -> None:
     """Refuse meaningless evaluation settings, with the allowed values."""
-    unknown = [m for m in e.metrics if m not in EVAL_METRICS]
+    metrics = registered_choices()["eval.metrics"]
+    unknown = [m for m in e.metrics if m not in metrics]
     if unknown:
-        raise GanlabError(f"unknown eval metric(s) {', '.join(unknown)}; choose from {', '.join(EVAL_METRICS)}")
+        raise GanlabError(f"unknown eval metric(s) {', '.join(unknown)}; choose from {', '.join(metrics)}")
     if e.ref not in CHOICES["eval.ref"]:
-        raise GanlabError(f"eval.ref={e.ref!r} is not one of train, test")
+        raise GanlabError(f"eval.ref={e.ref!r} is not one of {', '.join(CHOICES['eval.ref'])}")
     for key, value in {"eval.every": e.every, "eval.ref_n": e.ref_n, "eval.patience": e.patience,
                        "eval.bootstrap": e.bootstrap}.items():
         if value < 0:

@@ -62,3 +62,23 @@ def test_every_shipped_config_loads():
     assert run_configs, "configs/ should hold the studies' configs"
     for path in run_configs:
         load_config(path)
+
+
+def test_choices_of_registered_options_are_the_registries_keys():
+    """A registry (families, losses, inits, metrics) is the one home of its names: the config reads its keys,
+    and CHOICES repeats none of them."""
+    from ganlab.config import CHOICES, registered_choices
+    from ganlab.losses import LOSSES
+    from ganlab.metrics.evaluate import METRICS
+    from ganlab.models import FAMILIES
+    from ganlab.models.init import INITS
+
+    registries = {"model.family": FAMILIES, "model.init": INITS, "train.loss": LOSSES, "eval.metrics": METRICS}
+    choices = registered_choices()
+    for key, registry in registries.items():
+        assert set(registry) <= set(choices[key]) and set(choices[key]) - set(registry) <= {"auto"}, key
+        assert key not in CHOICES
+    literals = {v for values in CHOICES.values() for v in values}
+    assert not literals & {name for registry in registries.values() for name in registry}
+    with pytest.raises(GanlabError, match="train.loss='hinje' is not one of " + ", ".join(LOSSES)):
+        load_config(None, ["train.loss=hinje"])

@@ -2,14 +2,13 @@
 
 CPU: torch.compile of the whole update with a capture-only backend (aot_eager: forward and backward
 graphs traced, run op by op) equals eager bit for bit; inductor (slow tier) within float tolerance;
-a compile failure falls back to eager with one warning and undoes what the failed iteration did.
+a compile failure stops the run with the reason after undoing what the failed iteration did.
 CUDA (skipped without a GPU; run ``python -m pytest tests/test_fastpath.py`` on the GPU machine): the
 captured CUDA graph equals the same update run uncaptured, and tracks the plain eager loop.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,7 @@ def test_captured_step_equals_eager_bit_for_bit(tmp_path, tiny_overrides, captur
     ov = tiny_overrides + STATEFUL_D + extra
     eager_losses, eager_state, _ = _train(ov, "eager", 4, tmp_path)
     fast_losses, fast_state, trainer = _train(ov, "compile", 4, tmp_path)
-    assert trainer.step_fn.mode == "compile" and trainer.step_fn.failure is None
+    assert trainer.step_fn.mode == "compile"
     assert fast_losses == eager_losses
     assert eager_state.keys() == fast_state.keys()
     for k in eager_state:
@@ -92,7 +91,7 @@ def test_inductor_step_matches_eager(tmp_path, tiny_overrides):
         torch.testing.assert_close(fast_state[k], eager_state[k], rtol=1e-4, atol=1e-6, msg=k)
 
 
-def test_compile_failure_falls_back_once_and_undoes_the_failed_iteration(tmp_path, tiny_overrides, monkeypatch):
+def test_compile_failure_is_an_error_and_undoes_the_failed_iteration(tmp_path, tiny_overrides, monkeypatch):
     graphs = []
 
     def flaky_backend(gm, example_inputs):  # compiles G's graph, fails on the next one (D's)
@@ -104,25 +103,21 @@ def test_compile_failure_falls_back_once_and_undoes_the_failed_iteration(tmp_pat
     torch._dynamo.reset()
     monkeypatch.setattr(fastpath, "COMPILE_BACKEND", flaky_backend)
     ov = tiny_overrides + STATEFUL_D
-    eager_losses, eager_state, _ = _train(ov, "eager", 3, tmp_path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fast_losses, fast_state, trainer = _train(ov, "compile", 3, tmp_path)
+    trainer = Trainer(load_config(None, ov + ["train.fast_path=compile"]), tmp_path / "compile")
+    before = _state(trainer)
+    with pytest.raises(GanlabError, match="compile cannot run this model .*cannot take the discriminator.*"
+                                          "train.fast_path=eager"):
+        trainer.iteration()
     torch._dynamo.reset()
-    fallbacks = [w for w in caught if "train.fast_path=compile could not be used" in str(w.message)]
-    assert len(fallbacks) == 1 and "training eagerly" in str(fallbacks[0].message)
-    assert trainer.step_fn.mode == "eager" and "cannot take the discriminator" in trainer.step_fn.failure
     assert len(graphs) == 2  # G ran compiled (its BatchNorm statistics moved) before D failed
-    assert fast_losses == eager_losses
-    for k in eager_state:
-        assert torch.equal(eager_state[k], fast_state[k]), k
+    after = _state(trainer)
+    assert after.keys() == before.keys() and all(torch.equal(before[k], after[k]) for k in before)
 
 
 def test_modes_resolve_and_impossible_ones_are_refused(tiny_overrides):
     cpu = torch.device("cpu")
     assert fastpath.resolve_mode("auto", cpu) == "eager"
-    assert fastpath.resolve_mode("auto", torch.device("cuda", 0)) == "cudagraph"
-    assert fastpath.resolve_mode("auto", torch.device("cuda", 0), world_size=2) == "eager"
+    assert fastpath.resolve_mode("auto", torch.device("cuda", 0)) == "eager"  # until the CUDA tests pass on a GPU
     assert fastpath.resolve_mode("compile", cpu) == "compile"
     with pytest.raises(GanlabError, match="cudagraph needs a CUDA device"):
         Trainer(load_config(None, tiny_overrides + ["train.fast_path=cudagraph"]), Path("unused"))
@@ -183,7 +178,7 @@ def test_cuda_graph_equals_the_same_update_uncaptured(tmp_path, tiny_overrides, 
         for _ in range(6):
             losses[name].append([float(v) for v in trainer.iteration().values()])
             trainer.step += 1
-    assert captured.step_fn.mode == "cudagraph" and captured.step_fn.failure is None
+    assert captured.step_fn.mode == "cudagraph"
     assert losses["captured"] == losses["uncaptured"]
     a, b = _state(uncaptured), _state(captured)
     for k in a:

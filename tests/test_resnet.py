@@ -65,7 +65,7 @@ def test_gblock_and_dblock_shapes():
 
 def test_spectral_norm_bounds_every_weight_by_one():
     torch.manual_seed(0)
-    d = ResNetDiscriminator(1, 28, 16, False, "onehot", 10, 5, "projection")
+    d = ResNetDiscriminator(1, 28, 16, False, "onehot", 10, 5, "projection", 0, 2, 4)
     with torch.no_grad():  # make the raw weights far from norm 1, so the bound is the normalisation's doing
         for m in d.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
@@ -85,7 +85,7 @@ def test_spectral_norm_bounds_every_weight_by_one():
 
 def test_projection_term_is_embed_dot_features():
     torch.manual_seed(0)
-    d = ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "projection").eval()
+    d = ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "projection", 0, 2, 4).eval()
     x = torch.randn(3, 1, 28, 28)
     y1, y2 = torch.tensor([0, 4, 7]), torch.tensor([1, 4, 2])
     with torch.no_grad():
@@ -98,14 +98,14 @@ def test_projection_term_is_embed_dot_features():
 
 
 def test_label_concatenated_at_chosen_depth():
-    d = ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "concat", label_depth=2)
+    d = ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "concat", 2, 2, 4)
     assert [b.conv1.in_channels for b in d.blocks] == [1, 8, 18, 8]
-    d0 = ResNetDiscriminator(3, 32, 8, False, "embedding", 10, 4, "concat", label_depth=0)
+    d0 = ResNetDiscriminator(3, 32, 8, False, "embedding", 10, 4, "concat", 0, 2, 4)
     assert d0.blocks[0].conv1.in_channels == 3 + 4
     x = torch.randn(2, 1, 28, 28)
     assert not torch.allclose(d.eval()(x, torch.tensor([0, 0])), d(x, torch.tensor([5, 5])))
     with pytest.raises(GanlabError, match="d_label_depth=4 is outside"):
-        ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "concat", label_depth=4)
+        ResNetDiscriminator(1, 28, 8, False, "onehot", 10, 5, "concat", 4, 2, 4)
 
 
 def test_conditional_batchnorm_is_per_class_affine():
@@ -128,7 +128,7 @@ def test_conditional_batchnorm_is_per_class_affine():
 def test_generator_label_modes_change_the_image():
     torch.manual_seed(0)
     for mode in ("input", "cbn"):
-        g = ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode=mode).eval()
+        g = ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, mode, True, "resize").eval()
         with torch.no_grad():  # conditional BN starts identical for every class (gamma 1, beta 0)
             for m in g.modules():
                 if isinstance(m, ConditionalBatchNorm2d):
@@ -136,16 +136,16 @@ def test_generator_label_modes_change_the_image():
         z = torch.randn(1, 6).repeat(2, 1)
         out = g(z, torch.tensor([1, 2]))
         assert not torch.allclose(out[0], out[1]), mode
-    assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="cbn").dense.in_features == 6
-    assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="input").dense.in_features == 16
+    assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, "cbn", True, "resize").dense.in_features == 6
+    assert ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, "input", True, "resize").dense.in_features == 16
     for kind in ("onehot", "embedding"):  # the explore interface: codes in, also between classes
-        g = ResNetGenerator(6, 1, 8, 8, kind, 10, 5, label_mode="cbn").eval()
+        g = ResNetGenerator(6, 1, 8, 8, kind, 10, 5, "cbn", True, "resize").eval()
         z, y = torch.randn(3, 6), torch.tensor([0, 4, 9])
         assert torch.equal(g(z, y), g.forward_encoded(z, g.label(y)))
         mixed = 0.5 * (g.label(y) + g.label(torch.tensor([1, 1, 1])))
         assert g.forward_encoded(z, mixed).shape == (3, 1, 8, 8)
     with pytest.raises(GanlabError, match="g_batchnorm"):
-        ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, label_mode="cbn", batchnorm=False)
+        ResNetGenerator(6, 1, 8, 8, "onehot", 10, 5, "cbn", False, "resize")
 
 
 def test_init_choices():

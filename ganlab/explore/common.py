@@ -13,6 +13,7 @@ import torch.nn as nn
 from ganlab.config import Config
 from ganlab.data import to_uint8
 from ganlab.data.spec import ImageSpec
+from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.images import save_grid
 from ganlab.io import atomic_write_json
@@ -79,18 +80,18 @@ class Explorer:
         return to_uint8(generate_encoded(self.generator, z.to(self.device), codes.to(self.device))).cpu()
 
 
-def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "cpu",
+def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "auto",
                   out_dir: str | Path | None = None) -> Explorer:
     """An ``Explorer`` on a run's latest generator export (or the one of ``epoch``)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
-    files = RunDir(run_dir)
+    files, device = RunDir(run_dir), resolve_device(device)
     g, cfg, spec, _ = files.load_generator(epoch, device)
     if not hasattr(g, "forward_encoded"):
         raise GanlabError(f"the {cfg.model.family} generator has no forward_encoded(z, code), which exploring needs "
                           f"(see ganlab/models/conditioning.py); add it to that family")
-    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else files.explore, torch.device(device))
+    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else files.explore, device)
 
 
 def grid_layout(images: torch.Tensor, columns: int, scale: int) -> dict[str, Any]:

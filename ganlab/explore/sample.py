@@ -8,6 +8,7 @@ from typing import Sequence
 import torch
 
 from ganlab.data.sampler import to_uint8
+from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.models.sampling import Samples, generate, latents_for_seeds, seeded_labels
 from ganlab.train.rundir import load_generator_source
@@ -15,8 +16,9 @@ from ganlab.train.rundir import load_generator_source
 
 def sample_images(source: str | Path, labels: Sequence[int] | None = None, n: int | None = None,
                   seeds: Sequence[int] | None = None, epoch: int | None = None,
-                  device: str | torch.device = "cpu") -> Samples:
+                  device: str | torch.device = "auto") -> Samples:
     """Samples from a run's generator export: sample i from seeds[i] (default 0..n-1), labels in blocks."""
+    device = resolve_device(device)
     g, cfg, spec, _ = load_generator_source(source, epoch, device)
     if spec.num_classes == 0:
         labels = [0]

@@ -152,7 +152,7 @@ def make_handler(live: LiveGenerator) -> type[BaseHTTPRequestHandler]:
 
 
 def make_server(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, epoch: int | None = None,
-                device: str = "cpu") -> ThreadingHTTPServer:
+                device: str = "auto") -> ThreadingHTTPServer:
     """An HTTP server for a run's generator (port 0 = any free port; see ``server.server_address``)."""
     live = LiveGenerator(load_explorer(run_dir, epoch, device))
     try:
@@ -162,7 +162,7 @@ def make_server(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, 
 
 
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, epoch: int | None = None,
-          device: str = "cpu", announce: Callable[[str], None] = print) -> None:
+          device: str = "auto", announce: Callable[[str], None] = print) -> None:
     """Serve the explorer page until interrupted (Ctrl-C)."""
     server = make_server(run_dir, host, port, epoch, device)
     announce(f"serving {run_dir} at http://{host}:{server.server_address[1]}/  (Ctrl-C to stop)")

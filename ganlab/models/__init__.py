@@ -8,7 +8,6 @@ import torch.nn as nn
 
 from ganlab.config import ModelConfig
 from ganlab.data.spec import ImageSpec
-from ganlab.errors import GanlabError
 from ganlab.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlab.models.init import INITS, dcgan_init
 from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
@@ -58,8 +57,6 @@ def build_models(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Modul
 
     Then, for any family: ``model.init`` (unless auto) re-initialises both, and spectral norm wraps the weights.
     """
-    if cfg.family not in FAMILIES:
-        raise GanlabError(f"unknown model.family '{cfg.family}'; use one of {', '.join(FAMILIES)}")
     g, d = FAMILIES[cfg.family](cfg, spec)
     if cfg.init != "auto":
         INITS[cfg.init](g)

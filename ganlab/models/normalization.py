@@ -51,17 +51,14 @@ class ConditionalBatchNorm2d(nn.Module):
 class LabelledNorm(nn.Module):
     """One normalisation slot of a block: identity, BatchNorm, or conditional BatchNorm; called with (x, code)."""
 
-    def __init__(self, num_features: int, kind: str, code_dim: int = 0):
+    def __init__(self, num_features: int, kind: str, code_dim: int):
+        """``kind``: 'cbn' (driven by a label code of ``code_dim``), 'bn' or 'none'."""
         super().__init__()
         self.kind = kind
         if kind == "cbn":
             self.norm: nn.Module = ConditionalBatchNorm2d(num_features, code_dim)
-        elif kind == "bn":
-            self.norm = nn.BatchNorm2d(num_features)
-        elif kind == "none":
-            self.norm = nn.Identity()
         else:
-            raise ValueError(f"unknown norm kind {kind!r}")
+            self.norm = nn.BatchNorm2d(num_features) if kind == "bn" else nn.Identity()
 
     def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         return self.norm(x, code) if self.kind == "cbn" else self.norm(x)

@@ -37,10 +37,8 @@ class Upsample2x(nn.Module):
         self.mode = mode
         if mode == "resize":
             self.conv: nn.Module = _xavier(nn.Conv2d(in_channels, out_channels, 3, 1, 1), math.sqrt(2))
-        elif mode == "transposed":
+        else:  # transposed (the config checked the choice)
             self.conv = _xavier(nn.ConvTranspose2d(in_channels, out_channels, 4, 2, 1), math.sqrt(2))
-        else:
-            raise GanlabError(f"model.upsample={mode!r} is not one of resize, transposed")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mode == "resize":
@@ -102,8 +100,7 @@ class ResNetGenerator(nn.Module):
     ``ganlab.models.conditioning``)."""
 
     def __init__(self, z_dim: int, channels: int, resolution: int, width: int, conditioning: str,
-                 num_classes: int, embed_dim: int, label_mode: str = "input", batchnorm: bool = True,
-                 upsample: str = "resize"):
+                 num_classes: int, embed_dim: int, label_mode: str, batchnorm: bool, upsample: str):
         super().__init__()
         self.z_dim = z_dim
         self.label = LabelEncoder(conditioning, num_classes, embed_dim)
@@ -148,8 +145,8 @@ class ResNetDiscriminator(nn.Module):
     planes join the input of block ``label_depth`` (0 = the image itself)."""
 
     def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool, conditioning: str,
-                 num_classes: int, embed_dim: int, label_mode: str = "projection", label_depth: int = 0,
-                 extra_blocks: int = 2, min_side: int = 4):
+                 num_classes: int, embed_dim: int, label_mode: str, label_depth: int, extra_blocks: int,
+                 min_side: int):
         super().__init__()
         conditional = conditioning != "none"
         concat = label_mode == "concat" and conditional

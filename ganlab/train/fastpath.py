@@ -8,15 +8,16 @@
   CUDA graph and replayed: static input buffers refilled each iteration from the data sampler and the device
   generator, fused capturable Adam with tensor learning rates (so schedules still apply), channels_last
   weights and inputs, and real + fake through D as one batch when D keeps no buffers.
-* ``auto``: ``cudagraph`` on one CUDA device, ``eager`` on the CPU and under DDP.
+* ``auto``: ``eager``. The CUDA paths have not yet passed their tests on a GPU (``tests/test_fastpath.py``
+  on a CUDA machine, recorded in ``benchmarks/results/``), so they run only when asked for by name.
 
-If compiling or capturing fails at the first iteration, the state that iteration touched is restored,
-one warning says why, and training goes on eagerly.
+A requested fast path that cannot be used is an error, never a silent fallback: if compiling or capturing
+fails at the first iteration, the state that iteration touched is restored and the run stops with the
+reason and the fix (``train.fast_path=eager``).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Callable, Iterable, Optional
 
 import torch
@@ -30,10 +31,9 @@ COMPILE_BACKEND = "inductor"  # torch.compile backend of the compile mode ("aot_
 
 
 def resolve_mode(requested: str, device: torch.device, world_size: int = 1, varying_d_steps: bool = False) -> str:
-    """The fast path a run uses: ``auto`` -> cudagraph on one CUDA device (eager when the number of D steps
-    varies, as a captured graph holds a fixed number), else eager; impossible requests refused."""
+    """The fast path a run uses: ``auto`` -> eager (see the module docstring); impossible requests refused."""
     if requested == "auto":
-        return "cudagraph" if device.type == "cuda" and world_size == 1 and not varying_d_steps else "eager"
+        return "eager"
     if requested == "cudagraph" and varying_d_steps:
         raise GanlabError("train.fast_path=cudagraph captures a fixed number of D steps, but "
                           "train.adaptive_d_steps varies it; use train.fast_path=compile or eager")
@@ -152,13 +152,10 @@ class StepRunner:
     def __init__(self, mode: str, eager: Callable[[StepInputs], torch.Tensor],
                  fast: Optional[Callable[[StepInputs], torch.Tensor]], modules: list[nn.Module],
                  optimizers: list[torch.optim.Optimizer], tensors: list[torch.Tensor], channels_last: bool = False):
-        if mode not in ("eager", "compile", "cudagraph"):
-            raise GanlabError(f"unknown fast path '{mode}'; use eager, compile or cudagraph")
-        self.mode = mode  # the mode in use: "eager" after a fallback
+        self.mode = mode
         self.eager, self.fast = eager, fast
         self.modules, self.optimizers, self.tensors = modules, optimizers, tensors
         self.channels_last = channels_last
-        self.failure: Optional[str] = None  # why the fast path fell back to eager
         self._ready = False
         self._graph: Optional[torch.cuda.CUDAGraph] = None
         self._static: list[torch.Tensor] = []
@@ -178,14 +175,11 @@ class StepRunner:
         snapshot = _Snapshot(self.modules, self.optimizers, self.tensors)
         try:
             out = self._capture(inputs, snapshot) if self.mode == "cudagraph" else self.fast(inputs)  # type: ignore[misc]
-        except Exception as e:  # a model the compiler or the capture cannot take: fall back, once
+        except Exception as e:  # a model the compiler or the capture cannot take: undo the iteration, stop
             snapshot.restore(keep_new_state=False)
-            self.failure = _describe(e)
-            warnings.warn(f"train.fast_path={self.mode} could not be used ({self.failure}); training eagerly",
-                          RuntimeWarning, stacklevel=2)
-            self.mode = "eager"
             self.invalidate()
-            return self.eager(inputs)
+            raise GanlabError(f"train.fast_path={self.mode} cannot run this model ({_describe(e)}); train it with "
+                              f"train.fast_path=eager") from None
         self._ready = True
         return out
 

@@ -32,10 +32,12 @@ def real_sampler(invert: bool = False):
     return sample
 
 
-def test_metric_registry_matches_the_config_choices():
-    from ganlab.config import EVAL_METRICS
+def test_metric_registry_is_what_the_config_accepts():
+    from ganlab.config import load_config
 
-    assert tuple(METRICS) == EVAL_METRICS
+    assert load_config(None, ["eval.metrics=[cfd, acc]"]).eval.metrics == ["cfd", "acc"]
+    with pytest.raises(GanlabError, match="choose from " + ", ".join(METRICS)):
+        load_config(None, ["eval.metrics=[fdi]"])
 
 
 def test_all_metrics_on_real_images_as_samples(digits_classifier):
