@@ -79,7 +79,7 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 @click.argument("source", type=click.Path(exists=True))
 @click.option("--labels", help="Class labels to draw, e.g. 0,3,7 (default: all classes), in equal blocks.")
 @click.option("--n", "count", type=int, help="Number of samples (default: 8 per label, or one per seed).")
-@click.option("--seeds", help="Seeds, e.g. 0-63: sample i comes from seed i (default: 0..n-1).")
+@click.option("--seeds", help="Seeds, e.g. 0:64 (64 excluded) or 3,5,9: sample i comes from seed i (default: 0..n-1).")
 @click.option("--epoch", type=int, help="Use the generator exported at this epoch (default: latest).")
 @click.option("-o", "--out", "out", default="samples.png", show_default=True, help="PNG grid to write.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write raw uint8 images, labels and seeds here.")
@@ -88,26 +88,19 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
+    from ganlab.config import parse_ints
     from ganlab.explore.sample import sample_images
-    from ganlab.models.sampling import parse_int_list
 
-    result = sample_images(source, labels=parse_int_list(labels) if labels else None, n=count,
-                           seeds=parse_int_list(seeds) if seeds else None, epoch=epoch, device=device)
+    result = sample_images(source, labels=parse_ints(labels, "--labels", 0) if labels else None, n=count,
+                           seeds=parse_ints(seeds, "--seeds", 0) if seeds else None, epoch=epoch, device=device)
     result.save(out, npz, columns)
     click.echo(f"wrote {len(result.seeds)} samples to {out}" + (f" and {npz}" if npz else ""))
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise GanlabError(f"cannot read '{text}' as comma-separated numbers, e.g. 0,0.5,1") from None
-
-
 def _classes(text: Optional[str]) -> Optional[list[int]]:
-    from ganlab.models.sampling import parse_int_list
+    from ganlab.config import parse_ints
 
-    return parse_int_list(text) if text else None
+    return parse_ints(text, "--classes", 0) if text else None
 
 
 @main.group()
@@ -136,7 +129,7 @@ def _explorer_options(command):
 @explore.command("interpolate")
 @click.option("--steps", type=int, default=10, show_default=True, help="K: images at t = i/K, i = 0..K.")
 @click.option("--pairs", type=int, default=5, show_default=True, help="Pairs drawn at random from --seed.")
-@click.option("--pair-seeds", help="Explicit pairs as A:B,C:D (overrides --pairs).")
+@click.option("--pair-seeds", multiple=True, help="An explicit pair of seeds A,B; repeat for more pairs (overrides --pairs).")
 @click.option("--from-class", "class_a", type=int, help="Class at t = 0 (default: random per pair).")
 @click.option("--to-class", "class_b", type=int, help="Class at t = 1 (default: the same class, or random with --across).")
 @click.option("--across", is_flag=True, help="End in a different class: the label code moves too.")
@@ -147,16 +140,30 @@ def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, 
     """Interpolate between two samples, within a class or across classes."""
     from ganlab.explore.interpolate import METHODS, interpolate
 
-    parsed = None
-    if pair_seeds:
-        try:
-            parsed = [tuple(int(v) for v in p.split(":")) for p in pair_seeds.split(",")]
-            assert all(len(p) == 2 for p in parsed)
-        except (ValueError, AssertionError):
-            raise GanlabError(f"--pair-seeds '{pair_seeds}' is not like 1:2,3:4") from None
-    result = interpolate(ex, steps, pairs, seed, parsed, class_a, class_b, across,
+    result = interpolate(ex, steps, pairs, seed, _seed_pairs(pair_seeds) or None, class_a, class_b, across,
                          METHODS if method == "both" else (method,))
     click.echo(result.summary())
+
+
+def _seed_pairs(values: tuple[str, ...]) -> list[tuple[int, int]]:
+    """--pair-seeds A,B (repeated); the old single-option form 1:2,3:4 is still read, with a note."""
+    import re
+
+    from ganlab.config import parse_ints
+    from ganlab.errors import warn
+
+    if len(values) == 1 and re.fullmatch(r"\d+:\d+(,\d+:\d+)*", values[0]):
+        pairs = [tuple(map(int, p.split(":"))) for p in values[0].split(",")]
+        warn(f"--pair-seeds {values[0]}: read as " + " ".join(f"--pair-seeds {a},{b}" for a, b in pairs)
+             + " (a:b is a range everywhere else in ganlab)")
+        return pairs  # type: ignore[return-value]
+    out = []
+    for text in values:
+        seeds = parse_ints(text, "--pair-seeds", 0)
+        if len(seeds) != 2:
+            raise GanlabError(f"--pair-seeds '{text}' is not one pair; write --pair-seeds 1,2 --pair-seeds 3,4")
+        out.append((seeds[0], seeds[1]))
+    return out
 
 
 @explore.command("noise")
@@ -170,7 +177,9 @@ def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
     """Add noise of growing eps to z and, separately, to the label code."""
     from ganlab.explore.noise import TARGETS, noise
 
-    result = noise(ex, _floats(eps), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
+    from ganlab.config import parse_floats
+
+    result = noise(ex, parse_floats(eps, "--eps"), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
     click.echo(result.summary())
 
 
@@ -224,7 +233,9 @@ def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
     """Images laid out over the latent plane (a 2-d projection when z_dim > 3)."""
     from ganlab.explore.latent_map import latent_map
 
-    click.echo(latent_map(ex, grid, radius, _classes(classes), _floats(slices), seed).summary())
+    from ganlab.config import parse_floats
+
+    click.echo(latent_map(ex, grid, radius, _classes(classes), parse_floats(slices, "--slices"), seed).summary())
 
 
 @explore.command("collapse")

@@ -7,3 +7,10 @@ class GanlabError(Exception):
 
 class TrainingDiverged(GanlabError):
     """A loss or weight became NaN or inf; the run's last good checkpoint is kept."""
+
+
+def warn(message: str) -> None:
+    """A warning for the user: one line on stderr, prefixed 'ganlab:' (no Python source line)."""
+    import sys
+
+    print(f"ganlab: {message}", file=sys.stderr, flush=True)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ganlab.config import Config, diff, from_dict, load_config, to_dict, to_yaml
+from ganlab.config import Config, diff, from_dict, load_config, parse_floats, parse_ints, parse_list, to_dict, to_yaml
 from ganlab.errors import GanlabError
 
 
@@ -82,3 +82,19 @@ def test_choices_of_registered_options_are_the_registries_keys():
     assert not literals & {name for registry in registries.values() for name in registry}
     with pytest.raises(GanlabError, match="train.loss='hinje' is not one of " + ", ".join(LOSSES)):
         load_config(None, ["train.loss=hinje"])
+
+
+def test_one_syntax_for_lists_and_ranges(capsys):
+    assert parse_list("0:4,7") == [0, 1, 2, 3, 7]  # a:b excludes b, as Python's range; items mix
+    assert parse_list("0:129:32") == [0, 32, 64, 96, 128]
+    assert parse_list("1e-4,3e-4") == [1e-4, 3e-4] and parse_list("bce,hinge") == ["bce", "hinge"]
+    assert parse_list("[[0.5, 0.9], [0.0, 0.9]]") == [[0.5, 0.9], [0.0, 0.9]]
+    assert parse_list("folder:x.zip") == ["folder:x.zip"] and parse_floats("-2,0,2.5", "--slices") == [-2, 0, 2.5]
+    assert capsys.readouterr().err == ""
+    assert parse_ints("0-3,9", "--seeds") == [0, 1, 2, 3, 9]  # the old inclusive form, still read, with a note
+    assert capsys.readouterr().err == "ganlab: --seeds 0-3: read as 0:4 (ranges are written a:b, b excluded, as " \
+                                      "everywhere in ganlab)\n"
+    for text, message in (("5:5", "range '5:5' is empty"), ("0:4:0", "step 0"), ("a,b", "not a list of integers"),
+                          ("-1,2", "values below 0")):
+        with pytest.raises(GanlabError, match=message):
+            parse_ints(text, "--seeds", 0)

@@ -215,6 +215,20 @@ def test_explore_cli_writes_json_and_pngs(explore_run, tmp_path, args):
     assert data["figures"] and all((tmp_path / f["png"]).is_file() for f in data["figures"])
 
 
+def test_pair_seeds_are_repeated_pairs_and_the_old_form_is_still_read(explore_run, tmp_path):
+    runner = CliRunner()
+    new = runner.invoke(main, ["explore", str(explore_run), "interpolate", "--steps", "2", "--pair-seeds", "1,2",
+                               "--pair-seeds", "3,4", "--out", str(tmp_path / "new")])
+    old = runner.invoke(main, ["explore", str(explore_run), "interpolate", "--steps", "2", "--pair-seeds", "1:2,3:4",
+                               "--out", str(tmp_path / "old")])
+    assert new.exit_code == old.exit_code == 0, (new.output, old.output)
+    assert "read as --pair-seeds 1,2 --pair-seeds 3,4" in old.output
+    pairs = [json.loads((tmp_path / d / "interpolate.json").read_text())["pairs"] for d in ("new", "old")]
+    assert pairs[0] == pairs[1] and [(p["seed_a"], p["seed_b"]) for p in pairs[0]] == [(1, 2), (3, 4)]
+    bad = runner.invoke(main, ["explore", str(explore_run), "interpolate", "--pair-seeds", "1,2,3"])
+    assert bad.exit_code == 2 and "is not one pair" in bad.output
+
+
 def test_explore_cli_bad_input_is_one_line(explore_run, tmp_path):
     out = CliRunner().invoke(main, ["explore", str(explore_run), "diversity", "--classes", "11", "--out", str(tmp_path)])
     assert out.exit_code == 2 and "out of range" in out.output and len(out.output.strip().splitlines()) == 1

@@ -131,7 +131,7 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides])
     assert out.exit_code == 0, out.output
     assert (tmp_path / "run" / "figures" / "curves.png").is_file()
-    out = runner.invoke(main, ["sample", "run", "--labels", "0,3,7", "--seeds", "0-5", "-o", "g.png", "--npz", "g.npz"])
+    out = runner.invoke(main, ["sample", "run", "--labels", "0,3,7", "--seeds", "0:6", "-o", "g.png", "--npz", "g.npz"])
     assert out.exit_code == 0, out.output
     arrays = np.load(tmp_path / "g.npz")
     assert arrays["images"].shape == (6, 1, 8, 8) and arrays["labels"].tolist() == [0, 0, 3, 3, 7, 7]

@@ -29,12 +29,14 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
     class input stays at class 0 (an unconditional generator has none)."""
     k = num_classes or ex.spec.num_classes
     if k < 2:
-        raise GanlabError("a class histogram needs the number of classes: this data set has none; pass --num-classes")
+        raise GanlabError("a class histogram needs at least 2 classes and this run's data set has none; explore a "
+                          "run on a labelled data set (from Python: collapse(..., num_classes=K))")
     if n < 1:
         raise GanlabError(f"--n must be >= 1, got {n}")
     conditional = ex.conditional if conditional is None else conditional
     if conditional and not ex.conditional:
-        raise GanlabError("--conditional needs a conditional generator; this run has model.conditioning=none")
+        raise GanlabError("asking for classes needs a conditional generator and this run has "
+                          "model.conditioning=none; pass --unconditional")
     asked = seeded_labels(n, range(ex.num_classes)) if conditional else torch.zeros(n, dtype=torch.long)
     images = ex.render(ex.latents([seed + i for i in range(n)]).cpu(), ex.codes(asked.tolist()).cpu())
     predicted = torch.as_tensor(classify(images)).long().cpu()

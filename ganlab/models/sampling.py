@@ -41,23 +41,6 @@ def _batched(generator: nn.Module, fn, z: torch.Tensor, second: torch.Tensor, ba
     return torch.cat(out) if out else z.new_zeros((0,))
 
 
-def parse_int_list(text: str) -> list[int]:
-    """'0-3,7,9' -> [0, 1, 2, 3, 7, 9] (non-negative; ranges inclusive)."""
-    from ganlab.errors import GanlabError
-
-    out: list[int] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        try:
-            if "-" in part:
-                a, b = part.split("-", 1)
-                out.extend(range(int(a), int(b) + 1))
-            else:
-                out.append(int(part))
-        except ValueError:
-            raise GanlabError(f"cannot read '{part}' as an integer or a range like 0-63") from None
-    return out
-
-
 def seeded_labels(n: int, labels: Sequence[int]) -> torch.Tensor:
     """Labels for n samples in equal consecutive blocks (so a grid has one label per row block)."""
     labels = list(labels) or [0]

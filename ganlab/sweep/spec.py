@@ -10,24 +10,23 @@ A sweep YAML file looks like::
     backend: packed
 
 The inline form ``ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2`` builds the same
-spec from a run config and ``key=VALUES`` items (``a:b`` a range, ``a,b,c`` a list).
+spec from a run config and ``key=VALUES`` items in ganlab's one list syntax (``config.parse_list``:
+``a:b[:step]`` a range with b excluded, ``a,b,c`` a list, items mixable: ``0:4,8``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ganlab.config import load_config, yaml_scalar
+from ganlab.config import load_config, parse_list
 from ganlab.errors import GanlabError
 
 BACKENDS = ("sequential", "packed", "ray")
 SEED_KEY = "seed"
-_RANGE = re.compile(r"^\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?$")
 
 
 @dataclass
@@ -55,36 +54,13 @@ class SweepSpec:
 
 
 def parse_values(raw: Any) -> list[Any]:
-    """Values of one swept key: 'a:b[:step]' -> range, 'a,b,c' -> list, a YAML list as is, else [value]."""
+    """Values of one swept key: a YAML list as it is, text in ganlab's list syntax (``config.parse_list``:
+    'a:b[:step]' a range, 'a,b,c' a list), anything else one value."""
     if isinstance(raw, (list, tuple)):
         return list(raw)
     if isinstance(raw, str):
-        m = _RANGE.match(raw)
-        if m:
-            start, stop, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
-            if step == 0:
-                raise GanlabError(f"range '{raw}' has step 0; write a:b or a:b:step with step != 0")
-            values = list(range(start, stop, step))
-            if not values:
-                raise GanlabError(f"range '{raw}' is empty (a:b stops before b, as Python's range)")
-            return values
-        if raw.lstrip().startswith("["):
-            parsed = yaml_scalar(raw)
-            return [parsed] if not isinstance(parsed, list) else parsed
-        if "," in raw:
-            return [_scalar(part.strip()) for part in raw.split(",") if part.strip()]
-        return [_scalar(raw)]
+        return parse_list(raw, "sweep values")
     return [raw]
-
-
-def _scalar(text: str) -> Any:
-    """'3' -> 3, '1e-4' -> 0.0001 (which YAML 1.1 would leave a string), else YAML's reading."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return yaml_scalar(text)
 
 
 def _seeds(raw: Any) -> list[int]:
