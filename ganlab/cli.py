@@ -88,7 +88,7 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
-    from ganlab.config import parse_ints
+    from ganlab.syntax import parse_ints
     from ganlab.explore.sample import sample_images
 
     result = sample_images(source, labels=parse_ints(labels, "--labels", 0) if labels else None, n=count,
@@ -98,7 +98,7 @@ def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Opti
 
 
 def _classes(text: Optional[str]) -> Optional[list[int]]:
-    from ganlab.config import parse_ints
+    from ganlab.syntax import parse_ints
 
     return parse_ints(text, "--classes", 0) if text else None
 
@@ -149,7 +149,7 @@ def _seed_pairs(values: tuple[str, ...]) -> list[tuple[int, int]]:
     """--pair-seeds A,B (repeated); the old single-option form 1:2,3:4 is still read, with a note."""
     import re
 
-    from ganlab.config import parse_ints
+    from ganlab.syntax import parse_ints
     from ganlab.errors import warn
 
     if len(values) == 1 and re.fullmatch(r"\d+:\d+(,\d+:\d+)*", values[0]):
@@ -177,7 +177,7 @@ def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
     """Add noise of growing eps to z and, separately, to the label code."""
     from ganlab.explore.noise import TARGETS, noise
 
-    from ganlab.config import parse_floats
+    from ganlab.syntax import parse_floats
 
     result = noise(ex, parse_floats(eps, "--eps"), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
     click.echo(result.summary())
@@ -233,7 +233,7 @@ def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
     """Images laid out over the latent plane (a 2-d projection when z_dim > 3)."""
     from ganlab.explore.latent_map import latent_map
 
-    from ganlab.config import parse_floats
+    from ganlab.syntax import parse_floats
 
     click.echo(latent_map(ex, grid, radius, _classes(classes), parse_floats(slices, "--slices"), seed).summary())
 

@@ -14,6 +14,8 @@ def read_cells(png: Path, grid: dict) -> torch.Tensor:
     """uint8 (count, C, H, W) cells of a grid PNG written by save_grid, undoing its upscaling."""
     array = np.asarray(Image.open(png))
     s, h, w, pad = grid["scale"], grid["height"], grid["width"], grid["pad"]
+    rows, cols = grid["rows"] * (h + pad) + pad, grid["columns"] * (w + pad) + pad  # the grid, below the title
+    array = array[grid["top"]:grid["top"] + rows * s, grid["left"]:grid["left"] + cols * s]  # and right of the labels
     array = array[::s, ::s]
     if array.ndim == 2:
         array = array[None]

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from ganlab.config import Config, diff, from_dict, load_config, parse_floats, parse_ints, parse_list, to_dict, to_yaml
+from ganlab.config import Config, diff, from_dict, load_config, to_dict, to_yaml
+from ganlab.syntax import parse_floats, parse_ints, parse_list
 from ganlab.errors import GanlabError
 
 

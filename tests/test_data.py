@@ -80,13 +80,15 @@ def _write_tree(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def test_folder_with_classes_and_corrupt_file(tmp_path: Path):
+def test_folder_with_classes_and_corrupt_file(tmp_path: Path, capsys):
     root = _write_tree(tmp_path / "pets", {
         "cat/a.png": _png((255, 0, 0)), "cat/b.png": _png((250, 0, 0)),
         "dog/c.png": _png((0, 0, 255)), "dog/broken.png": b"not an image",
     })
-    with pytest.warns(UserWarning, match="skipped 1 unreadable image"):
-        splits = load_data(data_cfg(f"data.name=folder:{root}", "data.resolution=8"))
+    capsys.readouterr()
+    splits = load_data(data_cfg(f"data.name=folder:{root}", "data.resolution=8"))
+    err = capsys.readouterr().err  # one line, no Python source line
+    assert err.startswith("ganlab: skipped 1 unreadable image(s) in ") and err.count("\n") == 1 and "broken.png" in err
     assert splits.train.class_names == ["cat", "dog"]
     assert splits.train.images.shape == (3, 3, 8, 8)
     assert splits.train.labels.tolist() == [0, 0, 1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -15,7 +14,7 @@ from ganlab.config import DataConfig, cache_dir, default_data_root
 from ganlab.data.sources import (ImageSet, load_cifar10_split, load_digits_split, load_folder_split,
                                  load_torchvision_split, missing_split)
 from ganlab.data.spec import ImageSpec
-from ganlab.errors import GanlabError
+from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_torch_save
 
 KNOWN_SOURCES = ("digits", "mnist", "fashion-mnist", "cifar10", "folder:PATH")
@@ -71,7 +70,7 @@ def _load_cached(path: Path) -> Optional[ImageSet]:
         blob = torch.load(path, weights_only=True)
         return ImageSet(blob["images"], blob["labels"], list(blob["class_names"]))
     except Exception:
-        warnings.warn(f"data cache {path} is unreadable; decoding the source again", stacklevel=3)
+        warn(f"data cache {path} is unreadable; decoding the source again")
         return None
 
 

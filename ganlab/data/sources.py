@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from ganlab.errors import GanlabError
+from ganlab.errors import GanlabError, warn
 
 
 @dataclass
@@ -187,9 +187,8 @@ def load_folder_split(path: Path, split: str, resolution: int, channels: int) ->
     if not decoded:
         raise GanlabError(f"none of the {len(names)} images in {path} could be read; check the files")
     if skipped:
-        import warnings
-
-        warnings.warn(f"skipped {len(skipped)} unreadable image(s) in {path} (first: {skipped[0]})", stacklevel=2)
+        
+        warn(f"skipped {len(skipped)} unreadable image(s) in {path} (first: {skipped[0]})")
     array = np.stack(decoded)
     array = array[:, None] if array.ndim == 3 else array.transpose(0, 3, 1, 2)  # (N, C, H, W)
     return ImageSet(torch.from_numpy(np.ascontiguousarray(array)), torch.tensor(labels, dtype=torch.long), class_names)

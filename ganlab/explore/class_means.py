@@ -19,7 +19,9 @@ def class_means(ex: Explorer, per_class: int = 8, seed: int = 0) -> ExploreResul
     z = z.repeat(k, 1)  # (k*(1+n), z_dim): the same latents in every class row
     codes = ex.codes([c for c in range(k) for _ in range(per_class + 1)]).cpu()
     images = ex.render(z, codes)  # (k*(1+n), C, H, W)
-    figure = save_figure(ex, "class_means", images, per_class + 1)
+    figure = save_figure(ex, "class_means", images, per_class + 1,
+                         "Class means: z = 0 (first column) beside random samples; a row per class",
+                         [f"class {c}" for c in range(k)], ["z = 0", *(f"seed {seed + j}" for j in range(per_class))])
     rows = images.view(k, per_class + 1, *images.shape[1:])
     means, samples = rows[:, 0], rows[:, 1:]
     per_class_numbers = []

@@ -45,7 +45,9 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
                           f"[{int(predicted.min())}, {int(predicted.max())}]; expected ({n},) in [0, {k - 1}]")
     counts = torch.bincount(predicted, minlength=k)
     expected = n / k
-    figure = save_figure(ex, "collapse_samples", images, columns)
+    figure = save_figure(ex, "collapse_samples", images, columns,
+                         f"The {n} samples of the class histogram (seeds {seed}..{seed + n - 1}), "
+                         + ("asked for the classes in equal blocks" if conditional else "with the class input at 0"))
     plot = plot_histogram(ex.out_dir / "collapse.png", counts.tolist(), expected, n)
     from scipy.stats import chisquare
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -15,12 +15,11 @@ from ganlab.data import to_uint8
 from ganlab.data.spec import ImageSpec
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
-from ganlab.images import save_grid
+from ganlab.images import GRID_PAD, save_labelled_grid
 from ganlab.io import atomic_write_json
 from ganlab.models.sampling import generate_encoded, latents_for_seeds
 from ganlab.train.rundir import RunDir
 
-GRID_PAD = 2  # white pixels between grid cells (ganlab.images.image_grid's default)
 
 
 @dataclass
@@ -33,6 +32,12 @@ class Explorer:
     run_dir: Path
     out_dir: Path  # where figures and their JSON go (RUN_DIR/explore by default)
     device: torch.device
+    epoch: Optional[int] = None  # the epoch of the generator export explored (None: not recorded)
+
+    @property
+    def source(self) -> str:
+        """Which generator a figure shows: the run's name and the export's epoch."""
+        return self.run_dir.name + (f", epoch {self.epoch}" if self.epoch is not None else "")
 
     @property
     def z_dim(self) -> int:
@@ -87,18 +92,19 @@ def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
     files, device = RunDir(run_dir), resolve_device(device)
-    g, cfg, spec, _ = files.load_generator(epoch, device)
+    g, cfg, spec, meta = files.load_generator(epoch, device)
     if not hasattr(g, "forward_encoded"):
         raise GanlabError(f"the {cfg.model.family} generator has no forward_encoded(z, code), which exploring needs "
                           f"(see ganlab/models/conditioning.py); add it to that family")
-    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else files.explore, device)
+    return Explorer(g, cfg, spec, run_dir, Path(out_dir) if out_dir else files.explore, device, meta.get("epoch"))
 
 
-def grid_layout(images: torch.Tensor, columns: int, scale: int) -> dict[str, Any]:
-    """How a grid PNG is laid out, so that a reader can cut it back into cells."""
+def grid_layout(images: torch.Tensor, columns: int, scale: int, top: int = 0, left: int = 0) -> dict[str, Any]:
+    """How a grid PNG is laid out, so that a reader can cut it back into cells: the grid starts ``top`` and
+    ``left`` pixels into the PNG (below the title, right of the row labels), its cells upscaled ``scale`` times."""
     n, c, h, w = images.shape
     return {"rows": max(1, math.ceil(n / columns)), "columns": columns, "count": n, "channels": c,
-            "height": h, "width": w, "pad": GRID_PAD, "scale": scale}
+            "height": h, "width": w, "pad": GRID_PAD, "scale": scale, "top": top, "left": left}
 
 
 def cell_means(images: torch.Tensor) -> list[float]:
@@ -106,10 +112,14 @@ def cell_means(images: torch.Tensor) -> list[float]:
     return [round(float(v), 4) for v in images.float().mean(dim=(1, 2, 3))]
 
 
-def save_figure(ex: Explorer, name: str, images: torch.Tensor, columns: int) -> dict[str, Any]:
-    """Write ``name``.png as a grid and return its description (file, layout, per-cell mean values)."""
-    path = save_grid(ex.out_dir / f"{name}.png", images, columns, ex.scale)
-    return {"png": path.name, "grid": grid_layout(images, columns, ex.scale), "cell_means": cell_means(images)}
+def save_figure(ex: Explorer, name: str, images: torch.Tensor, columns: int, title: str,
+                rows: Sequence[str] = (), cols: Sequence[str] = ()) -> dict[str, Any]:
+    """Write ``name``.png as a grid that says what it shows (``title``, the run and epoch, a label per row and
+    column) and return its description (file, title, layout, per-cell mean values)."""
+    path, top, left = save_labelled_grid(ex.out_dir / f"{name}.png", images, columns, ex.scale,
+                                         f"{title}\n{ex.source}", rows, cols)
+    return {"png": path.name, "title": title, "grid": grid_layout(images, columns, ex.scale, top, left),
+            "cell_means": cell_means(images)}
 
 
 @dataclass

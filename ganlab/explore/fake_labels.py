@@ -54,7 +54,11 @@ def fake_labels(ex: Explorer, inside: int = 3, outside: int = 2, far: float = 5.
     n = fakes.shape[0]
     z = ex.latents([seed + j for j in range(per_code)] * n).cpu()  # (n*per_code, z_dim): same seeds each row
     images = ex.render(z, fakes.repeat_interleave(per_code, dim=0))  # (n*per_code, C, H, W)
-    figure = save_figure(ex, "fake_labels", images, per_code)
+    figure = save_figure(ex, "fake_labels", images, per_code,
+                         f"Fake label codes: {inside} inside the learnt range, then {outside} at {far:g} range widths "
+                         f"outside it; a row per code",
+                         [f"{'inside' if flag else 'outside'} {i + 1}" for i, flag in enumerate(flags)],
+                         [f"seed {seed + j}" for j in range(per_code)])
     distances = torch.cdist(fakes, codes)  # (n, num_classes)
     low, high = code_range(codes)
     return save_numbers(ex, "fake_labels", {

@@ -102,7 +102,11 @@ def interpolate(ex: Explorer, steps: int = 10, pairs: int = 5, seed: int = 0,
         z = torch.cat([INTERPOLATORS[method](z_a[i], z_b[i], t) for i in range(len(chosen))])  # (P*(K+1), z_dim)
         images = ex.render(z, codes)  # (P*(K+1), C, H, W)
         frames = images.view(len(chosen), steps + 1, *images.shape[1:])
-        figures.append({"method": method, **save_figure(ex, f"interpolate_{method}", images, steps + 1)})
+        title = (f"{method.capitalize()} interpolation of z from seed a to seed b (the label code moves linearly); "
+                 f"a row per pair\ncolumns: t = 0 .. 1 in {steps} steps")
+        rows = [f"{p.seed_a}/c{p.class_a} > {p.seed_b}/c{p.class_b}" for p in chosen]
+        figures.append({"method": method, **save_figure(ex, f"interpolate_{method}", images, steps + 1, title, rows,
+                                                        [f"{v:.2g}" for v in t.tolist()])})
         per_method[method] = {
             "z_norms": z.norm(dim=1).view(len(chosen), steps + 1).tolist(),
             "step_change": [pixel_distance(f[1:], f[:-1]).tolist() for f in frames],  # consecutive frames

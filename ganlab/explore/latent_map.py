@@ -53,7 +53,12 @@ def latent_map(ex: Explorer, grid: int = 11, radius: float = 3.0, classes: Seque
             z = plane_latents(directions, coords, offset)
             images = ex.render(z, ex.codes([c] * len(z)).cpu())
             name = f"latent_map_class_{c}" + (f"_z3_{z3:g}" if z3 is not None else "")
-            figures.append({"class": c, "z3": z3, **save_figure(ex, name, images, grid)})
+            plane = "the (z1, z2) plane" if ex.z_dim <= 3 else "a plane of two random directions"
+            title = (f"Class {c}: images over {plane}" + (f" at z3 = {z3:g}" if z3 is not None else "")
+                     + f"\ncolumns: first coordinate, rows: second coordinate (top = +{radius:g})")
+            axis = [f"{v:.2g}" for v in coords.tolist()]
+            rows = axis[::-1] if directions.shape[0] > 1 else []
+            figures.append({"class": c, "z3": z3, **save_figure(ex, name, images, grid, title, rows, axis)})
     kind = "exact" if ex.z_dim <= 3 else "projection"
     return save_numbers(ex, "latent_map", {
         "kind": kind, "grid": grid, "radius": radius, "coords": coords.tolist(), "seed": seed,

@@ -47,7 +47,11 @@ def noise(ex: Explorer, eps: Sequence[float] = DEFAULT_EPS, per_class: int = 8, 
             noisy = base + e * direction
             images = ex.render(noisy, code0) if target == "z" else ex.render(z0, noisy)
             name = f"noise_{target}_eps{e:g}"
-            figures.append({"target": target, "eps": e, **save_figure(ex, name, images, per_class)})
+            what = "z" if target == "z" else "the label code"
+            figures.append({"target": target, "eps": e, **save_figure(
+                ex, name, images, per_class, f"Noise of eps {e:g} on {what}; a row per class, the same samples in "
+                                             f"every figure", [f"class {c}" for c in range(ex.num_classes)],
+                [f"seed {seed + i}" for i in range(per_class)])})
             change = pixel_distance(images, clean).view(ex.num_classes, per_class)  # (classes, per_class)
             rows.append({"eps": e, "mean_pixel_change": float(change.mean()),
                          "per_class_pixel_change": change.mean(dim=1).tolist(),

@@ -26,7 +26,6 @@ from ganlab.errors import GanlabError
 from ganlab.io import atomic_write, atomic_write_json
 from ganlab.devices import resolve_device
 from ganlab.metrics.inception import check_images
-from ganlab.metrics.scores import inception_score
 from ganlab.progress import progress_bar
 
 CLASSIFIER_FORMAT = 1
@@ -193,11 +192,6 @@ def class_histogram(predicted: np.ndarray, num_classes: int) -> list[int]:
 def conditional_accuracy(predicted: np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
     """Share of samples the classifier assigns to the class they were conditioned on."""
     return float((np.asarray(predicted) == np.asarray(labels)).mean())
-
-
-def classifier_inception_score(probs: np.ndarray, splits: int = 10) -> tuple[float, float]:
-    """The Inception Score with the domain classifier's probabilities in place of TF-Inception's."""
-    return inception_score(probs, splits)
 
 
 @torch.no_grad()

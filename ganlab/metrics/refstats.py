@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -21,7 +20,7 @@ import torch
 
 from ganlab.config import DataConfig, cache_dir
 from ganlab.data import load_split
-from ganlab.errors import GanlabError
+from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_write
 from ganlab.metrics.frechet import GaussianStats, check_count, gaussian_stats
 from ganlab.metrics.inception import FEATURE_DIM, PROTOCOL_VERSION, InceptionNet, file_sha1
@@ -100,7 +99,7 @@ def _load(path: Path) -> Optional[dict[str, np.ndarray]]:
         why = "checksum mismatch"
     except Exception as e:  # truncated zip, bad header, missing member: all mean "recompute"
         why = type(e).__name__
-    warnings.warn(f"reference cache {path} is corrupted ({why}); recomputing it", stacklevel=3)
+    warn(f"reference cache {path} is corrupted ({why}); recomputing it")
     path.unlink(missing_ok=True)
     return None
 

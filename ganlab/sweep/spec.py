@@ -10,7 +10,7 @@ A sweep YAML file looks like::
     backend: packed
 
 The inline form ``ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2`` builds the same
-spec from a run config and ``key=VALUES`` items in ganlab's one list syntax (``config.parse_list``:
+spec from a run config and ``key=VALUES`` items in ganlab's one list syntax (``syntax.parse_list``:
 ``a:b[:step]`` a range with b excluded, ``a,b,c`` a list, items mixable: ``0:4,8``).
 """
 
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ganlab.config import load_config, parse_list
+from ganlab.config import load_config
+from ganlab.syntax import parse_list
 from ganlab.errors import GanlabError
 
 BACKENDS = ("sequential", "packed", "ray")
@@ -54,7 +55,7 @@ class SweepSpec:
 
 
 def parse_values(raw: Any) -> list[Any]:
-    """Values of one swept key: a YAML list as it is, text in ganlab's list syntax (``config.parse_list``:
+    """Values of one swept key: a YAML list as it is, text in ganlab's list syntax (``syntax.parse_list``:
     'a:b[:step]' a range, 'a,b,c' a list), anything else one value."""
     if isinstance(raw, (list, tuple)):
         return list(raw)

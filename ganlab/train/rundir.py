@@ -36,83 +36,42 @@ class RunDir:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.config = self.path / "config.yaml"
+        self.status = self.path / STATUS_FILE
+        self.metrics = self.path / "metrics.jsonl"
+        self.eval = self.path / "eval.json"
+        self.checkpoints = self.path / "checkpoints"
+        self.last_checkpoint = self.checkpoints / "last.pt"
+        self.previous_checkpoint = self.checkpoints / "previous.pt"  # resume falls back to it when last.pt is bad
+        self.best_checkpoint = self.checkpoints / "best.pt"
+        self.exports = self.path / "export"
+        self.best_export = self.exports / f"{EXPORT_NAME}-best.safetensors"
+        self.samples = self.path / "samples"
+        self.figures = self.path / "figures"
+        self.explore = self.path / "explore"
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
 
-    # ----- paths -----------------------------------------------------------------------------------
-    @property
-    def config(self) -> Path:
-        return self.path / "config.yaml"
-
-    @property
-    def status(self) -> Path:
-        return self.path / STATUS_FILE
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / "metrics.jsonl"
-
-    @property
-    def eval(self) -> Path:
-        return self.path / "eval.json"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def last_checkpoint(self) -> Path:
-        return self.checkpoints / "last.pt"
-
-    @property
-    def previous_checkpoint(self) -> Path:
-        """The checkpoint before the last one (resume falls back to it when last.pt is unreadable)."""
-        return self.checkpoints / "previous.pt"
-
     def has_checkpoint(self) -> bool:
         """True when there is a checkpoint to resume from (the last, or the previous one)."""
         return self.last_checkpoint.is_file() or self.previous_checkpoint.is_file()
-
-    @property
-    def best_checkpoint(self) -> Path:
-        return self.checkpoints / "best.pt"
-
-    @property
-    def exports(self) -> Path:
-        return self.path / "export"
 
     def export(self, epoch: Optional[int] = None) -> Path:
         """The latest generator export, or the one kept at ``epoch``."""
         return self.exports / (f"{EXPORT_NAME}.safetensors" if epoch is None else
                                f"{EXPORT_NAME}-e{epoch:04d}.safetensors")
 
-    @property
-    def best_export(self) -> Path:
-        return self.exports / f"{EXPORT_NAME}-best.safetensors"
-
     def exported_epochs(self) -> list[int]:
         """Epochs whose generator export was kept."""
         return sorted(int(m.group(1)) for p in self.exports.glob(f"{EXPORT_NAME}-e*.safetensors")
                       if (m := re.fullmatch(rf"{EXPORT_NAME}-e(\d+)", p.stem)))
-
-    @property
-    def samples(self) -> Path:
-        return self.path / "samples"
 
     def epoch_grid(self, epoch: int) -> Path:
         return self.samples / f"epoch_{epoch:04d}.png"
 
     def epoch_grids(self) -> list[Path]:
         return sorted(self.samples.glob("epoch_*.png"))
-
-    @property
-    def figures(self) -> Path:
-        return self.path / "figures"
-
-    @property
-    def explore(self) -> Path:
-        return self.path / "explore"
 
     # ----- readers ---------------------------------------------------------------------------------
     def is_run(self) -> bool:

@@ -14,7 +14,7 @@ from ganlab.config import Config
 from ganlab.devices import resolve_device
 from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
 from ganlab.errors import GanlabError, TrainingDiverged
-from ganlab.images import save_grid
+from ganlab.images import save_labelled_grid
 from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
 from ganlab.models import build_models
@@ -234,7 +234,12 @@ class Trainer:
         z, y = self._grid_inputs
         images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
-        save_grid(self.files.epoch_grid(self.epoch), images, self.cfg.train.grid_columns, scale)
+        cols = self.cfg.train.grid_columns
+        names = self.data.train.class_names
+        what = "a row per class, " if names else ""
+        save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale,
+                           f"{self.run_dir.name}, epoch {self.epoch}: {what}the same latents (seeds 0..{cols - 1}) "
+                           f"in every row", [f"{i}: {n}" if n != str(i) else n for i, n in enumerate(names)])
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
             save_generator(self.files.export(self.epoch), self.sampling_generator, self.cfg,

@@ -8,10 +8,12 @@ import torch
 
 from ganlab.config import DataConfig
 from ganlab.errors import GanlabError
-from ganlab.metrics.classifier import (class_histogram, classifier_inception_score, classifier_path,
+from ganlab.metrics.classifier import (class_histogram, classifier_path,
                                        conditional_accuracy, load_classifier, per_class_d_accuracy,
                                        train_classifier)
 from ganlab.data import load_split
+from real_samplers import real_sampler
+from ganlab.metrics.scores import inception_score
 
 DIGITS = DataConfig(name="digits")
 
@@ -33,8 +35,8 @@ def test_accuracy_histogram_and_score_of_real_images_as_samples(digits_classifie
     assert sum(hist) == len(test) and min(hist) > 10  # no mode collapse in real data
     collapsed = class_histogram(clf.predict(test.images[test.labels == 7]), 10)
     assert int(np.argmax(collapsed)) == 7 and collapsed[7] > 0.7 * sum(collapsed)
-    real_is, _ = classifier_inception_score(clf.probabilities(test.images))
-    one_class_is, _ = classifier_inception_score(clf.probabilities(test.images[test.labels == 7][:30]))
+    real_is, _ = inception_score(clf.probabilities(test.images))
+    one_class_is, _ = inception_score(clf.probabilities(test.images[test.labels == 7][:30]))
     assert real_is > 5 and one_class_is < 2.5
 
 
@@ -78,24 +80,9 @@ def test_cfd_is_near_zero_for_real_vs_real_and_large_for_noise(digits_classifier
     from ganlab.config import EvalConfig
     from ganlab.metrics.evaluate import evaluate
 
-    test = load_split(DIGITS, "test")
-    train = load_split(DIGITS, "train")
     cfg = EvalConfig(n=360, ref="test", metrics=["cfd"], batch_size=100)
-
-    def replay(images: torch.Tensor, labels: torch.Tensor):
-        by_class = {c: images[labels == c] for c in range(10)}
-        used = {c: 0 for c in range(10)}
-
-        def sample(wanted: torch.Tensor) -> torch.Tensor:
-            out = []
-            for c in wanted.tolist():
-                out.append(by_class[c][used[c] % len(by_class[c])])
-                used[c] += 1
-            return torch.stack(out)
-        return sample
-
-    same = evaluate(replay(test.images, test.labels), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
-    other = evaluate(replay(train.images, train.labels), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
+    same = evaluate(real_sampler(split="test"), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
+    other = evaluate(real_sampler(split="train"), DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
     g = torch.Generator().manual_seed(0)
     noise = evaluate(lambda y: torch.randint(0, 256, (len(y), 1, 8, 8), dtype=torch.uint8, generator=g),
                      DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]

@@ -10,26 +10,10 @@ from ganlab.data import load_split
 from ganlab.errors import GanlabError
 from ganlab.metrics.evaluate import METRICS, evaluate, fid_matrix, format_table
 from ganlab.metrics.sampling import balanced_labels
+from real_samplers import real_sampler
 
 DIGITS = DataConfig(name="digits")
 SMALL = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=4, batch_size=40)
-
-
-def real_sampler(invert: bool = False):
-    """Real digits train images of the requested labels, in order (a 'generator' with the data's own quality)."""
-    train = load_split(DIGITS, "train")
-    by_class = {c: train.images[train.labels == c] for c in range(10)}
-    used = {c: 0 for c in range(10)}
-
-    def sample(labels: torch.Tensor) -> torch.Tensor:
-        out = []
-        for c in labels.tolist():
-            out.append(by_class[c][used[c] % len(by_class[c])])
-            used[c] += 1
-        images = torch.stack(out)
-        return 255 - images if invert else images
-
-    return sample
 
 
 def test_metric_registry_is_what_the_config_accepts():
