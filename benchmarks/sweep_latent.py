@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ganlab, installed or not
 
 from ganlab.io import atomic_write_json
-from ganlab.sweep.study import run_study  # noqa: E402
+from ganlab.sweep.command import run_sweep_command  # noqa: E402
 
 
 def load_evaluator(spec: str | None):
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--data-root")
     parser.add_argument("--evaluator", help="MODULE:FUNCTION taking a run directory, returning {metric: value}")
     parser.add_argument("--pack-size", type=int, help="most models per packed group (default: the sweep's)")
-    parser.add_argument("--backend", choices=["sequential", "packed", "ray"])
+    parser.add_argument("--backend", help="sequential, packed or ray (default: the sweep's)")
     parser.add_argument("--metric", help="column to draw (default: the sweep's, fid)")
     parser.add_argument("--results", default="benchmarks/results")
     parser.add_argument("items", nargs="*", help="KEY=VALUES: more axes or fixed overrides")
@@ -63,14 +63,14 @@ def main() -> None:
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    study = run_study(args.sweep, items, out=args.out, backend=args.backend, pack_size=args.pack_size,
-                      metric=args.metric, evaluator=load_evaluator(args.evaluator), progress=False)
+    study = run_sweep_command(args.sweep, items, out=args.out, backend=args.backend, pack_size=args.pack_size,
+                              metric=args.metric, evaluator=load_evaluator(args.evaluator), progress=False)
     wall = time.perf_counter() - t0
     rows = study.sweep.rows
     runs = [json.loads((Path(args.out) / r["run_dir"] / "status.json").read_text()) for r in rows
             if r["state"] == "finished" and (Path(args.out) / r["run_dir"] / "status.json").is_file()]
     train_s = sorted({round(s.get("train_time_s", 0.0), 3) for s in runs})  # one value per packed group
-    metric = study.spec.metric
+    metric = study.column
     plateau_path = Path(args.out) / "figures" / f"plateau_{metric}_model.z_dim.json"
     device = "cuda" if cuda else "cpu"
     result = {

@@ -9,6 +9,7 @@ from typing import Optional
 
 import click
 
+from ganlab.config import CHOICES
 from ganlab.errors import GanlabError
 
 
@@ -279,40 +280,51 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
 @click.argument("source", required=False)
 @click.argument("items", nargs=-1)
 @click.option("--out", type=click.Path(file_okay=False), help="Sweep directory (default: sweeps/NAME of the file).")
-@click.option("--backend", type=click.Choice(["sequential", "packed", "ray"]), help="Replace the spec's backend.")
+@click.option("--backend", help="Replace the spec's backend: sequential, packed or ray (ganlab.sweep.spec.BACKENDS).")
 @click.option("--pack-size", type=int, help="packed: most models per batched group (0 = whole shape groups).")
 @click.option("--address", help="ray: address of an existing Ray cluster (default: start a local instance).")
-@click.option("--metric", help="Results column the figures draw (default: the spec's, fid).")
-@click.option("--floor", type=float, help="Real-vs-real value of the metric, drawn as a line.")
+@click.option("--metric", help="What the figures draw: a metric (fid, cfd, acc: its protocol column) or a results column "
+                                "(default: the spec's, fid).")
+@click.option("--eval", "eval_metrics", help="Evaluate every finished point with these metrics, e.g. fid,cfd,acc "
+                                            "(default: the spec's eval block).")
+@click.option("--eval-n", type=int, help="Samples per evaluation (default: the spec's eval block, else the config's).")
+@click.option("--floor/--no-floor", default=None, help="Measure and draw the metric's real-vs-real floor (default: "
+                                                       "the spec's, on).")
 @click.option("--stop-after-points", type=int, help="Train at most this many points, then stop (re-run to continue).")
 @click.option("--force", is_flag=True, help="Retrain points whose saved config differs from the spec.")
 @click.option("--progress", is_flag=True, help="Show each run's progress bar.")
 def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], backend: Optional[str],
-          pack_size: Optional[int], address: Optional[str], metric: Optional[str], floor: Optional[float],
-          stop_after_points: Optional[int], force: bool, progress: bool) -> None:
+          pack_size: Optional[int], address: Optional[str], metric: Optional[str], eval_metrics: Optional[str],
+          eval_n: Optional[int], floor: Optional[bool], stop_after_points: Optional[int], force: bool,
+          progress: bool) -> None:
     """Run a sweep: SOURCE is a sweep YAML or a run config, ITEMS are key=VALUES (a:b range, a,b,c list).
 
     \b
-    Example: ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2 --backend packed
-    Re-running the same command resumes: finished points are skipped.
+    Example: ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2 --backend packed --eval cfd,acc
+    Re-running the same command resumes: finished points are skipped (and evaluated again if --eval changed).
     """
-    from ganlab.sweep.study import run_study
+    from ganlab.sweep.command import run_sweep_command
+    from ganlab.syntax import parse_list
 
     if source and "=" in source and not Path(source).exists():
         items, source = (source, *items), None
-    study = run_study(source, items, out=out, backend=backend, pack_size=pack_size, address=address, metric=metric,
-                      floor=floor, stop_after_points=stop_after_points, force=force, progress=progress)
-    r = study.sweep
+    outcome = run_sweep_command(source, items, out=out, backend=backend, pack_size=pack_size, address=address,
+                                metric=metric, eval_metrics=parse_list(eval_metrics, "--eval") if eval_metrics else None,
+                                eval_n=eval_n, floor=floor, stop_after_points=stop_after_points, force=force,
+                                progress=progress)
+    r = outcome.sweep
     state = "done" if r.remaining == 0 else f"{r.remaining} point(s) left (re-run to continue)"
     click.echo(f"{state}: trained {r.trained}, skipped {r.skipped}; results in {r.sweep_dir / 'results.csv'}")
-    for path in study.figures:
+    if outcome.floor is not None:
+        click.echo(f"  real-vs-real floor of {outcome.column}: {outcome.floor['value']:.4g}")
+    for path in outcome.figures:
         click.echo(f"  {path}")
 
 
 @main.command(name="eval")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--n", type=int, help="Generated samples (default: the run's eval.n, 10000).")
-@click.option("--ref", type=click.Choice(["train", "test"]), help="Reference split (default: the run's eval.ref).")
+@click.option("--ref", type=click.Choice(CHOICES["eval.ref"]), help="Reference split (default: the run's eval.ref).")
 @click.option("--ref-n", type=int, help="Use only the first N reference images (default: the whole split).")
 @click.option("--metrics", help="Comma-separated: fid,is,cis,kid,pr,ifid,acc,floor (default: the run's eval.metrics).")
 @click.option("--bootstrap", type=int, help="Bootstrap resamples for FID's 95% interval (0 = off).")

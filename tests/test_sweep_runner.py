@@ -70,9 +70,9 @@ def test_point_metrics_merges_eval_json_and_an_evaluator(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.jsonl").write_text('{"step": 1, "loss_d": 2.0}\n{"step": 2, "loss_d": 1.0}\n')
-    (run / "eval.json").write_text('{"fid": {"test": 30.5}}')
+    (run / "eval.json").write_text('{"fid10k_test": {"value": 30.5, "ci_low": 29.0, "n": 10000}}')
     metrics = point_metrics(run, evaluator=lambda d: {"fid_custom": 7.0})
-    assert metrics == {"step": 2, "loss_d": 1.0, "fid.test": 30.5, "fid_custom": 7.0}
+    assert metrics == {"step": 2, "loss_d": 1.0, "fid10k_test": 30.5, "fid10k_test.ci_low": 29.0, "fid_custom": 7.0}
 
 
 def test_cli_inline_sweep(tmp_path):
@@ -87,3 +87,40 @@ def test_cli_inline_sweep(tmp_path):
     assert (out / "figures" / "loss_d_vs_model.z_dim.png").is_file()
     bad = CliRunner().invoke(main, ["sweep", "model.zdim=1,2", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "did you mean model.z_dim" in bad.output
+
+
+def test_packed_sweep_evaluates_every_point_draws_the_metric_and_its_measured_floor(tmp_path, digits_classifier):
+    from ganlab.config import EvalConfig
+    from ganlab.sweep.command import run_sweep_command
+    from ganlab.sweep.evaluation import metric_column
+
+    assert metric_column("fid", EvalConfig()) == "fid10k_test" and metric_column("loss_d", EvalConfig()) == "loss_d"
+    out = tmp_path / "sw"
+    items = [*TINY, "model.z_dim=2,4", "seed=0,1"]
+    first = run_sweep_command(None, items, out=out, backend="packed", metric="cfd", eval_metrics=["cfd", "acc"],
+                              eval_n=60)
+    assert first.column == "cfd60_test" and first.sweep.trained == 4
+    rows = read_results(out)
+    assert all(r["cfd60_test"] > 0 and 0 <= r["acc60"] <= 1 for r in rows)
+    assert "cfd60_test" in (out / "results.csv").read_text().splitlines()[0]
+    assert first.floor is not None and first.floor["column"] == "floor_cfd60_test"
+    assert 0 < first.floor["value"] < min(r["cfd60_test"] for r in rows)  # real images score better than 6 steps
+    names = {p.name for p in first.figures}
+    assert {"cfd60_test_vs_model.z_dim.png", "d_outputs.png"} <= names
+    saved = json.loads((out / "runs" / "z_dim=2_seed=0" / "eval.json").read_text())
+    assert set(saved) == {"cfd60_test", "acc60"}
+    log = out / "runs" / "z_dim=2_seed=0" / "metrics.jsonl"
+    before = log.read_text()
+    again = run_sweep_command(None, items, out=out, backend="packed", metric="cfd", eval_metrics=["cfd"], eval_n=80)
+    assert again.sweep.trained == 0 and again.column == "cfd80_test"  # evaluated again, not retrained
+    assert log.read_text() == before
+    assert all(r["cfd80_test"] > 0 and r["cfd60_test"] > 0 for r in read_results(out))
+
+
+def test_a_typed_in_floor_is_refused(tmp_path):
+    from ganlab.sweep import load_sweep_file
+
+    path = tmp_path / "s.yaml"
+    path.write_text("grid: {model.z_dim: [2, 4]}\nfloor: 1.49\n")
+    with pytest.raises(GanlabError, match="floor is measured"):
+        load_sweep_file(path)

@@ -29,9 +29,21 @@ IS_SPLITS = 10
 PR_K = 3
 
 
+REFERENCED = ("fid", "floor", "kid", "pr", "ifid", "cfd")  # metrics against a reference split: named with it
+
+
 def count_name(n: int) -> str:
     """10000 -> '10k', 50000 -> '50k', 500 -> '500'."""
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def metric_name(metric: str, cfg: EvalConfig, n: Optional[int] = None) -> str:
+    """The protocol name of a metric's result under eval settings (``n`` samples, default ``cfg.n``):
+    fid10k_test, cfd10k_test500 (a 500-image reference), acc10k, is10k."""
+    count = count_name(cfg.n if n is None else n)
+    if metric not in REFERENCED:
+        return f"{metric}{count}"
+    return f"{metric}{count}_{cfg.ref}{count_name(cfg.ref_n) if cfg.ref_n else ''}"
 
 
 @dataclass
@@ -71,10 +83,9 @@ class EvalContext:
     def reference(self) -> Reference:
         return Reference(self.data, self.cfg.ref, self.cfg.ref_n)
 
-    def ref_name(self, metric: str) -> str:
-        """e.g. fid10k_test, or fid10k_test500 with a 500-image reference subset."""
-        suffix = count_name(self.cfg.ref_n) if self.cfg.ref_n else ""
-        return f"{metric}{count_name(self.n)}_{self.cfg.ref}{suffix}"
+    def name(self, metric: str) -> str:
+        """The protocol name of ``metric`` for these samples (``metric_name``)."""
+        return metric_name(metric, self.cfg, self.n)
 
     def base(self) -> dict[str, Any]:
         return {"n": self.n, "protocol": PROTOCOL_VERSION, "network": self.net.path.name}
@@ -103,21 +114,20 @@ def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
         record.update(bootstrap_fid(feats, reference_stats(ctx.net, ref), ctx.cfg.bootstrap, ctx.cfg.seed, ctx.device,
                                     reference_features=reference_features(ctx.net, ref)[0] if small else None))
         ctx.timings["bootstrap_s"] = time.perf_counter() - t0
-    return {ctx.ref_name("fid"): record}
+    return {ctx.name("fid"): record}
 
 
 def metric_floor(ctx: EvalContext) -> dict[str, dict[str, Any]]:
-    """The real-vs-real floor: FID of as many real images of the other split as there are samples."""
-    other = "train" if ctx.cfg.ref == "test" else "test"
-    stand_in, _ = Reference(ctx.data, other, ctx.n).images()
-    value = _distance_to_reference(ctx, ctx.net.features(stand_in), f"{other} stand-in")
-    return {ctx.ref_name("floor"): {"value": value, "stand_in_split": other, **ctx.base(), **describe(ctx.reference)}}
+    """The real-vs-real FID floor: FID of as many real images of the other split as there are samples (cached)."""
+    from ganlab.metrics.floor import real_floor  # it evaluates real images with this module
+
+    return {ctx.name("floor"): real_floor("fid", ctx.data, ctx.num_classes, ctx.cfg, ctx.device, ctx.n)}
 
 
 def metric_is(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Inception Score (10 splits) with TF-Inception's softmax (needs a logits-capable network)."""
     mean, std = inception_score(ctx.net.probabilities(ctx.samples), IS_SPLITS)
-    return {f"is{count_name(ctx.n)}": {"value": mean, "std": std, "splits": IS_SPLITS, **ctx.base()}}
+    return {ctx.name("is"): {"value": mean, "std": std, "splits": IS_SPLITS, **ctx.base()}}
 
 
 def _classifier(ctx: EvalContext):
@@ -131,7 +141,7 @@ def metric_cis(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Inception Score with the domain classifier in place of TF-Inception."""
     clf = _classifier(ctx)
     mean, std = inception_score(clf.probabilities(ctx.samples), IS_SPLITS)
-    return {f"cis{count_name(ctx.n)}": {"value": mean, "std": std, "splits": IS_SPLITS, "n": ctx.n,
+    return {ctx.name("cis"): {"value": mean, "std": std, "splits": IS_SPLITS, "n": ctx.n,
                                          "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 
@@ -143,7 +153,7 @@ def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     predicted = clf.predict(ctx.samples)
     k = clf.meta["num_classes"]
     value = conditional_accuracy(predicted, ctx.labels) if ctx.num_classes else None
-    return {f"acc{count_name(ctx.n)}": {"value": value, "class_histogram": class_histogram(predicted, k),
+    return {ctx.name("acc"): {"value": value, "class_histogram": class_histogram(predicted, k),
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 
@@ -153,7 +163,7 @@ def metric_cfd(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     clf = _classifier(ctx)
     real, _ = ctx.reference.images()
     value = frechet_distance_from_features(clf.features(ctx.samples), clf.features(real), ctx.device)
-    return {ctx.ref_name("cfd"): {"value": value, "n": ctx.n, "feature_dim": int(clf.net.head[-1].in_features),
+    return {ctx.name("cfd"): {"value": value, "n": ctx.n, "feature_dim": int(clf.net.head[-1].in_features),
                                    "classifier_test_accuracy": clf.meta["test_accuracy"], **describe(ctx.reference)}}
 
 
@@ -161,14 +171,14 @@ def metric_kid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Kernel Inception Distance against up to N reference features."""
     real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
     mean, std = kernel_inception_distance(ctx.features, real, seed=ctx.cfg.seed, device=ctx.device)
-    return {ctx.ref_name("kid"): {"value": mean, "std": std, **ctx.base(), **describe(ref)}}
+    return {ctx.name("kid"): {"value": mean, "std": std, **ctx.base(), **describe(ref)}}
 
 
 def metric_pr(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Precision and recall (k = 3) against as many reference features as samples (fewer if the split is smaller)."""
     real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
     precision, recall = precision_recall(ctx.features, real, PR_K, device=ctx.device)
-    return {ctx.ref_name("pr"): {"value": None, "precision": precision, "recall": recall, "k": PR_K,
+    return {ctx.name("pr"): {"value": None, "precision": precision, "recall": recall, "k": PR_K,
                                   **ctx.base(), **describe(ref)}}
 
 
@@ -183,7 +193,7 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
         check_count(int((labels == c).sum()), f"samples of class {c}")
         check_count(int((real_labels == c).sum()), f"reference images of class {c}")
         per_class.append(frechet_distance_from_features(feats[labels == c], real[real_labels == c], ctx.device))
-    return {ctx.ref_name("ifid"): {"value": float(np.mean(per_class)), "per_class": per_class,
+    return {ctx.name("ifid"): {"value": float(np.mean(per_class)), "per_class": per_class,
                                     **ctx.base(), **describe(ctx.reference)}}
 
 
@@ -211,12 +221,19 @@ def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConf
              metrics: Optional[Sequence[str]] = None, device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
     """Draw cfg.n samples (labels cycling over the classes), compute the metrics, return {name: record}."""
     cfg = replace(cfg, metrics=list(metrics if metrics is not None else cfg.metrics))
-    validate_eval(cfg)
-    dev = resolve_device(device)
     labels = balanced_labels(cfg.n, num_classes)
     t0 = time.perf_counter()
     samples = draw(sampler, labels, cfg.batch_size * 5)
-    ctx = EvalContext(samples, labels, num_classes, data, cfg, dev, {"generate_s": time.perf_counter() - t0})
+    return evaluate_images(samples, labels, data, num_classes, cfg, device, {"generate_s": time.perf_counter() - t0})
+
+
+def evaluate_images(samples: torch.Tensor, labels: torch.Tensor, data: DataConfig, num_classes: int, cfg: EvalConfig,
+                    device: str | torch.device = "auto", timings: Optional[dict[str, float]] = None
+                    ) -> dict[str, dict[str, Any]]:
+    """The metrics ``cfg.metrics`` of given uint8 images (N, C, H, W) asked for ``labels`` (N,): {name: record}."""
+    validate_eval(cfg)
+    dev = resolve_device(device)
+    ctx = EvalContext(samples, labels, num_classes, data, cfg, dev, dict(timings or {}))
     results: dict[str, dict[str, Any]] = {}
     for name in cfg.metrics:
         t1 = time.perf_counter()

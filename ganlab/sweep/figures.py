@@ -128,12 +128,46 @@ def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: str | Path) -> Optional[Path]:
+    """D(x) (solid) and D(G(z)) (dashed) over training of every finished point, overlaid (report 001 section 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ganlab.train.metrics_log import read_metrics
+
+    runs = [(r["point"], [rec for rec in read_metrics(Path(sweep_dir) / r["run_dir"]) if "d_real" in rec])
+            for r in rows if r.get("state") == "finished" and r.get("run_dir")]
+    runs = [(name, recs) for name, recs in runs if recs]
+    if not runs:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis", len(runs))
+    for i, (name, recs) in enumerate(runs):
+        steps = [rec["step"] for rec in recs]
+        ax.plot(steps, [rec["d_real"] for rec in recs], color=colours(i), lw=1, label=name)
+        ax.plot(steps, [rec["d_fake"] for rec in recs], color=colours(i), lw=1, ls="--")
+    ax.axhline(0.5, color="grey", lw=0.8)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean D output")
+    ax.set_title("D(x) (solid) and D(G(z)) (dashed) of every point; 0.5 = D cannot tell them apart")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2 if len(runs) > 8 else 1, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
+    plt.close(fig)
+    return Path(out)
+
+
 def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], swept_keys: Sequence[str],
                        metric: str, lower_is_better: bool = True, floor: Optional[float] = None) -> list[Path]:
-    """Into SWEEP_DIR/figures: for one swept key, the metric against it with the plateau estimate; for
-    several keys, the grid table (Markdown and JSON). Nothing is drawn when no finished row has the metric."""
+    """Into SWEEP_DIR/figures: the D-output curves of every point; for one swept key, the metric against it with
+    the plateau estimate; for several keys, the grid table (Markdown and JSON). The metric's figures are drawn
+    when some finished row has it."""
     figures = Path(sweep_dir) / FIGURES_DIR
-    written: list[Path] = []
+    curves = plot_d_outputs(sweep_dir, rows, figures / "d_outputs.png")
+    written: list[Path] = [curves] if curves is not None else []
     if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
         return written
     safe = metric.replace("/", "-")

@@ -8,20 +8,20 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ganlab.config import flatten
 from ganlab.io import atomic_write_text
 from ganlab.sweep.expand import Point
 from ganlab.train.metrics_log import read_metrics
 from ganlab.train.rundir import RunDir
 
+SPREAD_FIELDS = ("std", "ci_low", "ci_high", "precision", "recall")  # what a results row keeps of an eval record
 RESULTS_CSV, RESULTS_JSONL = "results.csv", "results.jsonl"  # the sweep's table, as CSV and as JSON lines
 Evaluator = Callable[[Path], dict[str, Any]]
 
 
 def point_metrics(run_dir: str | Path, evaluator: Optional[Evaluator] = None) -> dict[str, Any]:
     """A finished run's metrics: its last training record of metrics.jsonl, the values of its last evaluation
-    during training, eval.json (flattened) if present, and ``evaluator(run_dir)`` when given (later sources
-    win on equal names)."""
+    during training, the results of eval.json (``name`` = its value, ``name.std`` etc. for its spread) and
+    ``evaluator(run_dir)`` when given (later sources win on equal names)."""
     run_dir = Path(run_dir)
     metrics: dict[str, Any] = {}
     records = list(read_metrics(run_dir))
@@ -31,9 +31,9 @@ def point_metrics(run_dir: str | Path, evaluator: Optional[Evaluator] = None) ->
         metrics.update(training[-1])
     if evals:
         metrics.update({name: m.get("value") for name, m in evals[-1]["metrics"].items()})
-    data = RunDir(run_dir).read_eval()
-    if isinstance(data, dict):
-        metrics.update(flatten(data))
+    for name, record in (RunDir(run_dir).read_eval() or {}).items():
+        metrics[name] = record.get("value")
+        metrics.update({f"{name}.{k}": record[k] for k in SPREAD_FIELDS if k in record})
     if evaluator is not None:
         metrics.update(evaluator(run_dir))
     return metrics

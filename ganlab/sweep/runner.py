@@ -23,8 +23,9 @@ from ganlab.config import diff
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.sweep.expand import Point, expand
+from ganlab.sweep.evaluation import evaluate_point, missing_metrics
 from ganlab.sweep.results import Evaluator, point_metrics, result_rows, write_results
-from ganlab.sweep.spec import SweepSpec, spec_to_dict
+from ganlab.sweep.spec import SweepSpec, eval_settings, spec_to_dict
 from ganlab.train import read_config
 from ganlab.train.rundir import STATUS_FILE, RunDir
 
@@ -90,8 +91,10 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
               ray_num_cpus: Optional[int] = None) -> SweepResult:
     """Train every point of ``spec`` not yet done into ``sweep_dir`` with the spec's backend.
 
-    Each point's final metrics come from ``point_metrics(run_dir, evaluator)`` when it finishes and are
-    kept in status.json; results.csv / results.jsonl are rewritten after every point.
+    Each point, once finished, is evaluated with the spec's ``eval`` settings (``evaluate_point``: only the
+    metrics its eval.json lacks, so changed settings re-evaluate finished points without retraining them); its
+    metrics then come from ``point_metrics(run_dir, evaluator)`` and are kept in status.json; results.csv /
+    results.jsonl are rewritten after every point.
     ``stop_after_points`` trains at most that many points this call (re-run to continue).
     """
     sweep_dir = Path(sweep_dir)
@@ -107,13 +110,21 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
         if table:
             write_results(sweep_dir, result_rows(points, entries, spec.swept_keys))
 
+    settings = eval_settings(spec) if spec.eval else None
+
     def record(point: Point, error: Optional[str]) -> None:
         run_dir = sweep_dir / "runs" / point.id
+        if settings is not None and error is None:
+            evaluate_point(run_dir, settings)
         entries[point.id] = {"state": "diverged" if error else "finished", "run_dir": str(Path("runs") / point.id),
                              "metrics": point_metrics(run_dir, evaluator), **({"error": error} if error else {})}
         save_status()
 
     jobs, harvest = _plan(points, entries, sweep_dir, force)
+    if settings is not None:  # finished points evaluated under other settings: evaluate them again, not retrain
+        trained = {j.point.id for j in jobs}
+        harvest += [p for p in points if p.id not in trained and p not in harvest
+                    and entries[p.id]["state"] == "finished" and missing_metrics(sweep_dir / "runs" / p.id, settings)]
     skipped = len(points) - len(jobs)
     for p in harvest:
         record(p, None if RunDir(sweep_dir / "runs" / p.id).state() == "finished" else "diverged")

@@ -8,6 +8,8 @@ A sweep YAML file looks like::
       model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
     seeds: [0, 1, 2]                            # every point is trained once per seed
     backend: packed
+    eval: {metrics: [fid, cfd], n: 10000}      # evaluate every finished point (EvalConfig fields)
+    metric: fid                                 # what the figures draw: fid10k_test under the eval settings
 
 The inline form ``ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2`` builds the same
 spec from a run config and ``key=VALUES`` items in ganlab's one list syntax (``syntax.parse_list``:
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ganlab.config import load_config
+from ganlab.config import EvalConfig, load_config
 from ganlab.syntax import parse_list
 from ganlab.errors import GanlabError
 
@@ -41,9 +43,10 @@ class SweepSpec:
     pack_size: int = 0  # packed: most models trained in one batched group; 0 = a whole shape group
     pad_latent: bool = True  # packed: points differing only in model.z_dim share one zero-padded input (verified exact)
     ray_address: Optional[str] = None  # ray: address of an existing cluster; None = start a local instance
-    metric: str = "fid"  # results column the figures draw
+    eval: dict[str, Any] = field(default_factory=dict)  # EvalConfig fields every finished point is evaluated with; {} = none
+    metric: str = "fid"  # what the figures draw: a metric (fid -> its protocol column, e.g. fid10k_test) or a column
     lower_is_better: bool = True  # direction of the metric (for the plateau estimate)
-    floor: Optional[float] = None  # the metric between real image sets (real-vs-real FID), drawn as a line
+    floor: bool = True  # measure the metric's real-vs-real floor with the same protocol and draw it (fid, cfd, kid)
 
     @property
     def swept_keys(self) -> list[str]:
@@ -85,7 +88,11 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
             close = difflib.get_close_matches(str(key), known, n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "known fields: " + ", ".join(known)
             raise GanlabError(f"unknown field '{key}' in {where}: {hint}")
+    if "floor" in data and not isinstance(data["floor"], bool):
+        raise GanlabError(f"floor: {data['floor']!r} in {where}: the floor is measured with the metric's own protocol, "
+                          f"not typed in; write floor: true (or false to draw none)")
     spec = SweepSpec(**{k: v for k, v in data.items() if k not in ("grid", "seeds", "points", "overrides")})
+    spec.eval = dict(data.get("eval") or {})
     spec.overrides = [str(o) for o in data.get("overrides") or []]
     grid = dict(data.get("grid") or {})
     if SEED_KEY in grid:
@@ -163,11 +170,21 @@ def validate_spec(spec: SweepSpec) -> None:
     for point in spec.points:
         if SEED_KEY in point:
             raise GanlabError("a point may not set seed; list seeds under 'seeds' and every point runs each")
-    # Validates every swept key (unknown keys get suggestions) and the base and its overrides.
+    # Validates every swept key (unknown keys get suggestions), the base, its overrides and the eval settings.
     probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
-    load_config(spec.base, list(spec.overrides) + probe)
+    load_config(spec.base, list(spec.overrides) + probe + eval_overrides(spec))
     for point in spec.points:
         load_config(spec.base, list(spec.overrides) + [f"{k}={format_value(v)}" for k, v in point.items()])
+
+
+def eval_overrides(spec: SweepSpec) -> list[str]:
+    """The spec's eval block as eval.KEY=VALUE overrides (how it is validated and applied)."""
+    return [f"eval.{k}={format_value(v)}" for k, v in spec.eval.items()]
+
+
+def eval_settings(spec: SweepSpec) -> EvalConfig:
+    """The evaluation of the sweep's points: the base config's eval section with the spec's eval block."""
+    return load_config(spec.base, list(spec.overrides) + eval_overrides(spec)).eval
 
 
 def format_value(value: Any) -> str:
