@@ -148,3 +148,23 @@ def test_training_on_a_held_out_folder_logs_held_out_d_figures(clothing: Path, t
     train(cfg, run_dir=tmp_path / "run", progress=False)
     records = [r for r in read_metrics(RunDir(tmp_path / "run").metrics) if "loss_d" in r]
     assert records and all(0.0 <= r["heldout_acc_real"] <= 1.0 for r in records)
+
+
+@pytest.mark.parametrize("preset, layout", [
+    ("clothing_cgan", {"clothing/cloth_only": 6, "clothing/cloth_with_model": 9}),
+    ("afhq_cdcgan", {f"afhq/{split}/{animal}": 4 for split in ("train", "val") for animal in ("cat", "dog", "wild")}),
+    ("celeba_dcgan", {"img_align_celeba": 20}),
+])
+def test_report_presets_train_on_folders_of_their_layout(preset: str, layout: dict[str, int], tmp_path: Path):
+    """The presets of reports 000 and 004 find their folder in the data root, as the README tells a user."""
+    from ganlab.train import train
+
+    for k, (folder, count) in enumerate(layout.items()):
+        write_images(tmp_path / "data" / folder, count, first_value=20 * k)
+    cfg = load_config(f"configs/{preset}.yaml", [f"data.root={tmp_path / 'data'}", "model.g_width=4",
+                                                   "model.d_width=4", "train.batch_size=4", "train.steps=2",
+                                                   "train.log_every=1", "device=cpu"])
+    train(cfg, run_dir=tmp_path / "run", progress=False)
+    splits = load_data(cfg.data)
+    assert splits.test is not None and splits.train.images.shape[1:] == (3, cfg.data.resolution, cfg.data.resolution)
+    assert splits.train.num_classes == {"clothing_cgan": 2, "afhq_cdcgan": 3, "celeba_dcgan": 0}[preset]
