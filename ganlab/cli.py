@@ -271,6 +271,9 @@ def explore_collapse(ex, count, unconditional, seed) -> None:
     from ganlab.explore.collapse import collapse
     from ganlab.metrics.classifier import load_classifier
 
+    if ex.cfg.data.classes:
+        raise GanlabError("the domain classifier sorts into every class of the source, this run keeps some "
+                          "(data.classes); measure it with ganlab eval --metrics acc, which maps them")
     classify = load_classifier(ex.cfg.data.name, ex.spec.resolution, ex.spec.channels, ex.device).labels
     click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
 
