@@ -134,15 +134,25 @@ def _explorer_options(command):
 @click.option("--from-class", "class_a", type=int, help="Class at t = 0 (default: random per pair).")
 @click.option("--to-class", "class_b", type=int, help="Class at t = 1 (default: the same class, or random with --across).")
 @click.option("--across", is_flag=True, help="End in a different class: the label code moves too.")
+@click.option("--from-zero", is_flag=True, help="Start every path at z = 0 (the class's 'mean' image).")
+@click.option("--from-latent", type=click.Path(exists=True, dir_okay=False), help="Start every path at this latent "
+              "(.npy of z_dim numbers).")
+@click.option("--to-seeds", help="End seeds of the paths from --from-zero / --from-latent, e.g. 3,7 (default: random).")
 @click.option("--method", type=click.Choice(["linear", "spherical", "both"]), default="both", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @_explorer_options
-def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, method, seed) -> None:
-    """Interpolate between two samples, within a class or across classes."""
-    from ganlab.explore.interpolate import METHODS, interpolate
+def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, from_zero, from_latent, to_seeds,
+                        method, seed) -> None:
+    """Interpolate between two samples (or from z = 0 or a given latent), within a class or across classes."""
+    from ganlab.explore.interpolate import METHODS, interpolate, latent_start, zero_start
+    from ganlab.syntax import parse_ints
 
+    if from_zero and from_latent:
+        raise GanlabError("--from-zero and --from-latent both say where paths start; give one")
+    start = zero_start(ex) if from_zero else latent_start(ex, from_latent) if from_latent else None
     result = interpolate(ex, steps, pairs, seed, _seed_pairs(pair_seeds) or None, class_a, class_b, across,
-                         METHODS if method == "both" else (method,))
+                         METHODS if method == "both" else (method,), start,
+                         parse_ints(to_seeds, "--to-seeds", 0) if to_seeds else None)
     click.echo(result.summary())
 
 
@@ -211,6 +221,19 @@ def explore_class_means(ex, per_class, seed) -> None:
     click.echo(class_means(ex, per_class, seed).summary())
 
 
+@explore.command("real-vs-fake")
+@click.option("--per-class", type=int, default=8, show_default=True, help="Real and generated images per class row.")
+@click.option("--split", default="train", show_default=True,
+              help="Where the real images come from: train or test (of the run's data config).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Picks the real images; generated: seeds seed..")
+@_explorer_options
+def explore_real_vs_fake(ex, per_class, split, seed) -> None:
+    """Real images (left) beside generated ones (right), a row per class."""
+    from ganlab.explore.real_vs_fake import real_vs_fake
+
+    click.echo(real_vs_fake(ex, per_class, split, seed).summary())
+
+
 @explore.command("diversity")
 @click.option("--side", type=int, default=8, show_default=True, help="N of the N x N grid per class.")
 @click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")
@@ -249,6 +272,9 @@ def explore_collapse(ex, count, unconditional, seed) -> None:
     from ganlab.explore.collapse import collapse
     from ganlab.metrics.classifier import load_classifier
 
+    if ex.cfg.data.classes:
+        raise GanlabError("the domain classifier sorts into every class of the source, this run keeps some "
+                          "(data.classes); measure it with ganlab eval --metrics acc, which maps them")
     classify = load_classifier(ex.cfg.data.name, ex.spec.resolution, ex.spec.channels, ex.device).labels
     click.echo(collapse(ex, classify, count, seed, False if unconditional else None).summary())
 

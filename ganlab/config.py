@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from ganlab.errors import GanlabError
-from ganlab.syntax import yaml_scalar
+from ganlab.syntax import parse_list, yaml_scalar
 
 
 @dataclass
@@ -34,6 +34,10 @@ class DataConfig:
     resolution: int = 0  # image side in pixels; 0 = the source's own (8 digits, 28 mnist, 32 cifar10)
     channels: int = 0  # 1 grey or 3 RGB; 0 = the source's own
     limit: int = 0  # use only the first N training images (0 = all); for quick tests
+    classes: List[str] = field(default_factory=list)  # keep these classes, relabelled 0..k-1 in this order: class names (a folder's sub-folders), or an item naming none: its index in the source's class list; [] = all
+    per_class: int = 0  # at most N training images per class: the first N of each class in the source's order (before test_fraction holds out); 0 = all
+    test_fraction: float = 0.0  # hold out this fraction of each class as the test split, for a source with no test split of its own; 0 = none
+    split_seed: int = 0  # seeds test_fraction's choice of held-out images (not the run's seed: one split for every seed of a sweep)
     download: bool = True  # let torchvision download a missing data set when online
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -48,6 +52,8 @@ class ModelConfig:
     d_width: int = 64  # discriminator channels at its first block (doubling with depth); MLP: hidden units; resnet: every block
     d_batchnorm: bool = False  # BatchNorm in the discriminator's inner blocks
     g_batchnorm: bool = True  # resnet: BatchNorm in the generator's blocks
+    kernel_size: int = 4  # dcgan: kernel side of G's transposed convs and D's convs, stride 2 (report 000's MNIST nets: 3)
+    g_activation: str = "relu"  # dcgan: G's activation: relu | leakyrelu (slope 0.2, as D's)
     init: str = "auto"  # weight init: auto (the family's own: dcgan N(0,0.02), resnet SNGAN xavier, mlp torch) | dcgan | xavier | orthogonal
     d_spectral_norm: bool = False  # spectral norm on every D conv / linear / embedding weight (Miyato et al.)
     g_spectral_norm: bool = False  # spectral norm on every G conv / linear weight (SAGAN / BigGAN)
@@ -127,6 +133,7 @@ class Config:
 
 CHOICES: dict[str, tuple[str, ...]] = {  # the allowed values of options that no registry implements
     "model.conditioning": ("none", "onehot", "embedding"),
+    "model.g_activation": ("relu", "leakyrelu"),
     "model.upsample": ("resize", "transposed"),
     "model.g_cond": ("input", "cbn"),
     "model.d_cond": ("concat", "projection"),
@@ -134,6 +141,12 @@ CHOICES: dict[str, tuple[str, ...]] = {  # the allowed values of options that no
     "train.precision": ("fp32", "bf16"),
     "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
+}
+
+
+FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {  # model options only one family reads (refused with another family)
+    "resnet": ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"),
+    "dcgan": ("kernel_size", "g_activation"),
 }
 
 
@@ -177,11 +190,18 @@ def _merge(base: DictConfig, other: Any, what: str) -> DictConfig:
         raise GanlabError(f"bad {what}: {str(e).splitlines()[0]}") from None
 
 
-def _parse_override(item: str) -> tuple[str, Any]:
+def _parse_override(item: str, schema: DictConfig) -> tuple[str, Any]:
+    """key=value: a list-valued key reads ganlab's list syntax (data.classes=cat,dog or [0, 1]), others YAML."""
     if "=" not in item:
         raise GanlabError(f"override '{item}' is not key=value (e.g. train.lr_g=1e-4)")
     key, raw = item.split("=", 1)
-    return key.strip(), yaml_scalar(raw) if raw else ""
+    key = key.strip()
+    current = OmegaConf.select(schema, key, default="__missing__")
+    if isinstance(current, str) and current == "__missing__":
+        raise _key_error(key, schema)
+    if isinstance(current, ListConfig):
+        return key, parse_list(raw, key)
+    return key, yaml_scalar(raw) if raw else ""
 
 
 def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]] = None) -> Config:
@@ -198,9 +218,7 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
             raise GanlabError(f"cannot read config {path}: {str(e).splitlines()[0]}") from None
         cfg = _merge(cfg, loaded, f"config {path}")
     for item in overrides or []:
-        key, value = _parse_override(item)
-        if OmegaConf.select(schema, key, default="__missing__") == "__missing__":
-            raise _key_error(key, schema)
+        key, value = _parse_override(item, schema)
         dotted = OmegaConf.create()
         OmegaConf.update(dotted, key, value)
         cfg = _merge(cfg, dotted, f"override '{item}'")
@@ -231,16 +249,15 @@ def validate(cfg: Config) -> None:
         if value < 1:
             raise GanlabError(f"{key} must be >= 1, got {value}")
     for key, value in {"model.z_dim": cfg.model.z_dim, "train.epochs": cfg.train.epochs,
-                       "train.steps": cfg.train.steps, "data.limit": cfg.data.limit}.items():
+                       "train.steps": cfg.train.steps}.items():
         if value < 0:
             raise GanlabError(f"{key} must be >= 0, got {value}")
+    _validate_data(cfg.data)
     validate_eval(cfg.eval)
     if cfg.train.steps == 0 and cfg.train.epochs == 0:
         raise GanlabError("nothing to train: set train.epochs or train.steps above 0")
     if cfg.model.z_dim == 0 and cfg.model.conditioning == "none":
         raise GanlabError("model.z_dim=0 needs a label: set model.conditioning to onehot or embedding")
-    if cfg.data.channels not in (0, 1, 3):
-        raise GanlabError(f"data.channels must be 0 (source's own), 1 or 3, got {cfg.data.channels}")
     _validate_models_and_controls(cfg)
     for key in ("betas_g", "betas_d"):
         betas = getattr(cfg.train, key)
@@ -251,12 +268,14 @@ def validate(cfg: Config) -> None:
 def _validate_models_and_controls(cfg: Config) -> None:
     """Ranges of the ResNet knobs and training controls (EMA, adaptive D steps, gradient penalty)."""
     m, t = cfg.model, cfg.train
-    if m.family != "resnet":
-        defaults = ModelConfig()
-        for key in ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"):
+    defaults = ModelConfig()
+    for family, keys in FAMILY_OPTIONS.items():
+        for key in keys if m.family != family else ():
             if getattr(m, key) != getattr(defaults, key):
-                raise GanlabError(f"model.{key}={getattr(m, key)} is a resnet option; set model.family=resnet "
+                raise GanlabError(f"model.{key}={getattr(m, key)} is a {family} option; set model.family={family} "
                                   f"or drop model.{key}")
+    if m.kernel_size < 2:
+        raise GanlabError(f"model.kernel_size must be >= 2 (e.g. 3 or 4), got {m.kernel_size}")
     if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.d_min_side < 1:
         raise GanlabError("model.d_label_depth and model.d_extra_blocks must be >= 0, model.d_min_side >= 1")
     if not 0.0 <= t.ema_decay < 1.0:
@@ -270,6 +289,20 @@ def _validate_models_and_controls(cfg: Config) -> None:
     if t.adaptive_d_steps and t.adaptive_max_d_steps < t.d_steps:
         raise GanlabError(f"train.adaptive_max_d_steps={t.adaptive_max_d_steps} is below train.d_steps={t.d_steps}; "
                           f"raise it")
+
+
+def _validate_data(d: DataConfig) -> None:
+    """Ranges of the data options: sizes, and which images of the source are used."""
+    if d.channels not in (0, 1, 3):
+        raise GanlabError(f"data.channels must be 0 (source's own), 1 or 3, got {d.channels}")
+    for key, value in {"data.limit": d.limit, "data.per_class": d.per_class, "data.split_seed": d.split_seed}.items():
+        if value < 0:
+            raise GanlabError(f"{key} must be >= 0, got {value}")
+    if not 0.0 <= d.test_fraction < 1.0:
+        raise GanlabError(f"data.test_fraction is a fraction in [0, 1) (0 = no hold-out, e.g. 0.1), got {d.test_fraction}")
+    repeated = sorted({c for c in d.classes if list(d.classes).count(c) > 1})
+    if repeated:
+        raise GanlabError(f"data.classes names {', '.join(repeated)} more than once; list each class once")
 
 
 def validate_eval(e: EvalConfig) -> None:

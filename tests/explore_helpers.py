@@ -1,4 +1,4 @@
-"""Reading explore outputs back: cut a grid PNG into its cells."""
+"""Reading explore outputs back (cut a grid PNG into its cells), and an explorer on an untrained generator."""
 
 from __future__ import annotations
 
@@ -40,3 +40,15 @@ def figure_cells(json_path: Path, figure: dict) -> torch.Tensor:
 
 def load(json_path: Path) -> dict:
     return json.loads(Path(json_path).read_text())
+
+
+def untrained_explorer(tmp_path: Path, overrides: list[str]):
+    """An Explorer on a freshly built (untrained) generator of 8x8 digits: shapes and refusals need no training."""
+    from ganlab.config import load_config
+    from ganlab.data.spec import ImageSpec
+    from ganlab.explore.common import Explorer
+    from ganlab.models import build_generator
+
+    cfg = load_config(None, ["model.family=mlp", "model.g_width=16", *overrides])
+    spec = ImageSpec(channels=1, resolution=8, num_classes=10)
+    return Explorer(build_generator(cfg.model, spec).eval(), cfg, spec, tmp_path, tmp_path, torch.device("cpu"))

@@ -37,11 +37,22 @@ def test_roundtrip_through_yaml_and_dict(tmp_path: Path):
     (["train.batch_size=0"], "train.batch_size must be >= 1"),
     (["train.betas_g=[0.5]"], "two numbers"),
     (["train.lr_g"], "is not key=value"),
+    (["model.family=mlp", "model.kernel_size=3"], "model.kernel_size=3 is a dcgan option; set model.family=dcgan"),
+    (["model.g_activation=tanh"], "model.g_activation='tanh' is not one of relu, leakyrelu"),
+    (["model.kernel_size=1"], "model.kernel_size must be >= 2"),
 ])
 def test_bad_input_is_one_clear_line(overrides, message):
     with pytest.raises(GanlabError, match=message) as info:
         load_config(None, overrides)
     assert "\n" not in str(info.value)
+
+
+def test_list_keys_read_the_one_list_syntax():
+    cfg = load_config(None, ["data.classes=cat,dog", "train.betas_g=0.0,0.9", "data.augment.hflip=true"])
+    assert cfg.data.classes == ["cat", "dog"] and cfg.train.betas_g == [0.0, 0.9]
+    assert load_config(None, ["data.classes=[0, 1]"]).data.classes == ["0", "1"]
+    assert load_config(None, ["data.classes=1:4"]).data.classes == ["1", "2", "3"]  # a range, not YAML's 1:4 = 64
+    assert load_config(None, ["data.classes=[7]", "data.classes="]).data.classes == []
 
 
 def test_bad_config_files(tmp_path: Path):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from explore_helpers import figure_cells, load
+from explore_helpers import figure_cells, load, untrained_explorer
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.explore.class_means import class_means
@@ -206,7 +206,9 @@ def test_collapse_refuses_a_bad_classifier(ex):
                                   ["noise", "--eps", "0,1", "--per-class", "2"],
                                   ["class-means", "--per-class", "2"],
                                   ["diversity", "--side", "2", "--classes", "0,1"],
-                                  ["latent-map", "--grid", "3", "--classes", "0"]])
+                                  ["latent-map", "--grid", "3", "--classes", "0"],
+                                  ["real-vs-fake", "--per-class", "2", "--split", "test"],
+                                  ["interpolate", "--steps", "2", "--from-zero", "--to-seeds", "1,2"]])
 def test_explore_cli_writes_json_and_pngs(explore_run, tmp_path, args):
     out = CliRunner().invoke(main, ["explore", str(explore_run), *args, "--out", str(tmp_path)])
     assert out.exit_code == 0, out.output
@@ -232,18 +234,6 @@ def test_pair_seeds_are_repeated_pairs_and_the_old_form_is_still_read(explore_ru
 def test_explore_cli_bad_input_is_one_line(explore_run, tmp_path):
     out = CliRunner().invoke(main, ["explore", str(explore_run), "diversity", "--classes", "11", "--out", str(tmp_path)])
     assert out.exit_code == 2 and "out of range" in out.output and len(out.output.strip().splitlines()) == 1
-
-
-def untrained_explorer(tmp_path, overrides):
-    """An Explorer on a freshly built (untrained) generator: shapes and refusals need no training."""
-    from ganlab.config import load_config
-    from ganlab.data.spec import ImageSpec
-    from ganlab.explore.common import Explorer
-    from ganlab.models import build_generator
-
-    cfg = load_config(None, ["model.family=mlp", "model.g_width=16", *overrides])
-    spec = ImageSpec(channels=1, resolution=8, num_classes=10)
-    return Explorer(build_generator(cfg.model, spec).eval(), cfg, spec, tmp_path, tmp_path, torch.device("cpu"))
 
 
 def test_latent_map_slices_for_3d_latents(tmp_path):

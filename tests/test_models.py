@@ -75,3 +75,33 @@ def test_d_batchnorm_adds_norm_layers():
     without = build_models(load_config(None, []).model, ImageSpec(1, 28, 10))[1]
     count = lambda m: sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())
     assert count(with_bn) == 1 and count(without) == 0
+
+
+def _layers(net: torch.nn.Module, kind: type) -> list[torch.nn.Module]:
+    return [m for m in net.modules() if isinstance(m, kind)]
+
+
+def test_report000_mnist_nets_kernel_3_and_leaky_relu_from_the_preset():
+    """configs/mnist_cgan.yaml: G 2 transposed-conv blocks 3x3 stride 2 with LeakyReLU, D 2 convs 3x3 stride 2."""
+    g, d = build_models(load_config("configs/mnist_cgan.yaml", ["model.g_width=8", "model.d_width=8"]).model,
+                        ImageSpec(1, 28, 10))
+    convs_t, convs = _layers(g, torch.nn.ConvTranspose2d), _layers(d, torch.nn.Conv2d)
+    assert [(c.kernel_size, c.stride) for c in convs_t + convs] == [((3, 3), (2, 2))] * 4
+    assert not _layers(g, torch.nn.ReLU) and len(_layers(g, torch.nn.LeakyReLU)) == 2  # the dense start and block 1
+    assert g(torch.randn(2, 100), torch.tensor([1, 2])).shape == (2, 1, 28, 28)
+
+
+@pytest.mark.parametrize("kernel", [2, 3, 5, 6])
+@pytest.mark.parametrize("resolution", [8, 28, 64])
+def test_every_kernel_size_doubles_and_halves_exactly(kernel, resolution):
+    g, d = build_models(load_config(None, [f"model.kernel_size={kernel}", "model.g_width=4", "model.d_width=4"]).model,
+                        ImageSpec(3, resolution, 10))
+    y = torch.tensor([0, 1])
+    x = g(torch.randn(2, 100), y)
+    assert x.shape == (2, 3, resolution, resolution) and d(x, y).shape == (2,)
+
+
+def test_default_dcgan_is_kernel_4_with_relu():
+    g, d = build_models(load_config(None, ["model.g_width=8", "model.d_width=8"]).model, ImageSpec(1, 28, 10))
+    assert {c.kernel_size for c in _layers(g, torch.nn.ConvTranspose2d) + _layers(d, torch.nn.Conv2d)} == {(4, 4)}
+    assert len(_layers(g, torch.nn.ReLU)) == 2 and not _layers(g, torch.nn.LeakyReLU)

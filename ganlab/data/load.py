@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from ganlab.config import DataConfig, cache_dir, default_data_root
 from ganlab.data.sources import (ImageSet, load_cifar10_split, load_digits_split, load_folder_split,
                                  load_torchvision_split, missing_split)
+from ganlab.data.select import hold_out, select
 from ganlab.data.spec import ImageSpec
 from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_torch_save
@@ -35,9 +36,21 @@ class DataSplits:
         return ImageSpec(channels=c, resolution=h, num_classes=self.train.num_classes)
 
 
+def folder_path(name: str, root: Path) -> Path:
+    """The folder or zip of ``folder:PATH``: PATH as given (absolute, ~, or relative to the current directory),
+    else relative to the data root (so a preset can say folder:afhq for $GANLAB_DATA/afhq)."""
+    given = Path(name[len("folder:"):]).expanduser()
+    if given.exists() or given.is_absolute():
+        return given
+    if (root / given).exists():
+        return root / given
+    raise GanlabError(f"image folder {given} does not exist in the current directory nor in the data root {root}; "
+                      f"pass folder:PATH with an existing folder or .zip, or point --data-root at its parent")
+
+
 def _source_identity(cfg: DataConfig, root: Path) -> str:
     if cfg.name.startswith("folder:"):
-        path = Path(cfg.name[len("folder:"):]).expanduser().resolve()
+        path = folder_path(cfg.name, root).resolve()
         stat = path.stat() if path.exists() else None
         return f"{path}|{stat.st_size if stat else 0}|{stat.st_mtime_ns if stat else 0}"
     return f"{cfg.name}|{root.resolve()}"
@@ -52,7 +65,7 @@ def _decode(cfg: DataConfig, root: Path, split: str) -> ImageSet:
     if name == "cifar10":
         return load_cifar10_split(root, split, cfg.download, cfg.resolution, cfg.channels)
     if name.startswith("folder:"):
-        return load_folder_split(Path(name[len("folder:"):]).expanduser(), split, cfg.resolution, cfg.channels)
+        return load_folder_split(folder_path(name, root), split, cfg.resolution, cfg.channels)
     raise GanlabError(f"unknown data set '{name}'; use one of {', '.join(KNOWN_SOURCES)}")
 
 
@@ -89,7 +102,23 @@ def to_size(images: torch.Tensor, resolution: int, channels: int) -> torch.Tenso
 
 
 def load_split(cfg: DataConfig, split: str) -> Optional[ImageSet]:
-    """One split at the configured size, decoded once and cached; None if the source has no such split."""
+    """One split at the configured size, of the configured classes (``ganlab.data.select``); None if there is no
+    such split. With ``data.test_fraction``, 'train' and 'test' are the two parts of the source's only split."""
+    if cfg.test_fraction:
+        if _decoded_split(cfg, "test") is not None:
+            raise GanlabError(f"data.test_fraction={cfg.test_fraction} holds out a test split, but '{cfg.name}' has "
+                              f"its own; set data.test_fraction=0")
+        pool = _decoded_split(cfg, "train")
+        assert pool is not None
+        train, test = hold_out(select(pool, cfg, cap=True), cfg.test_fraction, cfg.split_seed, cfg.name)
+        return train if split == "train" else test
+    data = _decoded_split(cfg, split)
+    return None if data is None else select(data, cfg, cap=split == "train")
+
+
+def _decoded_split(cfg: DataConfig, split: str) -> Optional[ImageSet]:
+    """The source's whole split at the configured size, decoded once and cached; None if it has no such split.
+    (The cache holds the whole source: choosing classes, capping and holding out are indexing, done on load.)"""
     root = default_data_root(cfg.root)
     path = _cache_path(cfg, root, split)
     data = _load_cached(path)
@@ -106,7 +135,7 @@ def load_split(cfg: DataConfig, split: str) -> Optional[ImageSet]:
 
 
 def load_data(cfg: DataConfig) -> DataSplits:
-    """The training split (first ``limit`` images when set) and the held-out split if any."""
+    """The training split (its first ``limit`` images when set) and the held-out split if any."""
     train = load_split(cfg, "train")
     assert train is not None
     if cfg.limit:

@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -187,6 +187,17 @@ def load_classifier(data_name: str, resolution: int, channels: int, device: str 
 def class_histogram(predicted: np.ndarray, num_classes: int) -> list[int]:
     """Counts of each predicted class (mode collapse shows as a few tall bars)."""
     return np.bincount(np.asarray(predicted), minlength=num_classes)[:num_classes].tolist()
+
+
+def classifier_indices(meta: dict[str, Any], class_names: Sequence[str]) -> torch.Tensor:
+    """The classifier's label of each of a run's classes, found by name, (k,) int64: a run that keeps some classes
+    (data.classes) relabels them 0..k-1, the classifier knows the source's labels."""
+    known = list(meta["class_names"])
+    missing = [n for n in class_names if n not in known]
+    if missing:
+        raise GanlabError(f"the domain classifier of '{meta['data']}' does not know the class(es) {', '.join(missing)}; "
+                          f"retrain it: ganlab classifier train {meta['data']}")
+    return torch.tensor([known.index(n) for n in class_names], dtype=torch.long)
 
 
 def conditional_accuracy(predicted: np.ndarray, labels: torch.Tensor | np.ndarray) -> float:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ganlab.config import DataConfig, EvalConfig, validate_eval
+from ganlab.data import load_split
 from ganlab.errors import GanlabError
 from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is_cheaper,
                                     frechet_distance_from_features, gaussian_stats, stats_distance)
@@ -147,12 +148,15 @@ def metric_cis(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 
 def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """The classifier's accuracy on conditional samples (vs their labels) and the class histogram."""
-    from ganlab.metrics.classifier import class_histogram, conditional_accuracy
+    from ganlab.metrics.classifier import class_histogram, classifier_indices, conditional_accuracy
 
     clf = _classifier(ctx)
     predicted = clf.predict(ctx.samples)
     k = clf.meta["num_classes"]
-    value = conditional_accuracy(predicted, ctx.labels) if ctx.num_classes else None
+    labels = ctx.labels
+    if ctx.data.classes:  # the run's labels 0..k-1 are some of the source's: compare in the classifier's labels
+        labels = classifier_indices(clf.meta, load_split(ctx.data, "train").class_names)[labels]
+    value = conditional_accuracy(predicted, labels) if ctx.num_classes else None
     return {ctx.name("acc"): {"value": value, "class_histogram": class_histogram(predicted, k),
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 

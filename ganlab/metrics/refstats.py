@@ -1,7 +1,7 @@
 """Reference images, their Inception features and Gaussian statistics, computed once and cached on disk.
 
-Cache key: data set, split, resolution, channels, reference size, class, feature protocol version and
-the network file's sha1. A cache file carries a checksum of its arrays; an unreadable or corrupted one
+Cache key: data set, split, resolution, channels, the images chosen (data.classes, per_class, test_fraction),
+reference size, class, feature protocol version and the network file's sha1. A cache file carries a checksum of its arrays; an unreadable or corrupted one
 is reported, deleted and recomputed. A reference too large to keep its features is streamed, and its
 running sums are saved now and then, so an interrupted pass (hours on a CPU) resumes where it stopped.
 """
@@ -20,6 +20,7 @@ import torch
 
 from ganlab.config import DataConfig, cache_dir
 from ganlab.data import load_split
+from ganlab.data.select import selection_key
 from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_write
 from ganlab.metrics.frechet import GaussianStats, check_count, gaussian_stats
@@ -66,6 +67,8 @@ def _cache_path(kind: str, ref: Reference, net: InceptionNet) -> Path:
     d = ref.data
     key = {"kind": kind, "data": d.name, "split": ref.split, "resolution": d.resolution, "channels": d.channels,
            "n": ref.n, "label": ref.label, "protocol": PROTOCOL_VERSION, "network": file_sha1(net.path)}
+    if selection_key(d):  # only when set, so that the caches of whole sources keep their keys
+        key["selection"] = selection_key(d)
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     slug = d.name.split(":")[0]
     size = f"n{ref.n}" if ref.n else "all"

@@ -9,14 +9,25 @@ from ganlab.models.conditioning import LabelEncoder
 from ganlab.models.layout import conv_layout
 
 
-class DCGANGenerator(nn.Module):
-    """[z, cond(y)] -> dense (width*2^(k-1), s, s) -> k x [ConvT 4x4/2 + BN + ReLU] -> tanh image.
+def doubling_padding(kernel: int) -> tuple[int, int]:
+    """(padding, output_padding) with which a stride-2 conv of this kernel side halves an even side exactly and
+    its transposed conv doubles one (4 -> (1, 0), 3 -> (1, 1))."""
+    return (kernel - 1) // 2, kernel % 2
 
-    The last block outputs the image channels without BatchNorm.
+
+def g_activation(name: str) -> nn.Module:
+    """G's activation: relu, or leakyrelu with D's slope 0.2 (the names are config.CHOICES['model.g_activation'])."""
+    return nn.LeakyReLU(0.2, inplace=True) if name == "leakyrelu" else nn.ReLU(inplace=True)
+
+
+class DCGANGenerator(nn.Module):
+    """[z, cond(y)] -> dense (width*2^(k-1), s, s) -> k x [ConvT kxk/2 + BN + act] -> tanh image.
+
+    The last block outputs the image channels without BatchNorm. Kernel 4 and ReLU by default.
     """
 
     def __init__(self, z_dim: int, channels: int, resolution: int, width: int,
-                 conditioning: str, num_classes: int, embed_dim: int):
+                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, activation: str):
         super().__init__()
         self.z_dim = z_dim
         self.label = LabelEncoder(conditioning, num_classes, embed_dim)
@@ -26,15 +37,16 @@ class DCGANGenerator(nn.Module):
         self.dense = nn.Sequential(
             nn.Linear(z_dim + self.label.dim, c0 * side * side, bias=False),
             nn.BatchNorm1d(c0 * side * side),
-            nn.ReLU(inplace=True),
+            g_activation(activation),
         )
+        padding, output_padding = doubling_padding(kernel_size)
         layers: list[nn.Module] = []
         c = c0
         for i in range(blocks):
             last = i == blocks - 1
             c_out = channels if last else c // 2
-            layers.append(nn.ConvTranspose2d(c, c_out, 4, 2, 1, bias=last))
-            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+            layers.append(nn.ConvTranspose2d(c, c_out, kernel_size, 2, padding, output_padding, bias=last))
+            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), g_activation(activation)]
             c = c_out
         self.blocks = nn.Sequential(*layers)
         self.out_shape = (channels, resolution, resolution)
@@ -50,21 +62,22 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """[x, cond planes] -> k x [Conv 4x4/2 + (BN) + LeakyReLU 0.2] -> linear logit.
+    """[x, cond planes] -> k x [Conv kxk/2 + (BN) + LeakyReLU 0.2] -> linear logit (kernel 4 by default).
 
     The label enters as constant planes: one-hot (num_classes planes) or a learnt embedding.
     """
 
     def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool,
-                 conditioning: str, num_classes: int, embed_dim: int):
+                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int):
         super().__init__()
         self.label = LabelEncoder(conditioning, num_classes, embed_dim)
         side, blocks = conv_layout(resolution)
+        padding, _ = doubling_padding(kernel_size)
         layers: list[nn.Module] = []
         c = channels + self.label.dim
         for i in range(blocks):
             c_out = width * 2 ** i
-            layers.append(nn.Conv2d(c, c_out, 4, 2, 1, bias=not (batchnorm and i > 0)))
+            layers.append(nn.Conv2d(c, c_out, kernel_size, 2, padding, bias=not (batchnorm and i > 0)))
             if batchnorm and i > 0:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.LeakyReLU(0.2, inplace=True))

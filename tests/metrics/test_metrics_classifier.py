@@ -88,3 +88,15 @@ def test_cfd_is_near_zero_for_real_vs_real_and_large_for_noise(digits_classifier
                      DIGITS, 10, cfg, device="cpu")["cfd360_test"]["value"]
     assert same < 0.05 * other  # the same images up to their order: only the repeats of short classes differ
     assert noise > 20 * other
+
+
+def test_acc_of_a_run_keeping_some_classes_is_measured_in_the_classifiers_labels(digits_classifier):
+    """data.classes=7,2 relabels 7 -> 0 and 2 -> 1; the classifier still says 7 and 2."""
+    from ganlab.config import EvalConfig, load_config
+    from ganlab.metrics.evaluate import evaluate
+
+    data = load_config(None, ["data.name=digits", "data.classes=7,2"]).data
+    sampler = real_sampler(split="test", data=data)  # real 7s for label 0, real 2s for label 1
+    record = evaluate(sampler, data, 2, EvalConfig(n=60), ["acc"], "cpu")["acc60"]
+    assert record["value"] > 0.85
+    assert record["class_histogram"][7] + record["class_histogram"][2] > 0.85 * 60
