@@ -11,7 +11,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ganlab.data.sampler import to_uint8
 
 
 def latents_for_seeds(seeds: Sequence[int], z_dim: int, device: torch.device | str = "cpu") -> torch.Tensor:

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from ganlab.config import DataConfig, EvalConfig
-from ganlab.data import load_split
 from ganlab.errors import GanlabError
 from ganlab.metrics.evaluate import METRICS, evaluate, fid_matrix, format_table
 from ganlab.metrics.sampling import balanced_labels
