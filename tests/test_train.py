@@ -29,7 +29,14 @@ def test_run_directory_contents(tmp_path: Path, tiny_overrides):
     for key in ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake", "heldout_d_real",
                 "heldout_acc_fake", "step_time_s", "images_per_s"):
         assert key in records[-1]
-    assert json.loads((run / "status.json").read_text())["state"] == "finished"
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "finished"
+    from ganlab.models import build_models
+    from ganlab.data import load_data
+
+    g, d = build_models(cfg.model, load_data(cfg.data).spec)
+    assert status["parameters"] == {"G": sum(p.numel() for p in g.parameters()),
+                                    "D": sum(p.numel() for p in d.parameters())} and status["parameters"]["G"] > 1000
     assert (run / "export" / "generator-e0002.safetensors").is_file()
     assert train(cfg, out_root=tmp_path, progress=False).run_dir.name == "00001-digits-dcgan"  # never overwritten
 
@@ -128,8 +135,9 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     runner = CliRunner()
     out = runner.invoke(main, ["train", "--dry-run", *tiny_overrides])
     assert out.exit_code == 0 and "z_dim: 8" in out.output and not (tmp_path / "runs").exists()
-    out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides])
+    out = runner.invoke(main, ["train", "--run-dir", "run", *tiny_overrides])
     assert out.exit_code == 0, out.output
+    assert re.search(r"ganlab: run: G [\d,]+ parameters, D [\d,]+ parameters", out.output)  # printed at the start
     assert (tmp_path / "run" / "figures" / "curves.png").is_file()
     out = runner.invoke(main, ["sample", "run", "--labels", "0,3,7", "--seeds", "0:6", "-o", "g.png", "--npz", "g.npz"])
     assert out.exit_code == 0, out.output

@@ -147,6 +147,20 @@ def explore_real_vs_fake(ex, per_class, split, seed) -> None:
     click.echo(real_vs_fake(ex, per_class, split, seed).summary())
 
 
+@explore.command("d-accuracy")
+@click.option("--per-class", type=int, default=500, show_default=True, help="Real and generated images per class.")
+@click.option("--split", default="test", show_default=True, help="Where the real images come from: train or test.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Picks the real images; generated: seeds seed..")
+@_explorer_options
+def explore_d_accuracy(ex, per_class, split, seed) -> None:
+    """The discriminator's accuracy per class on real and on generated images (a table and a bar chart)."""
+    from ganlab.explore.d_accuracy import d_accuracy
+
+    result = d_accuracy(ex, per_class, split, seed)
+    click.echo(f"real called real {100 * result.numbers['real_acc']:.1f}%, fake called fake "
+               f"{100 * result.numbers['fake_acc']:.1f}% (mean over classes); table: {ex.out_dir / 'd_accuracy.md'}")
+
+
 @explore.command("diversity")
 @click.option("--side", type=int, default=8, show_default=True, help="N of the N x N grid per class.")
 @click.option("--classes", help="Classes, e.g. 0,2,7 (default: all).")

@@ -250,14 +250,30 @@ def evaluate_images(samples: torch.Tensor, labels: torch.Tensor, data: DataConfi
     return results
 
 
-def fid_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, cfg: EvalConfig = EvalConfig(),
-               device: str | torch.device = "auto") -> tuple[list[str], np.ndarray]:
-    """FID between every pair of samplers (e.g. runs), each sampled and featurised once: (names, K x K)."""
+MATRIX_METRICS = ("fid", "cfd")  # Fréchet distances a matrix between image sets can use
+
+
+def distance_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, metric: str = "fid",
+                    data: Optional[DataConfig] = None, cfg: EvalConfig = EvalConfig(),
+                    device: str | torch.device = "auto") -> tuple[list[str], np.ndarray]:
+    """FID (Inception features) or cfd (the domain classifier of ``data``'s features) between every pair of
+    samplers (runs, real images), each sampled and featurised once: (names, K x K)."""
+    if metric not in MATRIX_METRICS:
+        raise GanlabError(f"a distance matrix is of {' or '.join(MATRIX_METRICS)}, not {metric!r}")
+    if metric == "cfd" and data is None:
+        raise GanlabError("cfd needs the data set whose domain classifier gives the features: pass data=DataConfig(...)")
     dev = resolve_device(device)
-    net = InceptionNet(cfg.inception, dev, cfg.batch_size, cfg.allow_tf32)
     labels = balanced_labels(n, num_classes)
     names = list(samplers)
-    feats = [net.features(draw(samplers[k], labels, cfg.batch_size * 5)) for k in names]
+    images = [draw(samplers[k], labels, cfg.batch_size * 5) for k in names]
+    if metric == "fid":
+        feats = [InceptionNet(cfg.inception, dev, cfg.batch_size, cfg.allow_tf32).features(x) for x in images]
+    else:
+        from ganlab.metrics.classifier import load_classifier
+
+        _, c, h, _ = images[0].shape
+        clf = load_classifier(data.name, h, c, dev)  # type: ignore[union-attr]
+        feats = [clf.features(x) for x in images]
     matrix = np.zeros((len(names), len(names)))
     for i in range(len(names)):
         for j in range(i + 1, len(names)):

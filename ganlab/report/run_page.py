@@ -43,6 +43,8 @@ def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str
     for key in ("state", "step", "total_steps", "epoch"):
         if key in status:
             rows.append((key.replace("_", " "), str(status[key])))
+    if "parameters" in status:
+        rows.append(("parameters", ", ".join(f"{net} {n:,}" for net, n in status["parameters"].items())))
     if "train_time_s" in status:
         rows.append(("training time", duration(status["train_time_s"])))
     train = [r for r in records if "loss_d" in r]

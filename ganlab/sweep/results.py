@@ -31,7 +31,9 @@ def point_metrics(run_dir: str | Path, evaluator: Optional[Evaluator] = None) ->
         metrics.update(training[-1])
     if evals:
         metrics.update({name: m.get("value") for name, m in evals[-1]["metrics"].items()})
-    for name, record in (RunDir(run_dir).read_eval() or {}).items():
+    files = RunDir(run_dir)
+    metrics.update({f"parameters_{net}": n for net, n in files.read_status().get("parameters", {}).items()})
+    for name, record in (files.read_eval() or {}).items():
         metrics[name] = record.get("value")
         metrics.update({f"{name}.{k}": record[k] for k in SPREAD_FIELDS if k in record})
     if evaluator is not None:

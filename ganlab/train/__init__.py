@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -43,6 +44,9 @@ def train(cfg: Optional[Config] = None, *, run_dir: Optional[str | Path] = None,
     with distributed.session(resolve_device(requested.device).type) as ctx:
         run_cfg, directory = distributed.on_main(ctx, prepare)
         trainer = Trainer(run_cfg, directory)
+        if progress and ctx.is_main:
+            counts = trainer.parameter_counts()
+            print(f"ganlab: {directory}: G {counts['G']:,} parameters, D {counts['D']:,} parameters", file=sys.stderr)
         return trainer.run(resume=resume is not None, stop_after_steps=stop_after_steps,
                            stop_after_minutes=stop_after_minutes, progress=progress)
 

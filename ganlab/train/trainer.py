@@ -219,7 +219,11 @@ class Trainer:
             return
         atomic_write_json(self.files.status,
                           {"state": state, "step": self.step, "total_steps": self.total_steps,
-                           "epoch": self.epoch, **extra})
+                           "epoch": self.epoch, "parameters": self.parameter_counts(), **extra})
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Trainable parameters of G and D (report 002's table 1), kept in status.json."""
+        return {name: sum(p.numel() for p in net.parameters()) for name, net in (("G", self.G), ("D", self.D))}
 
     @property
     def epoch(self) -> int:

@@ -7,7 +7,7 @@ import torch
 
 from ganlab.config import DataConfig, EvalConfig
 from ganlab.errors import GanlabError
-from ganlab.metrics.evaluate import METRICS, evaluate, fid_matrix, format_table
+from ganlab.metrics.evaluate import METRICS, evaluate, distance_matrix, format_table
 from ganlab.metrics.sampling import balanced_labels
 from real_samplers import real_sampler
 
@@ -63,8 +63,8 @@ def test_unknown_metric_and_missing_logits_are_refused():
         evaluate(real_sampler(), DIGITS, 10, EvalConfig(n=10, bootstrap=0), ["is"], "cpu")
 
 
-def test_fid_matrix_between_samplers():
-    names, m = fid_matrix({"a": real_sampler(), "a_again": real_sampler(), "inverted": real_sampler(True)},
+def test_distance_matrix_between_samplers():
+    names, m = distance_matrix({"a": real_sampler(), "a_again": real_sampler(), "inverted": real_sampler(True)},
                           n=8, num_classes=10, device="cpu")
     assert names == ["a", "a_again", "inverted"]
     assert (m == m.T).all() and (m.diagonal() == 0).all()

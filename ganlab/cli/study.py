@@ -1,0 +1,30 @@
+"""Verbs that span runs: the distance matrix between runs, and a report's whole study."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from ganlab.cli.base import device_option, main
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--metric", default="fid", show_default=True, help="fid (Inception) or cfd (the domain classifier).")
+@click.option("--n", type=int, default=2000, show_default=True, help="Images of each set.")
+@click.option("--real", default="test", show_default=True, help="Add the real images of this split (train or test), "
+                                                                "or none.")
+@click.option("--names", help="Names of the runs in the table, e.g. UGAN,CGAN_1 (default: the folder names).")
+@click.option("-o", "--out", "out", default="matrix", show_default=True,
+              help="Output path without suffix: OUT.png (heat map), OUT.md, OUT.csv, OUT.json.")
+@device_option
+def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Optional[str], out: str,
+           device: str) -> None:
+    """The FID (or cfd) between every pair of runs and the real images, as a table and a heat map."""
+    from ganlab.report.matrix import compare_runs
+    from ganlab.syntax import parse_list
+
+    result = compare_runs(run_dirs, out, metric, n, None if real == "none" else real,
+                          [str(v) for v in parse_list(names, "--names")] if names else None, device=device)
+    click.echo(f"wrote {', '.join(str(p) for p in result.files)}")
