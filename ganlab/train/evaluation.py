@@ -42,17 +42,24 @@ class TrainingEvaluator:
         self.best_epoch: int | None = None
         self.since_best = 0
         self.stopped_early = False
+        self.last_step: int | None = None  # the iteration of the latest evaluation
 
     def due(self, epoch: int) -> bool:
         """Whether an evaluation falls at the end of this epoch."""
         return self.every > 0 and epoch > 0 and epoch % self.every == 0
 
+    def due_at_end(self, step: int) -> bool:
+        """Whether a run that ends at ``step`` still owes its final evaluation (a step budget that ends mid-epoch)."""
+        return self.every > 0 and self.last_step != step
+
     def restore(self) -> None:
         """Rebuild best FID and patience count from the run's eval records (after a resume)."""
-        self.best_fid, self.best_epoch, self.since_best = None, None, 0
+        self.best_fid, self.best_epoch, self.since_best, self.last_step = None, None, 0, None
         for r in read_metrics(self.run_dir):
-            if r.get("kind") == "eval" and r.get("fid") is not None:
-                self._update(r["fid"], r["epoch"])
+            if r.get("kind") == "eval":
+                self.last_step = r["step"]
+                if r.get("fid") is not None:
+                    self._update(r["fid"], r["epoch"])
 
     def _update(self, fid: float, epoch: int) -> bool:
         improved = self.best_fid is None or fid < self.best_fid
@@ -79,6 +86,7 @@ class TrainingEvaluator:
             record.update(best_fid=self.best_fid, best_epoch=self.best_epoch, evals_since_best=self.since_best)
         record["eval_time_s"] = time.perf_counter() - t0  # evaluating and keeping the best, not training
         write(record)
+        self.last_step = trainer.step
         self.stopped_early = bool(self.patience and self.since_best >= self.patience)
         return self.stopped_early
 

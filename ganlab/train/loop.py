@@ -110,11 +110,12 @@ class TrainingLoop:
         for m in self.models:
             m.d_steps_done = 0
 
-    def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float) -> None:
-        """Evaluations due at this epoch end; a model whose patience ran out stops (early stopping)."""
+    def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float, final: bool = False) -> None:
+        """Evaluations due at this epoch end (``final``: the one a run owes when its budget ends mid-epoch); a model
+        whose patience ran out stops (early stopping)."""
         for i in list(self.active):
             m, log = self.models[i], logs[i]
-            if not m.evaluator.due(m.epoch):
+            if not (m.evaluator.due_at_end(m.step) if final else m.evaluator.due(m.epoch)):
                 continue
             self.step.sync()
             stop = (m.evaluator.evaluate(m, lambda r: log.write({**r, "time_s": time.perf_counter() - t0}))
@@ -171,6 +172,8 @@ class TrainingLoop:
                 bar.close()
                 return LoopOutcome(lead.step, finished=False, errors=self.errors)
         bar.close()
+        if lead.step == lead.total_steps:
+            self._evaluate(logs, t0, final=True)
         for i in self.active:
             m = self.models[i]
             m.write_status("finished", train_time_s=time.perf_counter() - t0, **m.evaluator.summary(),

@@ -79,11 +79,11 @@ def test_patience_counts_evaluations_without_improvement(tmp_path):
     assert (ev.best_fid, ev.best_epoch, ev.since_best) == (40.0, 2, 1)
     ev._update(41.0, 4)
     assert ev.since_best == 2  # the loop stops here with patience 2
-    records = [{"kind": "eval", "epoch": e, "fid": f} for f, e in [(50.0, 1), (40.0, 2), (45.0, 3)]]
+    records = [{"kind": "eval", "step": 10 * e, "epoch": e, "fid": f} for f, e in [(50.0, 1), (40.0, 2), (45.0, 3)]]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records + [{"step": 9}]))
     resumed = _evaluator(tmp_path, every=1, patience=2)
     resumed.restore()
-    assert (resumed.best_fid, resumed.best_epoch, resumed.since_best) == (40.0, 2, 1)
+    assert (resumed.best_fid, resumed.best_epoch, resumed.since_best, resumed.last_step) == (40.0, 2, 1, 30)
     assert not ev.due(0) and ev.due(3) and not _evaluator(tmp_path, every=0, patience=0).due(3)
 
 
@@ -122,3 +122,16 @@ def test_explore_collapse_uses_the_domain_classifier(evaluated_run, digits_class
     assert result.exit_code == 0, result.output
     saved = json.loads((evaluated_run / "explore" / "collapse.json").read_text())
     assert sum(saved["counts"]) == 40
+
+
+def test_a_step_budget_ends_on_an_evaluation(tmp_path, digits_classifier):
+    """Report 001 trains 5,000 steps, not whole epochs: the last evaluation is of the final generator."""
+    run_dir = tmp_path / "steps"
+    overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=128",
+                 "train.steps=25", "device=cpu", "eval.every=1", "eval.metrics=[cfd]", "eval.n=50",
+                 "eval.bootstrap=0"]
+    result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(run_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    evals = [r for r in read_metrics(run_dir) if r.get("kind") == "eval"]
+    assert [r["step"] for r in evals] == [11, 22, 25]  # 1437 // 128 = 11 iterations an epoch, then the budget's end
+    assert all(r["metrics"]["cfd50_test"]["value"] > 0 for r in evals)
