@@ -46,11 +46,12 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
                        stop_after_steps=stop_after_steps, stop_after_minutes=stop_after_minutes, progress=not quiet)
     if not result.main_process:  # another DDP rank: rank 0 reports
         return
-    from ganlab.report.curves import plot_curves
+    from ganlab.report.curves import plot_curves, plot_eval_curves
 
-    curves = plot_curves(result.run_dir)
+    curves = [plot_curves(result.run_dir), plot_eval_curves(result.run_dir)]
     state = "finished" if result.finished else "paused (continue with --resume)"
-    click.echo(f"{state} at iteration {result.step}: {result.run_dir}  (curves: {curves})")
+    click.echo(f"{state} at iteration {result.step}: {result.run_dir}  "
+               f"(curves: {', '.join(str(p) for p in curves if p is not None)})")
 
 
 @main.command()
@@ -179,10 +180,11 @@ def classifier() -> None:
 @click.option("--channels", type=int, default=0, show_default=True, help="1 or 3 (0 = the source's own).")
 @click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA).")
 @click.option("--epochs", type=int, help="Passes over the training split (default: ClassifierConfig.epochs).")
+@click.option("--if-missing", is_flag=True, help="Keep the stored classifier of this data set and size if there is one.")
 @device_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def classifier_train(data_name: str, resolution: int, channels: int, data_root: Optional[str], epochs: Optional[int],
-                     device: str, quiet: bool) -> None:
+                     if_missing: bool, device: str, quiet: bool) -> None:
     """Train the domain classifier of DATA_NAME (e.g. mnist) on its train split; report its test accuracy."""
     from dataclasses import replace
 
@@ -191,7 +193,11 @@ def classifier_train(data_name: str, resolution: int, channels: int, data_root: 
 
     cfg = ClassifierConfig() if epochs is None else replace(ClassifierConfig(), epochs=epochs)
     meta = train_classifier(DataConfig(name=data_name, root=data_root, resolution=resolution, channels=channels),
-                            cfg, device, progress=not quiet)
+                            cfg, device, progress=not quiet, reuse=if_missing)
+    if meta.get("reused"):
+        click.echo(f"{data_name} classifier ({meta['resolution']}px, {100 * meta['test_accuracy']:.2f}% test accuracy) "
+                   f"already stored: {meta['path']}")
+        return
     click.echo(f"{data_name} classifier ({meta['resolution']}px): {meta['accuracy_split']} accuracy "
                f"{100 * meta['test_accuracy']:.2f}% after {meta['train_time_s']:.0f} s on {meta['device']}; "
                f"saved {meta['path']}")

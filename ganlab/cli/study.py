@@ -28,3 +28,28 @@ def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Opt
     result = compare_runs(run_dirs, out, metric, n, None if real == "none" else real,
                           [str(v) for v in parse_list(names, "--names")] if names else None, device=device)
     click.echo(f"wrote {', '.join(str(p) for p in result.files)}")
+
+
+@main.command()
+@click.argument("study_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scale", default="cpu", show_default=True,
+              help="full (the report's sizes, for a GPU), cpu (at most an hour on 2 CPU cores) or tiny (seconds).")
+@click.option("--out", type=click.Path(file_okay=False), help="Study folder (default: studies/out/NAME-SCALE).")
+@click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA, else ~/.cache/ganlab/data).")
+def study(study_file: str, scale: str, out: Optional[str], data_root: Optional[str]) -> None:
+    """Run every experiment of a report's study (training, sweeps, evaluation, exploration) and write one page.
+
+    \b
+    Example: ganlab study studies/report000.yaml --scale cpu --data-root ../shared/data
+    Re-running the same command continues an interrupted study: steps already run are skipped.
+    """
+    import os
+    from pathlib import Path
+
+    from ganlab.cli.studies import run_study, total_seconds
+
+    if data_root:
+        os.environ["GANLAB_DATA"] = str(Path(data_root).expanduser().resolve())
+    folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
+    record = run_study(study_file, scale, folder, progress_line=lambda line: click.echo(line, err=True))
+    click.echo(f"study done in {total_seconds(record) or 0:.0f} s of steps: {record['page']}")

@@ -115,10 +115,11 @@ def _accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, device
 
 
 def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(), device: str = "auto",
-                     progress: bool = True) -> dict[str, Any]:
+                     progress: bool = True, reuse: bool = False) -> dict[str, Any]:
     """Train the domain classifier on the train split, measure it on the test split, store it in the cache.
 
-    Returns its metadata (path, test_accuracy, train_time_s, ...).
+    Returns its metadata (path, test_accuracy, train_time_s, ...). ``reuse``: keep a classifier already stored
+    for this data set and size instead of training a new one.
     """
     dev = resolve_device(device)
     train, test = load_split(data, "train"), load_split(data, "test")
@@ -126,6 +127,8 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
     if train.num_classes < 2:
         raise GanlabError(f"data set '{data.name}' has {train.num_classes} class(es); a domain classifier needs labels")
     _, c, h, _ = train.images.shape
+    if reuse and classifier_path(data.name, h, c).with_suffix(".json").is_file():
+        return load_classifier(data.name, h, c).meta | {"reused": True}
     torch.manual_seed(cfg.seed)
     net = DomainClassifier(c, train.num_classes, cfg.width).to(dev)
     steps_per_epoch = -(-len(train) // cfg.batch_size)

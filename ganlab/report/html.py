@@ -11,7 +11,7 @@ from ganlab.train.rundir import RunDir
 REPORT_FILE = "report.html"
 
 
-def _render(template: str, **context) -> str:
+def render(template: str, **context) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=PackageLoader("ganlab.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
@@ -28,7 +28,7 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
         raise GanlabError(f"{run_dir} is not a run directory (no {RunDir(run_dir).config.name}); pass a folder made "
                           f"by 'ganlab train' or 'ganlab sweep'")
     out = Path(out) if out else run_dir / REPORT_FILE
-    return atomic_write_text(out, _render("run.html.j2", **run_context(run_dir)))
+    return atomic_write_text(out, render("run.html.j2", **run_context(run_dir)))
 
 
 def write_sweep_report(sweep_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -38,7 +38,7 @@ def write_sweep_report(sweep_dir: str | Path, out: str | Path | None = None) -> 
     sweep_dir = Path(sweep_dir)
     reports = {run: write_run_report(run) for run in find_runs(sweep_dir)}
     out = Path(out) if out else sweep_dir / REPORT_FILE
-    return atomic_write_text(out, _render("sweep.html.j2", **sweep_context(sweep_dir, reports)))
+    return atomic_write_text(out, render("sweep.html.j2", **sweep_context(sweep_dir, reports)))
 
 
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:

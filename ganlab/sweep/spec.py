@@ -106,7 +106,7 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
 
 
 def load_sweep_file(path: str | Path) -> SweepSpec:
-    """Read a sweep YAML file; a relative ``base`` is taken from the current directory, else beside the file."""
+    """Read a sweep YAML file; a relative ``base`` is taken beside the file, else from the current directory."""
     import yaml
 
     path = Path(path)
@@ -119,7 +119,7 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     if not isinstance(data, dict):
         raise GanlabError(f"sweep file {path} must be a YAML mapping with base, grid, seeds, backend")
     base = data.get("base")
-    if base and not Path(base).is_file() and (path.parent / base).is_file():
+    if base and not Path(base).is_absolute() and (path.parent / base).is_file():
         data["base"] = str(path.parent / base)
     return spec_from_dict(data, f"sweep file {path}")
 
