@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -147,7 +148,8 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, progress_line
         t0 = time.perf_counter()
         run_ganlab(_continuing(args, study_dir / step.name))
         record["steps"][step.name] = {"command": args, "seconds": time.perf_counter() - t0,
-                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                      "load_average_1min": os.getloadavg()[0]}  # other work on the machine
         atomic_write_json(record_path, record)
     from ganlab.report.study_page import PageStep, write_study_page
 
