@@ -208,6 +208,14 @@ def conditional_accuracy(predicted: np.ndarray, labels: torch.Tensor | np.ndarra
     return float((np.asarray(predicted) == np.asarray(labels)).mean())
 
 
+def per_class_accuracy(predicted: np.ndarray, labels: torch.Tensor | np.ndarray, classes: torch.Tensor | np.ndarray,
+                       num_classes: int) -> list[Optional[float]]:
+    """Conditional accuracy per class c < num_classes of ``classes`` (the run's labels; ``labels`` are the same in
+    the classifier's): the share of class c's samples classified as asked; None where c has no samples."""
+    hit, classes = np.asarray(predicted) == np.asarray(labels), np.asarray(classes)
+    return [float(hit[classes == c].mean()) if (classes == c).any() else None for c in range(num_classes)]
+
+
 @torch.no_grad()
 def per_class_d_accuracy(d_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                          real_images: torch.Tensor, real_labels: torch.Tensor,

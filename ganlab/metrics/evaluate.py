@@ -147,8 +147,10 @@ def metric_cis(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 
 
 def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
-    """The classifier's accuracy on conditional samples (vs their labels) and the class histogram."""
-    from ganlab.metrics.classifier import class_histogram, classifier_indices, conditional_accuracy
+    """The classifier's accuracy on conditional samples (vs their labels), per asked-for class (in the run's
+    labels), and the class histogram."""
+    from ganlab.metrics.classifier import (class_histogram, classifier_indices, conditional_accuracy,
+                                           per_class_accuracy)
 
     clf = _classifier(ctx)
     predicted = clf.predict(ctx.samples)
@@ -157,7 +159,8 @@ def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     if ctx.data.classes:  # the run's labels 0..k-1 are some of the source's: compare in the classifier's labels
         labels = classifier_indices(clf.meta, load_split(ctx.data, "train").class_names)[labels]
     value = conditional_accuracy(predicted, labels) if ctx.num_classes else None
-    return {ctx.name("acc"): {"value": value, "class_histogram": class_histogram(predicted, k),
+    per_class = per_class_accuracy(predicted, labels, ctx.labels, ctx.num_classes) if ctx.num_classes else None
+    return {ctx.name("acc"): {"value": value, "per_class": per_class, "class_histogram": class_histogram(predicted, k),
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from ganlab.config import Config
-from ganlab.devices import resolve_device
+from ganlab.devices import resolve_device, use_allowed_cores
 from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.images import save_labelled_grid
@@ -52,6 +52,8 @@ class Trainer:
         self.files = RunDir(run_dir)
         self.dist = distributed.current()
         self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
+        if self.device.type == "cpu" and self.dist.world_size == 1:
+            use_allowed_cores()
         self.fast_path = fastpath.resolve_mode(cfg.train.fast_path, self.device, self.dist.world_size,
                                                varying_d_steps=cfg.train.adaptive_d_steps)
         self.data = data if data is not None else load_data(cfg.data)

@@ -34,6 +34,8 @@ def test_all_metrics_on_real_images_as_samples(digits_classifier):
     assert not any(isinstance(v, dict) for r in results.values() for v in r.values())  # flat: one table
     assert results["acc20"]["value"] > 0.8 and sum(results["acc20"]["class_histogram"]) == 20
     assert len(results["ifid20_test30"]["per_class"]) == 10
+    per_class = results["acc20"]["per_class"]  # balanced labels: the per-class shares average to the whole
+    assert len(per_class) == 10 and abs(sum(per_class) / 10 - results["acc20"]["value"]) < 1e-9
     assert 0 <= results["pr20_test30"]["precision"] <= 1
     assert 0 < results["floor20_test30"]["value"] < 3 * fid["value"]  # real vs real: both small-sample FIDs alike
     table = format_table(results)
