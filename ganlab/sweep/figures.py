@@ -103,6 +103,10 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
                    label=f"plateau: {key.split('.')[-1]} = {plateau_info['value']}")
     if not numeric:
         ax.set_xticks(xs, [str(c.values[0]) for c in cells], rotation=45)
+    elif min(xs) >= 0 and max(xs) > 20:  # sizes such as 0, 1, 2, 4, ..., 128: spread the small ones out
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.set_xlim(min(xs) - 0.3, max(xs) * 1.2)
     ax.set_xlabel(key)
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
@@ -111,8 +115,10 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     if plateau_info and plateau_info.get("rule"):
         import textwrap
 
-        fig.subplots_adjust(bottom=0.24)
-        fig.text(0.01, 0.01, "plateau: " + textwrap.fill(plateau_info["rule"], 150), fontsize=6.5, va="bottom")
+        found = "" if plateau_info.get("value") is not None else f" (none drawn: {plateau_info.get('reason')})"
+        fig.subplots_adjust(bottom=0.26)
+        fig.text(0.01, 0.01, textwrap.fill(f"plateau{found}: {plateau_info['rule']}", 125), fontsize=6.5,
+                 va="bottom")
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)
     return Path(out)
