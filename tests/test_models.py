@@ -105,3 +105,23 @@ def test_default_dcgan_is_kernel_4_with_relu():
     g, d = build_models(load_config(None, ["model.g_width=8", "model.d_width=8"]).model, ImageSpec(1, 28, 10))
     assert {c.kernel_size for c in _layers(g, torch.nn.ConvTranspose2d) + _layers(d, torch.nn.Conv2d)} == {(4, 4)}
     assert len(_layers(g, torch.nn.ReLU)) == 2 and not _layers(g, torch.nn.LeakyReLU)
+
+
+def test_as_in_training_uses_batch_statistics_and_changes_nothing():
+    import copy
+
+    from ganlab.models.normalization import apply_spectral_norm, as_in_training
+
+    torch.manual_seed(0)
+    d = apply_spectral_norm(torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4)))
+    d(torch.randn(8, 1, 6, 6) + 3)  # running statistics far from the batch below
+    d.eval()
+    before = copy.deepcopy(d.state_dict())
+    x = torch.randn(8, 1, 6, 6)
+    reference = copy.deepcopy(d).train()(x)
+    with torch.no_grad(), as_in_training(d):
+        out = d(x)
+    assert torch.allclose(out, reference)  # batch statistics, as in training
+    assert not torch.allclose(out, d(x))  # eval mode (running statistics) differs
+    assert not d.training
+    assert all(torch.equal(before[k], v) for k, v in d.state_dict().items())  # buffers put back

@@ -12,6 +12,7 @@ from ganlab.explore.real_vs_fake import SPLITS, real_rows
 from ganlab.io import atomic_write, atomic_write_text
 from ganlab.metrics.classifier import per_class_d_accuracy
 from ganlab.models import build_models
+from ganlab.models.normalization import as_in_training
 from ganlab.train.checkpoint import load_checkpoint
 
 
@@ -35,9 +36,9 @@ def d_accuracy(ex: Explorer, per_class: int = 500, split: str = "test", seed: in
     k = ex.num_classes
     labels = torch.arange(k).repeat_interleave(per_class)
     fake = ex.render(ex.latents([seed + i for i in range(k * per_class)]).cpu(), ex.codes(labels.tolist()).cpu())
-    with torch.no_grad():
+    with torch.no_grad(), as_in_training(d):  # batches of the run's size, D as training runs it
         rows = per_class_d_accuracy(lambda x, y: d(x, y), real.flatten(0, 1), labels, fake, labels, k,
-                                    device=ex.device)
+                                    batch_size=ex.cfg.train.batch_size, device=ex.device)
     for row in rows:
         row["name"] = names[row["class"]]
     _write_tables(ex.out_dir, rows, split, ex.source)

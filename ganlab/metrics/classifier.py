@@ -224,19 +224,22 @@ def per_class_d_accuracy(d_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
                          device: Optional[torch.device | str] = None) -> list[dict[str, float]]:
     """Per class: the share of real images D calls real (logit > 0) and of fake images it calls fake.
 
-    ``d_fn(images in [-1, 1] float (B, C, H, W), labels (B,)) -> logits (B,)``; images come in as uint8.
+    ``d_fn(images in [-1, 1] float (B, C, H, W), labels (B,)) -> logits (B,)``; images come in as uint8. Images
+    go through D in batches of mixed classes (a fixed shuffle), real and fake apart, as in training: a D with
+    BatchNorm on batch statistics judges a batch of one class differently.
     """
     def correct(images: torch.Tensor, labels: torch.Tensor, real: bool) -> torch.Tensor:
         check_images(images, "real images" if real else "fake images")
-        out = []
+        order = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(0))
+        out = torch.empty(images.shape[0], dtype=torch.bool)
         for i in range(0, images.shape[0], batch_size):
-            x = to_unit_range(images[i:i + batch_size])
-            y = labels[i:i + batch_size]
+            idx = order[i:i + batch_size]
+            x, y = to_unit_range(images[idx]), labels[idx]
             if device is not None:
                 x, y = x.to(device), y.to(device)
             logits = d_fn(x, y).float().reshape(-1).cpu()
-            out.append(logits > 0 if real else logits < 0)
-        return torch.cat(out)
+            out[idx] = logits > 0 if real else logits < 0
+        return out
 
     ok_real, ok_fake = correct(real_images, real_labels, True), correct(fake_images, fake_labels, False)
     rows = []

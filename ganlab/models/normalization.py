@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 import torch.nn as nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -20,6 +23,24 @@ def apply_spectral_norm(module: nn.Module, embeddings: bool = True) -> nn.Module
         if isinstance(m, kinds) and not _is_spectral(m):
             spectral_norm(m)
     return module
+
+
+@contextmanager
+def as_in_training(module: nn.Module) -> Iterator[nn.Module]:
+    """The module run as training runs it (BatchNorm on each batch's own statistics, spectral norm's power step),
+    with its buffers and mode put back afterwards, so that judging it changes nothing. A discriminator is never
+    run in eval mode while training: with BatchNorm, the running statistics mix real and fake batches and match
+    neither, so D in eval mode calls real images fake."""
+    was_training = module.training
+    saved = [(b, b.clone()) for b in module.buffers()]
+    module.train()
+    try:
+        yield module
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+        module.train(was_training)
 
 
 def _is_spectral(m: nn.Module) -> bool:

@@ -19,6 +19,7 @@ from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
 from ganlab.models import build_models
 from ganlab.models.export import save_generator
+from ganlab.models.normalization import as_in_training
 from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train import distributed, fastpath
 from ganlab.train.advantage import DiscriminatorAdvantage
@@ -149,14 +150,16 @@ class Trainer:
 
     @torch.no_grad()
     def heldout_stats(self) -> dict[str, float]:
-        """D's loss, mean outputs and accuracies on a fixed held-out batch and fakes for it (empty without one)."""
+        """D's loss, mean outputs and accuracies on a fixed held-out batch and fakes for it (empty without one),
+        D run as in training (``as_in_training``)."""
         if self._heldout is None:
             return {}
         x, y, z = self._heldout
-        self.G.eval(), self.D.eval()
-        real_logits = self.D(x, y).float()
-        fake_logits = self.D(generate(self.G, z, y), y).float()
-        self.G.train(), self.D.train()
+        self.G.eval()
+        fake = generate(self.G, z, y)
+        self.G.train()
+        with as_in_training(self.D):  # D as training sees it: a real batch, then a fake one
+            real_logits, fake_logits = self.D(x, y).float(), self.D(fake, y).float()
         return {
             "heldout_loss_d": self.d_loss_fn(real_logits, fake_logits).item(),
             "heldout_d_real": torch.sigmoid(real_logits).mean().item(),
