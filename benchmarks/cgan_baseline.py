@@ -121,22 +121,25 @@ def train(data_root: str, out: Path, minutes: float = 10.0, checkpoints: tuple[f
                 return saved
 
 
+class MeasuredGenerator(nn.Module):
+    """The baseline's G with its 32 x 32 images resized to MNIST's 28 x 28, as ganlab's metrics measure them."""
+
+    def __init__(self, generator: Generator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        images = self.generator(z, labels.long())
+        return F.interpolate(images, size=(28, 28), mode="bilinear", antialias=True).clamp(-1, 1)
+
+
 def sampler(weights: str | Path, first_seed: int = 0) -> Callable[[torch.Tensor], torch.Tensor]:
     """ganlab's sampler over a saved G: labels (B,) -> uint8 (B, 1, 28, 28), sample i from seed first_seed + i."""
+    from ganlab.metrics.sampling import generator_sampler
+
     generator = Generator()
     generator.load_state_dict(torch.load(weights, map_location="cpu"))
-    generator.eval()
-    drawn = [first_seed]
-
-    @torch.no_grad()
-    def sample(labels: torch.Tensor) -> torch.Tensor:
-        z = torch.stack([torch.randn(Z_DIM, generator=torch.Generator().manual_seed(drawn[0] + i))
-                         for i in range(len(labels))])
-        drawn[0] += len(labels)
-        images = F.interpolate(generator(z, labels.long()), size=(28, 28), mode="bilinear", antialias=True)
-        return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-
-    return sample
+    return generator_sampler(MeasuredGenerator(generator), Z_DIM, "cpu", first_seed)
 
 
 def main() -> None:

@@ -74,7 +74,7 @@ def run_ganlab(config: str, data_root: str, marks: list[float], n: int, fid_n: i
         train(None if resume else cfg, run_dir=None if resume else run_dir, resume=resume,
               stop_after_minutes=max(mark - elapsed / 60, 0.01), progress=False)
         elapsed += time.perf_counter() - t0
-        status = json.loads(RunDir(run_dir).status.read_text())
+        status = RunDir(run_dir).read_status()
         row = {"minutes": mark, "seconds": elapsed, "iterations": status["step"]}
         for metrics, count in metrics_at(mark, marks, n, fid_n):
             overrides = {"metrics": metrics, "n": count, "ref": "test", "ref_n": 0, "bootstrap": 0}
