@@ -6,7 +6,7 @@
 
 Defaults: configs/mnist_cgan.yaml and the CIFAR-10 preset (configs/cifar10_sngan_projection.yaml, else
 configs/dcgan_cifar10.yaml), batches 64 and 256, modes eager and the device's fast path (cudagraph on
-CUDA, compile on the CPU). Every mode gets the same untimed warm-up iterations (they hold the compile or
+CUDA, cpu on the CPU); ``--repeats N`` interleaves N rounds over the rows and keeps each row's median. Every mode gets the same untimed warm-up iterations (they hold the compile or
 the capture, reported as setup seconds). Writes benchmarks/results/speed-<device>.json (device name,
 versions, every row) and prints a table last. Timing code: benchmarks/train_speed.py.
 """
@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--modes", help="comma-separated train.fast_path values (default: eager + the device's)")
     parser.add_argument("--iters", type=int, default=200, help="timed iterations per row")
     parser.add_argument("--warmup", type=int, default=20, help="untimed iterations per row (compile, capture)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds over every row, interleaved (each row keeps its median steps/s)")
     parser.add_argument("--data-root")
     parser.add_argument("--fid-target", type=float, help="also time training to this FID (evaluated every epoch)")
     parser.add_argument("--fid-config", default="configs/mnist_strong.yaml", help="config of the FID timing")
@@ -75,16 +77,21 @@ def main() -> None:
     overrides = args.overrides + ([f"data.root={args.data_root}"] if args.data_root else [])
     configs = args.configs.split(",") if args.configs else default_configs()
     device = resolve_device(load_config(configs[0], overrides).device)
-    modes = args.modes.split(",") if args.modes else ["eager", "cudagraph" if device.type == "cuda" else "compile"]
+    modes = args.modes.split(",") if args.modes else ["eager", "cudagraph" if device.type == "cuda" else "cpu"]
+    keys = [(c, int(b), m) for c in configs for b in args.batches.split(",") for m in modes]
+    rounds: dict[tuple, list[dict]] = {key: [] for key in keys}
+    for _ in range(args.repeats):  # interleaved, so that a slow spell of a shared machine hits every row alike
+        for config, batch, mode in keys:
+            torch._dynamo.reset()  # a fresh compile cache per row (the recompile limit is per function)
+            row = measure(config, overrides + [f"train.fast_path={mode}"], batch, args.iters, args.warmup)
+            row.update(config=config, requested=mode)
+            rounds[(config, batch, mode)].append(row)
+            print(f"{config} batch {batch} {mode}: {row['iters_per_s']:.1f} steps/s", flush=True)
     rows = []
-    for config in configs:
-        for batch in (int(b) for b in args.batches.split(",")):
-            for mode in modes:
-                torch._dynamo.reset()  # a fresh compile cache per row (the recompile limit is per function)
-                row = measure(config, overrides + [f"train.fast_path={mode}"], batch, args.iters, args.warmup)
-                row.update(config=config, requested=mode)
-                rows.append(row)
-                print(f"{config} batch {batch} {mode}: {row['iters_per_s']:.1f} steps/s", flush=True)
+    for key in keys:
+        ranked = sorted(rounds[key], key=lambda r: r["iters_per_s"])
+        row = dict(ranked[len(ranked) // 2], rounds_iters_per_s=[r["iters_per_s"] for r in rounds[key]])
+        rows.append(row)
     for row in rows:
         base = next(r for r in rows if r["config"] == row["config"] and r["batch_size"] == row["batch_size"]
                     and r["requested"] == modes[0])

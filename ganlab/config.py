@@ -59,7 +59,7 @@ class ModelConfig:
     g_spectral_norm: bool = False  # spectral norm on every G conv / linear weight (SAGAN / BigGAN)
     upsample: str = "resize"  # resnet G: resize (nearest 2x then 3x3 conv) | transposed (4x4 stride-2 transposed conv)
     g_cond: str = "input"  # resnet: how G's label enters: input (its code joined to z) | cbn (class-conditional BatchNorm)
-    d_cond: str = "concat"  # resnet: how D's label enters: concat (code planes joined at d_label_depth) | projection (Miyato & Koyama)
+    d_cond: str = "concat"  # resnet, dcgan: how D's label enters: concat (code planes joined to the image; resnet: at d_label_depth) | projection (Miyato & Koyama)
     d_label_depth: int = 0  # resnet, d_cond=concat: D blocks before the label planes join (0 = the image; report 002: the middle)
     d_extra_blocks: int = 2  # resnet: D blocks without downsampling after the downsampling ones (SNGAN: 2)
     d_min_side: int = 4  # resnet: D downsamples while the side stays >= this (SNGAN's CIFAR-10 D: 8, i.e. 32 -> 8)
@@ -89,7 +89,7 @@ class TrainConfig:
     ema_decay: float = 0.0  # generator EMA: ema = decay*ema + (1-decay)*G after each iteration; 0 = off (e.g. 0.999)
     ema_start: int = 0  # generator EMA: iterations during which the EMA just copies G before averaging starts
     precision: str = "fp32"  # fp32 | bf16 (autocast, CUDA only)
-    fast_path: str = "auto"  # how the step runs: auto (cudagraph on one CUDA device, else eager) | eager (plain PyTorch) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
+    fast_path: str = "auto"  # how the step runs: auto (cpu on a CPU, else eager) | eager (plain PyTorch) | cpu (channels_last weights, fused Adam) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
     log_every: int = 50  # iterations between metrics.jsonl records
     checkpoint_every: int = 0  # iterations between resume checkpoints besides each epoch end; 0 = epoch ends only
     grid_columns: int = 8  # samples per class row in the per-epoch grid
@@ -139,14 +139,14 @@ CHOICES: dict[str, tuple[str, ...]] = {  # the allowed values of options that no
     "model.d_cond": ("concat", "projection"),
     "train.lr_schedule": ("step", "linear", "none"),
     "train.precision": ("fp32", "bf16"),
-    "train.fast_path": ("auto", "eager", "compile", "cudagraph"),
+    "train.fast_path": ("auto", "eager", "cpu", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
 }
 
 
-FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {  # model options only one family reads (refused with another family)
+FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {  # model options some families read (refused with the others)
     "resnet": ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"),
-    "dcgan": ("kernel_size", "g_activation"),
+    "dcgan": ("kernel_size", "g_activation", "d_cond"),
 }
 
 
@@ -269,11 +269,11 @@ def _validate_models_and_controls(cfg: Config) -> None:
     """Ranges of the ResNet knobs and training controls (EMA, adaptive D steps, gradient penalty)."""
     m, t = cfg.model, cfg.train
     defaults = ModelConfig()
-    for family, keys in FAMILY_OPTIONS.items():
-        for key in keys if m.family != family else ():
-            if getattr(m, key) != getattr(defaults, key):
-                raise GanlabError(f"model.{key}={getattr(m, key)} is a {family} option; set model.family={family} "
-                                  f"or drop model.{key}")
+    for key in sorted({key for keys in FAMILY_OPTIONS.values() for key in keys}):
+        readers = [family for family, keys in FAMILY_OPTIONS.items() if key in keys]
+        if m.family not in readers and getattr(m, key) != getattr(defaults, key):
+            raise GanlabError(f"model.{key}={getattr(m, key)} is a {' and '.join(readers)} option; set "
+                              f"model.family={readers[0]} or drop model.{key}")
     if m.kernel_size < 2:
         raise GanlabError(f"model.kernel_size must be >= 2 (e.g. 3 or 4), got {m.kernel_size}")
     if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.d_min_side < 1:

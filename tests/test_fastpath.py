@@ -91,6 +91,21 @@ def test_inductor_step_matches_eager(tmp_path, tiny_overrides):
         torch.testing.assert_close(fast_state[k], eager_state[k], rtol=1e-4, atol=1e-6, msg=k)
 
 
+@pytest.mark.parametrize("extra", [[], STATEFUL_D + EXTRAS])
+def test_cpu_path_matches_eager(tmp_path, tiny_overrides, extra):
+    # channels_last conv weights and fused Adam: the same update in another memory layout and optimiser kernel
+    eager_losses, eager_state, _ = _train(tiny_overrides + extra, "eager", 5, tmp_path)
+    cpu_losses, cpu_state, trainer = _train(tiny_overrides + extra, "auto", 5, tmp_path)
+    assert trainer.step_fn.mode == "cpu"
+    conv = next(m for m in trainer.D.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+    assert all(g["fused"] for g in trainer.opt_d.param_groups + trainer.opt_g.param_groups)
+    torch.testing.assert_close(torch.tensor(cpu_losses), torch.tensor(eager_losses), rtol=1e-5, atol=1e-6)
+    assert eager_state.keys() == cpu_state.keys()
+    for k in eager_state:
+        torch.testing.assert_close(cpu_state[k], eager_state[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
 def test_compile_failure_is_an_error_and_undoes_the_failed_iteration(tmp_path, tiny_overrides, monkeypatch):
     graphs = []
 
@@ -116,14 +131,16 @@ def test_compile_failure_is_an_error_and_undoes_the_failed_iteration(tmp_path, t
 
 def test_modes_resolve_and_impossible_ones_are_refused(tiny_overrides):
     cpu = torch.device("cpu")
-    assert fastpath.resolve_mode("auto", cpu) == "eager"
+    assert fastpath.resolve_mode("auto", cpu) == "cpu"
     assert fastpath.resolve_mode("auto", torch.device("cuda", 0)) == "eager"  # until the CUDA tests pass on a GPU
+    with pytest.raises(GanlabError, match="fast_path=cpu is the CPU path but the device is cuda:0"):
+        fastpath.resolve_mode("cpu", torch.device("cuda", 0))
     assert fastpath.resolve_mode("compile", cpu) == "compile"
     with pytest.raises(GanlabError, match="cudagraph needs a CUDA device"):
         Trainer(load_config(None, tiny_overrides + ["train.fast_path=cudagraph"]), Path("unused"))
     with pytest.raises(GanlabError, match="cudagraph runs in one process"):
         fastpath.resolve_mode("cudagraph", torch.device("cuda", 0), world_size=2)
-    with pytest.raises(GanlabError, match="train.fast_path='fast' is not one of auto, eager, compile, cudagraph"):
+    with pytest.raises(GanlabError, match="train.fast_path='fast' is not one of auto, eager, cpu, compile, cudagraph"):
         load_config(None, ["train.fast_path=fast"])
 
 

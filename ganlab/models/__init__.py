@@ -20,7 +20,7 @@ def build_dcgan(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Module
     g = DCGANGenerator(cfg.z_dim, spec.channels, spec.resolution, cfg.g_width,
                        cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.g_activation)
     d = DCGANDiscriminator(spec.channels, spec.resolution, cfg.d_width, cfg.d_batchnorm,
-                           cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size)
+                           cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.d_cond)
     dcgan_init(g)
     dcgan_init(d)
     return g, d

@@ -7,6 +7,7 @@ import torch.nn as nn
 
 from ganlab.models.conditioning import LabelEncoder
 from ganlab.models.layout import conv_layout
+from ganlab.models.projection import ProjectionHead
 
 
 def doubling_padding(kernel: int) -> tuple[int, int]:
@@ -64,13 +65,15 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """[x, cond planes] -> k x [Conv kxk/2 + (BN) + LeakyReLU 0.2] -> linear logit (kernel 4 by default).
 
-    The label enters as constant planes: one-hot (num_classes planes) or a learnt embedding.
+    With ``label_mode='concat'`` the label enters as constant planes (one-hot: num_classes planes, or a learnt
+    embedding); with ``'projection'`` the image enters alone and the head adds <embed(y), features>.
     """
 
     def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool,
-                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int):
+                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, label_mode: str = "concat"):
         super().__init__()
-        self.label = LabelEncoder(conditioning, num_classes, embed_dim)
+        projection = label_mode == "projection" and conditioning != "none"
+        self.label = LabelEncoder("none" if projection else conditioning, num_classes, embed_dim)
         side, blocks = conv_layout(resolution)
         padding, _ = doubling_padding(kernel_size)
         layers: list[nn.Module] = []
@@ -83,7 +86,7 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             c = c_out
         self.blocks = nn.Sequential(*layers)
-        self.head = nn.Linear(c * side * side, 1)
+        self.head = ProjectionHead(c * side * side, num_classes if projection else 0)
         self.in_shape = (channels, resolution, resolution)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -91,4 +94,4 @@ class DCGANDiscriminator(nn.Module):
         cond = self.label(y)  # (B, k)
         planes = cond[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
         h = self.blocks(torch.cat([x, planes], 1))  # (B, c, s, s)
-        return self.head(h.flatten(1)).squeeze(1)  # (B,) logits
+        return self.head(h.flatten(1), y)  # (B,) logits

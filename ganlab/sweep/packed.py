@@ -61,6 +61,13 @@ def refuse_unpackable(trainer: Trainer, g_base: nn.Module, d_base: nn.Module) ->
                           f"this sweep")
 
 
+def eager_when_auto(cfg: Config) -> Config:
+    """Packed members run vmapped, eagerly: ``train.fast_path=auto`` means eager here (another path is refused)."""
+    if cfg.train.fast_path != "auto":
+        return cfg
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, fast_path="eager"))
+
+
 def _device_data(data: DataSplits, device: torch.device) -> DataSplits:
     """The training images moved to the device once, shared by every member's sampler."""
     train = ImageSet(data.train.images.to(device), data.train.labels.to(device), data.train.class_names)
@@ -237,7 +244,7 @@ class PackedTrainer:
             for cfg, run_dir in zip(cfgs, run_dirs):
                 prepare_run_dir(run_dir, overwrite=True)
                 write_config(run_dir, cfg)
-        self.members = [Trainer(cfg, run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
+        self.members = [Trainer(eager_when_auto(cfg), run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
         if resume:
             for m in self.members:
                 m.load_state_dict(load_checkpoint(m.run_dir, map_location=device))

@@ -8,8 +8,13 @@
   CUDA graph and replayed: static input buffers refilled each iteration from the data sampler and the device
   generator, fused capturable Adam with tensor learning rates (so schedules still apply), channels_last
   weights and inputs, and real + fake through D as one batch when D keeps no buffers.
-* ``auto``: ``eager``. The CUDA paths have not yet passed their tests on a GPU (``tests/test_fastpath.py``
-  on a CUDA machine, recorded in ``benchmarks/results/``), so they run only when asked for by name.
+* ``cpu``: the eager update with channels_last conv weights (oneDNN's preferred layout) and fused Adam: about
+  1.2x eager fp32 on a 2-core AVX-512 CPU for the MNIST presets (``benchmarks/speed.py``). Measured there and
+  left out because they did not win: ``torch.compile`` (0.9-1.0x), bf16 autocast (0.1x: these small convs run
+  slower in bf16), foreach Adam (1.02x), real + fake through D as one batch (0.96x).
+* ``auto``: ``cpu`` on a CPU, ``eager`` on CUDA. The CUDA paths have not yet passed their tests on a GPU
+  (``tests/test_fastpath.py`` on a CUDA machine, recorded in ``benchmarks/results/``), so they run only when
+  asked for by name.
 
 A requested fast path that cannot be used is an error, never a silent fallback: if compiling or capturing
 fails at the first iteration, the state that iteration touched is restored and the run stops with the
@@ -31,9 +36,13 @@ COMPILE_BACKEND = "inductor"  # torch.compile backend of the compile mode ("aot_
 
 
 def resolve_mode(requested: str, device: torch.device, world_size: int = 1, varying_d_steps: bool = False) -> str:
-    """The fast path a run uses: ``auto`` -> eager (see the module docstring); impossible requests refused."""
+    """The fast path a run uses: ``auto`` -> cpu on a CPU, else eager (see the module docstring); impossible
+    requests refused."""
     if requested == "auto":
-        return "eager"
+        return "cpu" if device.type == "cpu" else "eager"
+    if requested == "cpu" and device.type != "cpu":
+        raise GanlabError(f"train.fast_path=cpu is the CPU path but the device is {device}; use train.fast_path=auto "
+                          f"or eager (or device=cpu)")
     if requested == "cudagraph" and varying_d_steps:
         raise GanlabError("train.fast_path=cudagraph captures a fixed number of D steps, but "
                           "train.adaptive_d_steps varies it; use train.fast_path=compile or eager")
@@ -49,11 +58,11 @@ def resolve_mode(requested: str, device: torch.device, world_size: int = 1, vary
 def make_adam(params: Iterable[nn.Parameter], lr: float, betas: Iterable[float], mode: str,
               device: torch.device) -> torch.optim.Adam:
     """Adam as the mode needs it: fused + capturable with a tensor learning rate for cudagraph, fused for
-    compile on CUDA, torch's default otherwise."""
+    compile on CUDA and for the cpu path, torch's default otherwise."""
     betas = tuple(betas)
     if mode == "cudagraph":
         return torch.optim.Adam(params, lr=torch.tensor(lr, device=device), betas=betas, capturable=True, fused=True)
-    if mode == "compile" and device.type == "cuda":
+    if (mode == "compile" and device.type == "cuda") or mode == "cpu":
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
     return torch.optim.Adam(params, lr=lr, betas=betas)
 
@@ -80,8 +89,8 @@ def load_optimizer_state(opt: torch.optim.Optimizer, state: dict) -> None:
 
 
 def to_channels_last(mode: str, device: torch.device, *modules: nn.Module) -> bool:
-    """Switch the modules' 4-d weights to channels_last where the mode uses it (cudagraph on CUDA)."""
-    if mode != "cudagraph" or device.type != "cuda":
+    """Switch the modules' 4-d weights to channels_last where the mode uses it (cudagraph on CUDA, cpu)."""
+    if not ((mode == "cudagraph" and device.type == "cuda") or mode == "cpu"):
         return False
     for m in modules:
         m.to(memory_format=torch.channels_last)
@@ -168,7 +177,7 @@ class StepRunner:
         self._ready, self._graph, self._static, self._out = False, None, [], None
 
     def __call__(self, inputs: StepInputs) -> torch.Tensor:
-        if self.mode == "eager":
+        if self.mode in ("eager", "cpu"):  # the cpu path differs in weight layout and optimiser, not in the call
             return self.eager(inputs)
         if self._ready:
             return self._replay(inputs) if self.mode == "cudagraph" else self.fast(inputs)  # type: ignore[misc]
