@@ -127,6 +127,23 @@ def draw(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def table(results: dict[str, Any]) -> str:
+    """The README table: per entry, iterations, acc (lowest class) and cfd at each mark, FID at the last."""
+    marks = results["protocol"]["marks"]
+    head = ["entry", "iterations"] + [f"acc / cfd at {m:g} min" for m in marks] + ["lowest class at the end",
+                                                                                   "FID-10k at the end"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, entry in results["entries"].items():
+        rows = {r["minutes"]: r for r in entry["marks"]}
+        last = entry["marks"][-1]
+        cells = [name, " / ".join(str(rows[m]["iterations"]) if m in rows else "-" for m in marks)]
+        cells += [f"{100 * rows[m]['acc']:.1f} % / {rows[m]['cfd']:.2f}" if m in rows else "-" for m in marks]
+        cells.append(f"{100 * min(last['acc_per_class']):.1f} % (digit {last['acc_per_class'].index(min(last['acc_per_class']))})")
+        cells.append(f"{last['fid']:.2f}" if last.get("fid") is not None else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def parse_entries(text: str) -> dict[str, Optional[str]]:
     """'name=config,...,baseline' -> {name: config or None for the baseline}."""
     entries: dict[str, Optional[str]] = {}
@@ -172,6 +189,7 @@ def main() -> None:
                                         "load_average_before": load_before, "load_average_after": os.getloadavg()}
             atomic_write_json(result_file, results)
     draw(results, Path(args.figure))
+    print(table(results))
     print(f"wrote {result_file} and {args.figure}")
 
 

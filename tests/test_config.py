@@ -38,6 +38,7 @@ def test_roundtrip_through_yaml_and_dict(tmp_path: Path):
     (["train.betas_g=[0.5]"], "two numbers"),
     (["train.lr_g"], "is not key=value"),
     (["model.family=mlp", "model.kernel_size=3"], "model.kernel_size=3 is a dcgan option; set model.family=dcgan"),
+    (["model.family=mlp", "model.d_cond=projection"], "is a resnet and dcgan option; set model.family=resnet"),
     (["model.g_activation=tanh"], "model.g_activation='tanh' is not one of relu, leakyrelu"),
     (["model.kernel_size=1"], "model.kernel_size must be >= 2"),
 ])

@@ -169,7 +169,7 @@ def test_spectral_norm_generator_export_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    (["model.family=dcgan", "model.d_cond=projection"], "resnet option"),
+    (["model.family=dcgan", "model.d_extra_blocks=1"], "resnet option"),
     (["model.g_cond=film"], "model.g_cond='film' is not one of"),
     (["train.ema_decay=1.0"], "ema_decay must be in"),
     (["train.adaptive_d_steps=true", "train.d_steps=5", "train.adaptive_max_d_steps=3"], "below train.d_steps"),

@@ -26,8 +26,8 @@ def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
     return list(xs), list(ys)
 
 
-def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], marker: str = "") -> Path:
-    """One row of line-plot panels (title, series) written as a PNG, x axis in epochs."""
+def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], title: str, marker: str = "") -> Path:
+    """One row of line-plot panels (title, series) under a figure title, written as a PNG, x axis in epochs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,6 +42,7 @@ def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], marker: str 
         ax.grid(alpha=0.3)
         if series:
             ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
     plt.close(fig)
@@ -61,7 +62,8 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
             if points:
                 series.append((*_xy(points), label, "--" if "heldout" in key else "-"))
         panels.append((title, series))
-    return _save_panels(Path(out) if out else RunDir(run_dir).figures / "curves.png", panels)
+    return _save_panels(Path(out) if out else RunDir(run_dir).figures / "curves.png", panels,
+                        f"{run_dir.resolve().name}: training curves")
 
 
 def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
@@ -91,4 +93,4 @@ def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path
         families.setdefault(family, []).append(key)
     out = Path(out) if out else RunDir(run_dir).figures / "eval.png"
     panels = [(family, [(*_xy(series[key]), key, "-") for key in keys]) for family, keys in families.items()]
-    return _save_panels(out, panels, marker="o")
+    return _save_panels(out, panels, f"{Path(run_dir).resolve().name}: evaluations during training", marker="o")
