@@ -1,9 +1,9 @@
-"""Carry what the GPU benchmarks need to a lent GPU machine that reaches no network.
+"""Carry what the GPU benchmarks need to an offline GPU machine.
 
-The device tool moves at most 64 MiB per call, and its machine lacks omegaconf, the Inception file and the
-data. ``pack`` (here) splits the wheels, the Inception TorchScript and the data into call-sized folders
-``.gpu/call1``, ``.gpu/call2``, ... ; carrying each in turn (the machine keeps /tmp while warm) and running
-``unpack`` there rebuilds them under /tmp/ganlab-kit and writes an env.sh to source:
+Such a machine may lack omegaconf, the Inception file and the data, and the way files reach it may limit
+their size. ``pack`` (here) splits the wheels, the Inception TorchScript and the data into folders of at most
+60 MiB, ``.gpu/call1``, ``.gpu/call2``, ... ; copying each in turn (keeping /tmp there between copies) and
+running ``unpack`` there rebuilds them under /tmp/ganlab-kit and writes an env.sh to source:
 
     python benchmarks/gpu_kit.py pack --data-root ../shared/data [--cifar10]            # here
     python3 benchmarks/gpu_kit.py unpack && . /tmp/ganlab-kit/env.sh && <benchmark>      # there, per call
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-CALL_BUDGET = 60 * 2**20  # bytes per call folder: the tool's 64 MiB less the repository itself
+CALL_BUDGET = 60 * 2**20  # bytes per folder: a 64 MiB transfer limit less the repository itself
 WHEELS = ("omegaconf",)  # what ganlab needs that the GPU image lacks (omegaconf 2.4 needs only PyYAML, which is there)
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 MANIFEST = "manifest.json"

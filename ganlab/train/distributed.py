@@ -65,6 +65,7 @@ def session(device_type: str) -> Iterator[DistContext]:
     dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
     try:
         yield current()
+        dist.barrier()  # no rank tears the group down while another still has gloo work in flight
     finally:
         dist.destroy_process_group()
 
