@@ -160,3 +160,17 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path: Path):
     os.umask(umask)
     assert path.read_text() == "x" and (path.stat().st_mode & 0o777) == (0o666 & ~umask)
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("conditioning", ["onehot", "none"])
+def test_epoch_grid_latents_follow_the_conditioning(tmp_path: Path, tiny_overrides, conditioning):
+    from ganlab.train.trainer import Trainer
+
+    cfg = load_config(None, tiny_overrides + [f"model.conditioning={conditioning}", "train.grid_columns=4"])
+    z, y = Trainer(cfg, tmp_path / "run")._grid_inputs
+    assert z.shape[0] == y.shape[0] == 40  # 10 classes x 4 columns
+    distinct_latents = len({tuple(row.tolist()) for row in z})
+    if conditioning == "none":  # no label to vary along a row: every cell its own latent
+        assert distinct_latents == 40
+    else:  # a row per class, the same 4 latents in every row
+        assert distinct_latents == 4 and y.tolist() == [c for c in range(10) for _ in range(4)]

@@ -88,10 +88,19 @@ class Trainer:
         self.evaluator = TrainingEvaluator(cfg, self.run_dir, self.spec, self.device)
 
     # ----- fixed inputs -------------------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """Whether G is given the label (else every grid cell shows its own latent)."""
+        return self.cfg.model.conditioning != "none"
+
     def _fixed_grid_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """One row per class, the same latent in each column (seeds 0..columns-1)."""
+        """Conditional: one row per class, the same latent in each column (seeds 0..columns-1). Unconditional:
+        as many cells, seeds 0..cells-1 row by row."""
         cols = self.cfg.train.grid_columns
         rows = max(1, self.spec.num_classes)
+        if not self.conditional:
+            z = latents_for_seeds(range(rows * cols), self.cfg.model.z_dim, self.device)
+            return z, torch.zeros(rows * cols, dtype=torch.long, device=self.device)
         z = latents_for_seeds(range(cols), self.cfg.model.z_dim, self.device).repeat(rows, 1)
         y = torch.arange(rows, device=self.device).repeat_interleave(cols)
         return z, y
@@ -244,11 +253,15 @@ class Trainer:
         images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
         cols = self.cfg.train.grid_columns
-        names = self.data.train.class_names
-        what = "a row per class, " if names else ""
-        save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale,
-                           f"{self.run_dir.name}, epoch {self.epoch}: {what}the same latents (seeds 0..{cols - 1}) "
-                           f"in every row", [f"{i}: {n}" if n != str(i) else n for i, n in enumerate(names)])
+        names = self.data.train.class_names if self.conditional else []
+        title = f"{self.run_dir.name}, epoch {self.epoch}: "
+        if self.conditional:
+            what = "a row per class, " if names else ""
+            title += f"{what}the same latents (seeds 0..{cols - 1}) in every row"
+        else:
+            title += f"seeds 0..{len(images) - 1}, row by row"
+        save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale, title,
+                           [f"{i}: {n}" if n != str(i) else n for i, n in enumerate(names)])
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
             save_generator(self.files.export(self.epoch), self.sampling_generator, self.cfg,
