@@ -20,6 +20,7 @@ def test_plateau_is_the_smallest_value_within_the_noise_of_the_best():
     cells = summarize(_rows(curve), ["model.z_dim"], "fid")
     assert [c.values[0] for c in cells] == [0, 2, 4, 8, 16, 32, 64]
     assert cells[0].n == 3 and abs(cells[0].std - 1.0) < 1e-9 and cells[0].ci95 > cells[0].std  # t(0.975, 2) > 1
+    assert cells[0].seeds == (119.0, 120.0, 121.0)  # each seed's value, drawn as a dot
     info = plateau(cells, "model.z_dim", "fid")
     # se = 1/sqrt(3) at every z, so the noise is 2*sqrt(2/3) = 1.63: z=4 (42 - 40 = 2) is outside, z=8 inside
     assert info["value"] == 8 and info["best"] == 16

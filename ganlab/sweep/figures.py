@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence
 from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
 
 FIGURES_DIR = "figures"  # a sweep's figures and tables, inside the sweep directory
+BAND_MIN_SEEDS = 3  # fewest seeds per point for which the metric-vs-key figure draws the 95% band
 PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "
                 "mean: |mean(x) - mean(best)| <= 2 * sqrt(se(x)^2 + se(best)^2), se = sample std / sqrt(seeds), "
                 "on the {direction} side of the best")
@@ -25,6 +26,7 @@ class Cell:
     std: float  # sample standard deviation over seeds (nan with one seed)
     n: int  # seeds with a finite value
     ci95: float  # half-width of the 95% Student-t interval of the mean (nan with one seed)
+    seeds: tuple[float, ...] = ()  # the metric of each seed
 
     @property
     def se(self) -> float:
@@ -54,7 +56,7 @@ def summarize(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric: str) 
         mean = sum(xs) / n
         std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else math.nan
         ci = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n) if n > 1 else math.nan
-        cells.append(Cell(values, mean, std, n, ci))
+        cells.append(Cell(values, mean, std, n, ci, tuple(xs)))
     return sorted(cells, key=lambda c: tuple((0, v) if isinstance(v, (int, float)) else (1, str(v)) for v in c.values))
 
 
@@ -81,7 +83,9 @@ def plateau(cells: Sequence[Cell], key: str, metric: str, lower_is_better: bool 
 
 def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | Path,
                        floor: Optional[float] = None, plateau_info: Optional[dict[str, Any]] = None) -> Path:
-    """Mean over seeds with a 95% band, the floor as a horizontal line, the plateau as a vertical one."""
+    """Mean over seeds, each seed as a dot, a 95% band where every point has at least ``BAND_MIN_SEEDS`` seeds
+    (with two, Student's t makes the band 12.7 standard errors wide), the floor as a horizontal line, the plateau
+    as a vertical one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,7 +99,12 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     fig, ax = plt.subplots(figsize=(7, 4))
     seeds = max((c.n for c in cells), default=0)
     ax.plot(xs, means, marker="o", ms=3, color="tab:green", label=f"mean over {seeds} seed(s)")
-    ax.fill_between(xs, lo, hi, color="tab:green", alpha=0.25, label="95% interval of the mean")
+    if seeds > 1:
+        dots = [(x, v) for x, c in zip(xs, cells) for v in c.seeds]
+        ax.scatter([x for x, _ in dots], [v for _, v in dots], s=10, color="tab:green", alpha=0.45,
+                   linewidths=0, label="each seed")
+    if min((c.n for c in cells), default=0) >= BAND_MIN_SEEDS:
+        ax.fill_between(xs, lo, hi, color="tab:green", alpha=0.25, label="95% interval of the mean")
     if floor is not None:
         ax.axhline(floor, color="tab:red", label=f"real vs real ({floor:g})")
     if plateau_info and plateau_info.get("value") is not None and numeric:
