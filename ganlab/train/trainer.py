@@ -253,14 +253,13 @@ class Trainer:
         images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
         cols = self.cfg.train.grid_columns
-        names = self.data.train.class_names if self.conditional else []
-        title = f"{self.run_dir.name}, epoch {self.epoch}: "
         if self.conditional:
-            what = "a row per class, " if names else ""
-            title += f"{what}the same latents (seeds 0..{cols - 1}) in every row"
+            names = self.data.train.class_names
+            layout = f"{'a row per class, ' if names else ''}the same latents (seeds 0..{cols - 1}) in every row"
         else:
-            title += f"seeds 0..{len(images) - 1}, row by row"
-        save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale, title,
+            names, layout = [], f"seeds 0..{len(images) - 1}, row by row"
+        save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale,
+                           f"{self.run_dir.name}, epoch {self.epoch}: {layout}",
                            [f"{i}: {n}" if n != str(i) else n for i, n in enumerate(names)])
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
