@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bench_env import environment, sync
 
-from ganlab.io import atomic_write_json
 from ganlab.config import DataConfig
-from ganlab.metrics.frechet import stats_distance
 from ganlab.devices import resolve_device
+from ganlab.io import atomic_write_json
+from ganlab.metrics.frechet import stats_distance
 from ganlab.metrics.inception import InceptionNet
 from ganlab.metrics.refstats import Reference, reference_stats
 

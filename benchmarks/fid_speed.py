@@ -18,11 +18,11 @@ from pathlib import Path
 import torch
 from bench_env import environment, sync
 
-from ganlab.io import atomic_write_json
 from ganlab.config import DataConfig, EvalConfig, ModelConfig
 from ganlab.data.spec import ImageSpec
-from ganlab.metrics.evaluate import evaluate
 from ganlab.devices import resolve_device
+from ganlab.io import atomic_write_json
+from ganlab.metrics.evaluate import evaluate
 from ganlab.metrics.inception import InceptionNet
 from ganlab.metrics.refstats import Reference, reference_stats
 from ganlab.metrics.sampling import generator_sampler

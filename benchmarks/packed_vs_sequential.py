@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ganlab, installed or not
 
-from ganlab.io import atomic_write_json
 from ganlab.config import load_config
 from ganlab.data import load_data
+from ganlab.io import atomic_write_json
 from ganlab.sweep.packed import PackedTrainer
-from ganlab.train import Trainer
+from ganlab.train.trainer import Trainer
 
 
 def sync(device: torch.device) -> None:
@@ -37,33 +37,25 @@ def sync(device: torch.device) -> None:
 def time_sequential(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[float, list[Trainer]]:
     trainers = [Trainer(cfg, root / f"seq{i}", data) for i, cfg in enumerate(cfgs)]
     warm = Trainer(cfgs[0], root / "warm", data)  # warm-up on a throwaway trainer: the measured ones start fresh
-    for _ in range(warmup):
-        warm.iteration()
+    warm.run(stop_after_steps=warmup, progress=False)
     sync(trainers[0].device)
     t0 = time.perf_counter()
     for t in trainers:
-        for _ in range(iters):
-            t.iteration()
-            t.step += 1
+        t.run(stop_after_steps=iters, progress=False)
     sync(trainers[0].device)
     return time.perf_counter() - t0, trainers
 
 
 def time_packed(cfgs, data, iters: int, warmup: int, root: Path) -> tuple[float, PackedTrainer]:
     warm = PackedTrainer(cfgs, [root / f"warm{i}" for i in range(len(cfgs))], data)
-    for _ in range(warmup):
-        warm.step.iteration()
+    warm.run(stop_after_steps=warmup)
     packed = PackedTrainer(cfgs, [root / f"packed{i}" for i in range(len(cfgs))], data)
     device = packed.members[0].device
     sync(device)
     t0 = time.perf_counter()
-    for _ in range(iters):
-        packed.step.iteration()
-        for m in packed.members:
-            m.step += 1
+    packed.run(stop_after_steps=iters)
     sync(device)
     seconds = time.perf_counter() - t0
-    packed.step.sync()
     return seconds, packed
 
 

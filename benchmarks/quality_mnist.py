@@ -23,8 +23,10 @@ from pathlib import Path
 import torch
 
 from ganlab.config import load_config
+from ganlab.devices import resolve_device
 from ganlab.io import atomic_write_json
-from ganlab.train import read_config, resolve_device, train
+from ganlab.train.run import train
+from ganlab.train.rundir import read_config
 
 
 def train_chunk(config: str, overrides: list[str], run_dir: Path, minutes: float) -> dict:

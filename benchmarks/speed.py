@@ -26,10 +26,11 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # this checkout's ganlab, then the eager benchmark beside this file
 from train_speed import device_name, measure  # noqa: E402  (the eager benchmark's timing code)
 
-from ganlab.io import atomic_write_json
 from ganlab.config import load_config  # noqa: E402
-from ganlab.train import resolve_device, train  # noqa: E402
+from ganlab.devices import resolve_device  # noqa: E402
+from ganlab.io import atomic_write_json
 from ganlab.train.metrics_log import read_metrics  # noqa: E402
+from ganlab.train.run import train  # noqa: E402
 
 CIFAR_PRESETS = ("configs/cifar10_sngan_projection.yaml", "configs/dcgan_cifar10.yaml")
 

@@ -16,26 +16,25 @@ from pathlib import Path
 
 import torch
 
-from ganlab.io import atomic_write_json
 from ganlab.config import load_config
 from ganlab.data import load_data
-from ganlab.train import Trainer
+from ganlab.io import atomic_write_json
+from ganlab.train.trainer import Trainer
 
 
 def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: int) -> dict:
-    """Time ``iters`` training iterations after ``warmup`` untimed ones (which include any compile or capture)."""
+    """Time ``iters`` iterations of the training loop after ``warmup`` untimed ones (which include any compile or
+    capture), both run by the real loop (``Trainer.run``: logging and a checkpoint at the stop included)."""
     cfg = load_config(config, overrides + [f"train.batch_size={batch}"])
     data = load_data(cfg.data)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp), data)
         t0 = time.perf_counter()
-        for _ in range(warmup):
-            trainer.iteration()
+        trainer.run(stop_after_steps=warmup, progress=False)
         sync(trainer.device)
         warmup_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for _ in range(iters):
-            trainer.iteration()
+        trainer.run(stop_after_steps=iters, progress=False)
         sync(trainer.device)
         seconds = time.perf_counter() - t0
     return {"batch_size": batch, "iterations": iters, "seconds": seconds, "iters_per_s": iters / seconds,

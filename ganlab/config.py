@@ -16,6 +16,7 @@ from typing import Any, List, Optional
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from ganlab.choices import CHOICES
 from ganlab.errors import GanlabError
 from ganlab.syntax import parse_list, yaml_scalar
 
@@ -131,35 +132,10 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
 
-CHOICES: dict[str, tuple[str, ...]] = {  # the allowed values of options that no registry implements
-    "model.conditioning": ("none", "onehot", "embedding"),
-    "model.g_activation": ("relu", "leakyrelu"),
-    "model.upsample": ("resize", "transposed"),
-    "model.g_cond": ("input", "cbn"),
-    "model.d_cond": ("concat", "projection"),
-    "train.lr_schedule": ("step", "linear", "none"),
-    "train.precision": ("fp32", "bf16"),
-    "train.fast_path": ("auto", "eager", "cpu", "compile", "cudagraph"),
-    "eval.ref": ("train", "test"),
-}
-
-
 FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {  # model options some families read (refused with the others)
     "resnet": ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"),
     "dcgan": ("kernel_size", "g_activation", "d_cond"),
 }
-
-
-def registered_choices() -> dict[str, tuple[str, ...]]:
-    """The allowed values of options that name a registry entry: the registry's own keys (imported when a config
-    is validated, so that a new family, loss, init or metric needs no edit here)."""
-    from ganlab.losses import LOSSES
-    from ganlab.metrics.evaluate import METRICS
-    from ganlab.models import FAMILIES
-    from ganlab.models.init import INITS
-
-    return {"model.family": tuple(FAMILIES), "model.init": ("auto", *INITS), "train.loss": tuple(LOSSES),
-            "eval.metrics": tuple(METRICS)}
 
 
 def _all_keys(node: Any, prefix: str = "") -> list[str]:
@@ -230,8 +206,7 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
 def validate(cfg: Config) -> None:
     """Refuse values that are well-typed but meaningless, with the allowed range."""
     node = OmegaConf.structured(cfg)
-    registered = registered_choices()
-    for key, allowed in {**CHOICES, **registered}.items():
+    for key, allowed in CHOICES.items():
         if key.startswith("eval."):
             continue  # validate_eval
         value = OmegaConf.select(node, key)
@@ -307,7 +282,7 @@ def _validate_data(d: DataConfig) -> None:
 
 def validate_eval(e: EvalConfig) -> None:
     """Refuse meaningless evaluation settings, with the allowed values."""
-    metrics = registered_choices()["eval.metrics"]
+    metrics = CHOICES["eval.metrics"]
     unknown = [m for m in e.metrics if m not in metrics]
     if unknown:
         raise GanlabError(f"unknown eval metric(s) {', '.join(unknown)}; choose from {', '.join(metrics)}")

@@ -1,5 +1,7 @@
 """The one exception type ganlab raises for problems a user can fix."""
 
+import sys
+
 
 class GanlabError(Exception):
     """A user-facing problem: the message is one line that names the problem and the fix."""
@@ -11,6 +13,4 @@ class TrainingDiverged(GanlabError):
 
 def warn(message: str) -> None:
     """A warning for the user: one line on stderr, prefixed 'ganlab:' (no Python source line)."""
-    import sys
-
     print(f"ganlab: {message}", file=sys.stderr, flush=True)

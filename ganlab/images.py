@@ -10,7 +10,6 @@ import torch
 
 from ganlab.io import atomic_write
 
-
 GRID_PAD = 2  # white pixels around and between grid cells
 
 

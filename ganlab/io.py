@@ -40,6 +40,6 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
 
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     """torch.save atomically."""
-    import torch
+    import torch  # start-up time: ganlab.io serves torch-free modules (configs, run folders) too
 
     return atomic_write(path, lambda p: torch.save(obj, p))

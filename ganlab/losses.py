@@ -7,6 +7,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ganlab.choices import registry
+
 
 def d_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit)."""
@@ -61,10 +63,10 @@ def l1_reconstruction(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 DLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 GLoss = Callable[[torch.Tensor], torch.Tensor]
 
-LOSSES: dict[str, tuple[DLoss, GLoss]] = {
+LOSSES: dict[str, tuple[DLoss, GLoss]] = registry("train.loss", {
     "bce": (d_bce, g_bce_nonsaturating),
     "bce-minimax": (d_bce, g_bce_minimax),
     "hinge": (d_hinge, g_hinge),
     "lsgan": (d_least_squares, g_least_squares),
     "wgan-gp": (d_wasserstein, g_wasserstein),
-}
+})

@@ -7,11 +7,11 @@ import sys
 import time
 from typing import Any, Optional, TextIO
 
+from tqdm.auto import tqdm
+
 
 def progress_bar(total: int, initial: int = 0, enabled: bool = True, unit: str = "it") -> Any:
     """A tqdm bar on stderr (disabled: a no-op bar with the same methods)."""
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, initial=initial, disable=not enabled, unit=unit, dynamic_ncols=True, leave=False)
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+import yaml
+
 from ganlab.errors import GanlabError, warn
 
 
 def yaml_scalar(raw: str) -> Any:
     """Parse one override value the way YAML would (numbers, booleans, lists, null)."""
-    import yaml
-
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError:

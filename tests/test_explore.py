@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 from click.testing import CliRunner
-
 from explore_helpers import figure_cells, load, untrained_explorer
+
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.explore.class_means import class_means
@@ -19,8 +19,8 @@ from ganlab.explore.fake_labels import fake_labels
 from ganlab.explore.interpolate import interpolate, lerp, slerp
 from ganlab.explore.latent_map import latent_map
 from ganlab.explore.noise import noise
-from ganlab.models import FAMILIES
 from ganlab.explore.sample import sample_images
+from ganlab.models import FAMILIES
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-
 from explore_helpers import figure_cells, load, untrained_explorer
+
 from ganlab.cli import main
 from ganlab.data import load_data
 from ganlab.errors import GanlabError

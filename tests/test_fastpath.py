@@ -16,15 +16,19 @@ import torch
 
 from ganlab.config import load_config
 from ganlab.errors import GanlabError
-from ganlab.train import Trainer, fastpath, train
+from ganlab.train import fastpath
 from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.step import draw_inputs
+from ganlab.train.run import train
+from ganlab.train.metrics_log import read_metrics
+from ganlab.train.step import STATS, draw_inputs
+from ganlab.train.trainer import Trainer
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 # 16x16 digits: D has two blocks, so d_batchnorm puts a BatchNorm (a buffer) in it and the fast path keeps
 # real and fake as separate D batches; without it D is stateless and they go through D as one batch.
 STATEFUL_D = ["data.resolution=16", "model.d_batchnorm=true"]
+EVERY_ITERATION = "train.log_every=1"  # one metrics.jsonl record per iteration: its own stats
 EXTRAS = ["train.d_steps=2", "train.g_steps=2", "train.l1_weight=0.5", "data.augment.hflip=true",
           "data.augment.crop_padding=1", "model.conditioning=embedding"]
 
@@ -38,14 +42,15 @@ def _state(trainer: Trainer) -> dict[str, torch.Tensor]:
     return {k: v.detach().float().cpu().clone() for k, v in out.items()}
 
 
+def _run(trainer: Trainer, steps: int) -> list[list[float]]:
+    """Train ``steps`` iterations with the real loop; the stats of each, as logged (the config logs every one)."""
+    trainer.run(stop_after_steps=steps, progress=False)
+    return [[record[k] for k in STATS] for record in read_metrics(trainer.run_dir) if "loss_d" in record]
+
+
 def _train(overrides: list[str], mode: str, steps: int, tmp_path: Path) -> tuple[list[list[float]], dict, Trainer]:
-    cfg = load_config(None, overrides + [f"train.fast_path={mode}"])
-    trainer = Trainer(cfg, tmp_path / mode)
-    losses = []
-    for _ in range(steps):
-        losses.append([float(v) for v in trainer.iteration().values()])
-        trainer.step += 1
-    return losses, _state(trainer), trainer
+    trainer = Trainer(load_config(None, overrides + [f"train.fast_path={mode}", EVERY_ITERATION]), tmp_path / mode)
+    return _run(trainer, steps), _state(trainer), trainer
 
 
 @pytest.fixture
@@ -122,7 +127,7 @@ def test_compile_failure_is_an_error_and_undoes_the_failed_iteration(tmp_path, t
     before = _state(trainer)
     with pytest.raises(GanlabError, match="compile cannot run this model .*cannot take the discriminator.*"
                                           "train.fast_path=eager"):
-        trainer.iteration()
+        _run(trainer, 1)
     torch._dynamo.reset()
     assert len(graphs) == 2  # G ran compiled (its BatchNorm statistics moved) before D failed
     after = _state(trainer)
@@ -185,16 +190,11 @@ def _on_cuda(overrides: list[str]) -> list[str]:
 @needs_cuda
 @pytest.mark.parametrize("extra", [STATEFUL_D, STATEFUL_D + CUDA_EXTRAS, []])
 def test_cuda_graph_equals_the_same_update_uncaptured(tmp_path, tiny_overrides, deterministic_cuda, extra):
-    cfg = load_config(None, _on_cuda(tiny_overrides) + extra + ["train.fast_path=cudagraph"])
+    cfg = load_config(None, _on_cuda(tiny_overrides) + extra + ["train.fast_path=cudagraph", EVERY_ITERATION])
     uncaptured = Trainer(cfg, tmp_path / "a")
     uncaptured.step_fn.mode, uncaptured.step_fn.eager = "eager", uncaptured.step_fn.fast  # same update, no graph
     captured = Trainer(cfg, tmp_path / "b")
-    losses = {}
-    for name, trainer in (("uncaptured", uncaptured), ("captured", captured)):
-        losses[name] = []
-        for _ in range(6):
-            losses[name].append([float(v) for v in trainer.iteration().values()])
-            trainer.step += 1
+    losses = {name: _run(trainer, 6) for name, trainer in (("uncaptured", uncaptured), ("captured", captured))}
     assert captured.step_fn.mode == "cudagraph"
     assert losses["captured"] == losses["uncaptured"]
     a, b = _state(uncaptured), _state(captured)
@@ -250,7 +250,7 @@ def test_warm_up_before_a_capture_is_undone_exactly(tmp_path, tiny_overrides):
     # (Adam's state created meanwhile zeroed, its storage kept for the graph); training then equals a fresh run
     ov = tiny_overrides + STATEFUL_D + ["train.fast_path=eager"]
     fresh_losses, fresh_state, _ = _train(ov[:-1], "eager", 3, tmp_path / "fresh")
-    trainer = Trainer(load_config(None, ov), tmp_path / "warm")
+    trainer = Trainer(load_config(None, ov + [EVERY_ITERATION]), tmp_path / "warm")
     runner = trainer.step_fn
     snapshot = fastpath._Snapshot(runner.modules, runner.optimizers, runner.tensors)
     warm = draw_inputs(trainer.sampler, torch.Generator().manual_seed(99), 0, 1, 1, trainer.cfg.model.z_dim)
@@ -259,11 +259,7 @@ def test_warm_up_before_a_capture_is_undone_exactly(tmp_path, tiny_overrides):
     exp_avg = trainer.opt_g.state[next(trainer.G.parameters())]["exp_avg"]
     snapshot.restore(keep_new_state=True)
     assert trainer.opt_g.state[next(trainer.G.parameters())]["exp_avg"] is exp_avg  # same storage
-    losses = []
-    for _ in range(3):
-        losses.append([float(v) for v in trainer.iteration().values()])
-        trainer.step += 1
-    assert losses == fresh_losses
+    assert _run(trainer, 3) == fresh_losses
     state = _state(trainer)
     for k in fresh_state:
         assert torch.equal(fresh_state[k], state[k]), k

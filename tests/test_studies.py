@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ganlab.cli.studies import SCALES, load_study, step_command
 
 from ganlab.cli import main
-from ganlab.cli.studies import SCALES, load_study, step_command
 from ganlab.errors import GanlabError
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"

@@ -6,17 +6,18 @@ import json
 
 import pytest
 import torch
+from sweep_helpers import TINY
 
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.errors import GanlabError
 from ganlab.sweep import build_spec, run_sweep
+from ganlab.sweep.expand import expand
 from ganlab.sweep.packed import PackedTrainer, plan_groups
 from ganlab.sweep.packing import PaddedLayout, padding_is_exact
 from ganlab.sweep.runner import Job
-from ganlab.sweep.expand import expand
-from ganlab.train import Trainer, train
-from sweep_helpers import TINY
+from ganlab.train.run import train
+from ganlab.train.trainer import Trainer
 
 ATOL = 1e-5  # observed differences are ~1e-7 (vmap's batched kernels sum in another order)
 

@@ -8,8 +8,9 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from ganlab.sweep import build_spec, run_sweep  # noqa: E402
 from sweep_helpers import TINY  # noqa: E402
+
+from ganlab.sweep import build_spec, run_sweep  # noqa: E402
 
 
 def test_ray_backend_trains_points_as_tasks(tmp_path):

@@ -6,13 +6,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sweep_helpers import TINY
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.sweep import build_spec, read_results, run_sweep
 from ganlab.sweep.results import point_metrics
-from ganlab.train import train
-from sweep_helpers import TINY
+from ganlab.train.run import train
 
 
 def _spec(*extra):

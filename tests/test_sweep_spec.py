@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sweep_helpers import TINY
 
 from ganlab.errors import GanlabError
 from ganlab.sweep.expand import expand
 from ganlab.sweep.spec import build_spec, load_sweep_file, parse_values, spec_from_dict
-from sweep_helpers import TINY
 
 
 def test_parse_values_ranges_and_lists():

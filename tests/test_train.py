@@ -10,11 +10,11 @@ from safetensors.torch import load_file
 
 from ganlab.cli import main
 from ganlab.config import load_config
-from ganlab.errors import GanlabError
+from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.explore.sample import sample_images
-from ganlab.train import TrainingDiverged, train
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.run import train
 
 
 def test_run_directory_contents(tmp_path: Path, tiny_overrides):
@@ -31,8 +31,8 @@ def test_run_directory_contents(tmp_path: Path, tiny_overrides):
         assert key in records[-1]
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "finished"
-    from ganlab.models import build_models
     from ganlab.data import load_data
+    from ganlab.models import build_models
 
     g, d = build_models(cfg.model, load_data(cfg.data).spec)
     assert status["parameters"] == {"G": sum(p.numel() for p in g.parameters()),

@@ -8,12 +8,12 @@ import torch
 import torch.nn as nn
 
 from ganlab.config import TrainConfig, load_config
-from ganlab.train import train
 from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.ema import GeneratorEMA
 from ganlab.train.gradnorm import grad_norm
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.run import train
 from ganlab.train.schedule import lr_factor
 
 

@@ -57,7 +57,12 @@ def _explorer_options(command):
 def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, from_zero, from_latent, to_seeds,
                         method, seed) -> None:
     """Interpolate between two samples (or from z = 0 or a given latent), within a class or across classes."""
-    from ganlab.explore.interpolate import METHODS, interpolate, latent_start, zero_start
+    from ganlab.explore.interpolate import (
+        METHODS,
+        interpolate,
+        latent_start,
+        zero_start,
+    )
     from ganlab.syntax import parse_ints
 
     if from_zero and from_latent:
@@ -73,8 +78,8 @@ def _seed_pairs(values: tuple[str, ...]) -> list[tuple[int, int]]:
     """--pair-seeds A,B (repeated); the old single-option form 1:2,3:4 is still read, with a note."""
     import re
 
-    from ganlab.syntax import parse_ints
     from ganlab.errors import warn
+    from ganlab.syntax import parse_ints
 
     if len(values) == 1 and re.fullmatch(r"\d+:\d+(,\d+:\d+)*", values[0]):
         pairs = [tuple(map(int, p.split(":"))) for p in values[0].split(",")]
@@ -100,7 +105,6 @@ def _seed_pairs(values: tuple[str, ...]) -> list[tuple[int, int]]:
 def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
     """Add noise of growing eps to z and, separately, to the label code."""
     from ganlab.explore.noise import TARGETS, noise
-
     from ganlab.syntax import parse_floats
 
     result = noise(ex, parse_floats(eps, "--eps"), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
@@ -183,7 +187,6 @@ def explore_diversity(ex, side, classes, seed) -> None:
 def explore_latent_map(ex, grid, radius, classes, slices, seed) -> None:
     """Images laid out over the latent plane (a 2-d projection when z_dim > 3)."""
     from ganlab.explore.latent_map import latent_map
-
     from ganlab.syntax import parse_floats
 
     click.echo(latent_map(ex, grid, radius, _classes(classes), parse_floats(slices, "--slices"), seed).summary())

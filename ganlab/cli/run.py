@@ -7,19 +7,21 @@ from typing import Optional
 
 import click
 
+from ganlab.choices import CHOICES
 from ganlab.cli.base import device_option, main
-from ganlab.config import CHOICES
 
 
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
 @click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA, else ~/.cache/ganlab/data).")
-@click.option("--run-dir", type=click.Path(file_okay=False), help="Run directory (default: a new runs/NNNNN-name).")
+@click.option("--run-dir", type=click.Path(file_okay=False),
+              help="Run directory: new, or a run to continue (same config); default: a new runs/NNNNN-name.")
 @click.option("--out", "out_root", default="runs", show_default=True, help="Where new numbered run directories go.")
-@click.option("--resume", type=click.Path(exists=True, file_okay=False), help="Continue this run from its last checkpoint.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --run-dir.")
-@click.option("--force", is_flag=True, help="Resume even though the config changed.")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False),
+              help="Continue this run from its last checkpoint (its saved config unless CONFIG/OVERRIDES are given).")
+@click.option("--overwrite", is_flag=True, help="Start --run-dir afresh, deleting what is there.")
+@click.option("--force", is_flag=True, help="Continue a run whose saved config differs, with the new config.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--stop-after-steps", type=int, help="Checkpoint and stop after this many iterations (resume later).")
 @click.option("--stop-after-minutes", type=float, help="Checkpoint and stop after this many minutes (resume later).")
@@ -29,8 +31,9 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
           stop_after_steps: Optional[int], stop_after_minutes: Optional[float], quiet: bool) -> None:
     """Train a GAN: CONFIG is a YAML file (default: the digits quickstart), OVERRIDES are key=value."""
     from ganlab.config import load_config, to_yaml
-    from ganlab.train import read_config, train as train_run
-    from ganlab.train.rundir import RunDir
+    from ganlab.folders import RunDir
+    from ganlab.train.run import train as train_run
+    from ganlab.train.rundir import read_config
 
     if config and "=" in config and not Path(config).exists():
         overrides, config = (config, *overrides), None
@@ -67,8 +70,8 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
-    from ganlab.syntax import parse_ints
     from ganlab.explore.sample import sample_images
+    from ganlab.syntax import parse_ints
 
     result = sample_images(source, labels=parse_ints(labels, "--labels", 0) if labels else None, n=count,
                            seeds=parse_ints(seeds, "--seeds", 0) if seeds else None, epoch=epoch, device=device)
@@ -126,6 +129,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
     Example: ganlab sweep configs/x.yaml model.z_dim=0:129 seed=0,1,2 --backend packed --eval cfd,acc
     Re-running the same command resumes: finished points are skipped (and evaluated again if --eval changed).
     """
+    from ganlab.folders import SweepDir
     from ganlab.sweep.command import run_sweep_command
     from ganlab.syntax import parse_list
 
@@ -137,7 +141,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
                                 progress=progress)
     r = outcome.sweep
     state = "done" if r.remaining == 0 else f"{r.remaining} point(s) left (re-run to continue)"
-    click.echo(f"{state}: trained {r.trained}, skipped {r.skipped}; results in {r.sweep_dir / 'results.csv'}")
+    click.echo(f"{state}: trained {r.trained}, skipped {r.skipped}; results in {SweepDir(r.sweep_dir).results_csv}")
     if outcome.floor is not None:
         click.echo(f"  real-vs-real floor of {outcome.column}: {outcome.floor['value']:.4g}")
     for path in outcome.figures:
@@ -146,11 +150,11 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 
 @main.command(name="eval")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--n", type=int, help="Generated samples (default: the run's eval.n, 10000).")
+@click.option("--n", type=click.IntRange(min=1), help="Generated samples (default: the run's eval.n, 10000).")
 @click.option("--ref", type=click.Choice(CHOICES["eval.ref"]), help="Reference split (default: the run's eval.ref).")
-@click.option("--ref-n", type=int, help="Use only the first N reference images (default: the whole split).")
-@click.option("--metrics", help="Comma-separated: fid,is,cis,kid,pr,ifid,acc,floor (default: the run's eval.metrics).")
-@click.option("--bootstrap", type=int, help="Bootstrap resamples for FID's 95% interval (0 = off).")
+@click.option("--ref-n", type=click.IntRange(min=0), help="Use only the first N reference images (default: the whole split).")
+@click.option("--metrics", help=f"Comma-separated: {','.join(CHOICES['eval.metrics'])} (default: the run's eval.metrics).")
+@click.option("--bootstrap", type=click.IntRange(min=0), help="Bootstrap resamples for FID's 95% interval (0 = off).")
 @click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
 @click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
 @click.option("--epoch", type=int, help="Evaluate the generator exported at this epoch (default: latest).")
@@ -159,6 +163,7 @@ def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[in
           bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
           device: str) -> None:
     """Measure a run's generator (FID, IS, KID, precision/recall, ...): writes RUN_DIR/eval.json, prints a table."""
+    from ganlab.folders import RunDir
     from ganlab.metrics.evaluate import format_table
     from ganlab.train.evaluation import evaluate_run
 
@@ -166,7 +171,7 @@ def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[in
              "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
     results = evaluate_run(run_dir, {k: v for k, v in given.items() if v is not None}, epoch, device)
     click.echo(format_table(results))
-    click.echo(f"wrote {Path(run_dir) / 'eval.json'}")
+    click.echo(f"wrote {RunDir(run_dir).eval}")
 
 
 @main.group()

@@ -7,6 +7,7 @@ from typing import Optional
 import click
 
 from ganlab.cli.base import device_option, main
+from ganlab.errors import GanlabError
 
 
 @main.command()
@@ -36,7 +37,8 @@ def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Opt
               help="full (the report's sizes, for a GPU), cpu (at most an hour on 2 CPU cores) or tiny (seconds).")
 @click.option("--out", type=click.Path(file_okay=False), help="Study folder (default: studies/out/NAME-SCALE).")
 @click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA, else ~/.cache/ganlab/data).")
-def study(study_file: str, scale: str, out: Optional[str], data_root: Optional[str]) -> None:
+@click.option("--force", is_flag=True, help="Let train and sweep steps continue runs whose config changed.")
+def study(study_file: str, scale: str, out: Optional[str], data_root: Optional[str], force: bool) -> None:
     """Run every experiment of a report's study (training, sweeps, evaluation, exploration) and write one page.
 
     \b
@@ -44,12 +46,21 @@ def study(study_file: str, scale: str, out: Optional[str], data_root: Optional[s
     Re-running the same command continues an interrupted study: steps already run are skipped.
     """
     import os
+    import shlex
     from pathlib import Path
 
-    from ganlab.cli.studies import run_study, total_seconds
+    from ganlab.study.engine import run_study, total_seconds
+
+    def run_command(args: list[str]) -> None:
+        try:
+            main(args, standalone_mode=False)
+        except SystemExit as e:
+            if e.code not in (0, None):
+                raise GanlabError(f"study step failed: ganlab {shlex.join(args)}") from None
 
     if data_root:
         os.environ["GANLAB_DATA"] = str(Path(data_root).expanduser().resolve())
     folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
-    record = run_study(study_file, scale, folder, progress_line=lambda line: click.echo(line, err=True))
+    record = run_study(study_file, scale, folder, run_command, force=force,
+                       progress_line=lambda line: click.echo(line, err=True))
     click.echo(f"study done in {total_seconds(record) or 0:.0f} s of steps: {record['page']}")

@@ -11,9 +11,15 @@ import torch
 import torch.nn.functional as F
 
 from ganlab.config import DataConfig, cache_dir, default_data_root
-from ganlab.data.sources import (ImageSet, load_cifar10_split, load_digits_split, load_folder_split,
-                                 load_torchvision_split, missing_split)
 from ganlab.data.select import hold_out, select
+from ganlab.data.sources import (
+    ImageSet,
+    load_cifar10_split,
+    load_digits_split,
+    load_folder_split,
+    load_torchvision_split,
+    missing_split,
+)
 from ganlab.data.spec import ImageSpec
 from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_torch_save

@@ -5,12 +5,15 @@ Sources know nothing of caching or batching; ``ganlab.data.load`` adds those.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 
 from ganlab.errors import GanlabError, warn
 
@@ -33,6 +36,7 @@ class ImageSet:
 
 def load_digits_split(split: str) -> ImageSet:
     """scikit-learn's 1,797 8x8 digits; the first 1,437 are 'train', the last 360 'test'."""
+    # start-up time: scikit-learn loads (about 1 s) only for the digits source
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
@@ -49,7 +53,7 @@ TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 def load_torchvision_split(name: str, root: Path, split: str, download: bool) -> ImageSet:
     """MNIST or Fashion-MNIST through torchvision (read from root, downloaded there when allowed)."""
-    import torchvision.datasets as tvd
+    import torchvision.datasets as tvd  # start-up time: torchvision's data sets load only for their sources
 
     cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST}[name]
     folder = root / TORCHVISION_FOLDERS[name] / "raw"
@@ -71,7 +75,7 @@ def load_torchvision_split(name: str, root: Path, split: str, download: bool) ->
 
 def load_cifar10_split(root: Path, split: str, download: bool, resolution: int, channels: int) -> ImageSet:
     """CIFAR-10: torchvision's pickles if present, else a cifar10.zip / cifar10/ image folder, else download."""
-    import torchvision.datasets as tvd
+    import torchvision.datasets as tvd  # start-up time: torchvision's data sets load only for their sources
 
     if (root / "cifar-10-batches-py").is_dir():
         ds = tvd.CIFAR10(root=str(root), train=(split == "train"), download=False)
@@ -106,8 +110,6 @@ class _FileTree:
                                 if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
             self.read: Callable[[str], bytes] = lambda n: (path / n).read_bytes()
         elif path.is_file():
-            import zipfile
-
             try:
                 archive = zipfile.ZipFile(path)
             except zipfile.BadZipFile:
@@ -165,9 +167,6 @@ def load_folder_split(path: Path, split: str, resolution: int, channels: int) ->
     class_names = sorted({n.split("/", 1)[0] for n in labelled})
     class_index = {c: i for i, c in enumerate(class_names)}
 
-    from PIL import Image, UnidentifiedImageError
-    import io
-
     decoded: list[np.ndarray] = []
     labels: list[int] = []
     skipped: list[str] = []
@@ -187,7 +186,6 @@ def load_folder_split(path: Path, split: str, resolution: int, channels: int) ->
     if not decoded:
         raise GanlabError(f"none of the {len(names)} images in {path} could be read; check the files")
     if skipped:
-        
         warn(f"skipped {len(skipped)} unreadable image(s) in {path} (first: {skipped[0]})")
     array = np.stack(decoded)
     array = array[:, None] if array.ndim == 3 else array.transpose(0, 3, 1, 2)  # (N, C, H, W)
@@ -202,8 +200,6 @@ class _NoSplit(GanlabError):
 
 def _fit(im, resolution: int):
     """Resize the shorter side to ``resolution`` and centre-crop a square."""
-    from PIL import Image
-
     w, h = im.size
     if (w, h) != (resolution, resolution):
         scale = resolution / min(w, h)

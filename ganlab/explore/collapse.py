@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, save_figure, save_numbers
+from ganlab.explore.common import Explorer, ExploreResult, save_figure, save_numbers
 from ganlab.io import atomic_write
 from ganlab.models.sampling import seeded_labels
 

@@ -15,11 +15,11 @@ from ganlab.data import to_uint8
 from ganlab.data.spec import ImageSpec
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir
 from ganlab.images import GRID_PAD, save_labelled_grid
 from ganlab.io import atomic_write_json
+from ganlab.models.export import load_run_generator
 from ganlab.models.sampling import generate_encoded, latents_for_seeds
-from ganlab.train.rundir import RunDir
-
 
 
 @dataclass
@@ -92,7 +92,7 @@ def load_explorer(run_dir: str | Path, epoch: int | None = None, device: str = "
     if not run_dir.is_dir():
         raise GanlabError(f"{run_dir} is not a run directory; pass the directory made by 'ganlab train'")
     files, device = RunDir(run_dir), resolve_device(device)
-    g, cfg, spec, meta = files.load_generator(epoch, device)
+    g, cfg, spec, meta = load_run_generator(files.path, epoch, device)
     if not hasattr(g, "forward_encoded"):
         raise GanlabError(f"the {cfg.model.family} generator has no forward_encoded(z, code), which exploring needs "
                           f"(see ganlab/models/conditioning.py); add it to that family")

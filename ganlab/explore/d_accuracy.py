@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, save_numbers
+from ganlab.explore.common import Explorer, ExploreResult, save_numbers
 from ganlab.explore.real_vs_fake import SPLITS, real_rows
 from ganlab.io import atomic_write, atomic_write_text
 from ganlab.metrics.classifier import per_class_d_accuracy

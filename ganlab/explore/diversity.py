@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, save_figure, save_numbers
+from ganlab.explore.common import Explorer, ExploreResult, save_figure, save_numbers
 
 
 def mean_pairwise_distance(images: torch.Tensor) -> float:

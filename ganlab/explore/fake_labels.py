@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, save_figure, save_numbers
+from ganlab.explore.common import Explorer, ExploreResult, save_figure, save_numbers
 
 
 def code_range(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,13 @@ from typing import Sequence
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, gaussian, save_figure, save_numbers
+from ganlab.explore.common import (
+    Explorer,
+    ExploreResult,
+    gaussian,
+    save_figure,
+    save_numbers,
+)
 
 
 def plane_directions(z_dim: int, seed: int) -> torch.Tensor:

@@ -10,8 +10,8 @@ import torch
 from ganlab.data.sampler import to_uint8
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
+from ganlab.models.export import load_generator_source
 from ganlab.models.sampling import Samples, generate, latents_for_seeds, seeded_labels
-from ganlab.train.rundir import load_generator_source
 
 
 def sample_images(source: str | Path, labels: Sequence[int] | None = None, n: int | None = None,

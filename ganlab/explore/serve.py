@@ -21,6 +21,7 @@ from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 import torch
+from PIL import Image
 
 from ganlab.errors import GanlabError
 from ganlab.explore.common import Explorer, gaussian, load_explorer
@@ -98,8 +99,6 @@ class LiveGenerator:
 
     def png(self, query: dict[str, list[str]]) -> bytes:
         """The PNG bytes of the image a query describes, upscaled (nearest) to ``size`` pixels."""
-        from PIL import Image
-
         z, code = self.latent_and_code(query)
         size = _param(query, "size", int, 256)
         if not 8 <= size <= MAX_SIZE:

@@ -18,13 +18,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
 from ganlab.config import AugmentConfig, ClassifierConfig, DataConfig, cache_dir
 from ganlab.data import load_split, to_unit_range
 from ganlab.data.augment import augment
+from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write, atomic_write_json
-from ganlab.devices import resolve_device
 from ganlab.metrics.inception import check_images
 from ganlab.progress import progress_bar
 
@@ -162,8 +163,6 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
             "num_classes": train.num_classes, "class_names": list(train.class_names), "config": asdict(cfg),
             "test_accuracy": accuracy, "accuracy_split": "test" if eval_set is test else "train",
             "train_time_s": train_time, "device": str(dev), "path": str(path)}
-    from safetensors.torch import save_file
-
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     atomic_write(path, lambda p: save_file(state, str(p)))
     atomic_write_json(path.with_suffix(".json"), meta)
@@ -172,8 +171,6 @@ def train_classifier(data: DataConfig, cfg: ClassifierConfig = ClassifierConfig(
 
 def load_classifier(data_name: str, resolution: int, channels: int, device: str | torch.device = "cpu") -> Classifier:
     """The stored classifier of a data set at a size; a clear error with the command that makes it."""
-    from safetensors.torch import load_file
-
     path = classifier_path(data_name, resolution, channels)
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():

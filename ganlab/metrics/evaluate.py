@@ -6,6 +6,7 @@ size, e.g. ``fid10k_test``, ``kid10k_train``, ``fid2k_test500``, ``is10k``, ``ac
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional, Sequence
@@ -13,38 +14,49 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from ganlab.choices import registry
 from ganlab.config import DataConfig, EvalConfig, validate_eval
 from ganlab.data import load_split
-from ganlab.errors import GanlabError
-from ganlab.metrics.frechet import (bootstrap_fid, check_count, features_path_is_cheaper,
-                                    frechet_distance_from_features, gaussian_stats, stats_distance)
 from ganlab.devices import resolve_device
+from ganlab.errors import GanlabError
+from ganlab.io import atomic_write_json
+from ganlab.metrics.classifier import (
+    Classifier,
+    class_histogram,
+    classifier_indices,
+    conditional_accuracy,
+    load_classifier,
+    per_class_accuracy,
+)
+from ganlab.metrics.floor import floor_cache_path
+from ganlab.metrics.frechet import (
+    bootstrap_fid,
+    check_count,
+    features_path_is_cheaper,
+    frechet_distance_from_features,
+    gaussian_stats,
+    stats_distance,
+)
 from ganlab.metrics.inception import PROTOCOL_VERSION, InceptionNet
-from ganlab.progress import Progress
-from ganlab.metrics.refstats import (FEATURES_CACHED_UP_TO, Reference, describe, features_for_comparison,
-                                     reference_features, reference_stats)
+from ganlab.metrics.names import metric_name
+from ganlab.metrics.refstats import (
+    FEATURES_CACHED_UP_TO,
+    Reference,
+    describe,
+    features_for_comparison,
+    reference_features,
+    reference_stats,
+)
 from ganlab.metrics.sampling import Sampler, balanced_labels, draw
-from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
+from ganlab.metrics.scores import (
+    inception_score,
+    kernel_inception_distance,
+    precision_recall,
+)
+from ganlab.progress import Progress
 
 IS_SPLITS = 10
 PR_K = 3
-
-
-REFERENCED = ("fid", "floor", "kid", "pr", "ifid", "cfd")  # metrics against a reference split: named with it
-
-
-def count_name(n: int) -> str:
-    """10000 -> '10k', 50000 -> '50k', 500 -> '500'."""
-    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
-
-
-def metric_name(metric: str, cfg: EvalConfig, n: Optional[int] = None) -> str:
-    """The protocol name of a metric's result under eval settings (``n`` samples, default ``cfg.n``):
-    fid10k_test, cfd10k_test500 (a 500-image reference), acc10k, is10k."""
-    count = count_name(cfg.n if n is None else n)
-    if metric not in REFERENCED:
-        return f"{metric}{count}"
-    return f"{metric}{count}_{cfg.ref}{count_name(cfg.ref_n) if cfg.ref_n else ''}"
 
 
 @dataclass
@@ -120,8 +132,6 @@ def metric_fid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 
 def metric_floor(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """The real-vs-real FID floor: FID of as many real images of the other split as there are samples (cached)."""
-    from ganlab.metrics.floor import real_floor  # it evaluates real images with this module
-
     return {ctx.name("floor"): real_floor("fid", ctx.data, ctx.num_classes, ctx.cfg, ctx.device, ctx.n)}
 
 
@@ -131,9 +141,7 @@ def metric_is(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     return {ctx.name("is"): {"value": mean, "std": std, "splits": IS_SPLITS, **ctx.base()}}
 
 
-def _classifier(ctx: EvalContext):
-    from ganlab.metrics.classifier import load_classifier
-
+def _classifier(ctx: EvalContext) -> Classifier:
     _, c, h, _ = ctx.samples.shape
     return load_classifier(ctx.data.name, h, c, ctx.device)
 
@@ -149,9 +157,6 @@ def metric_cis(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """The classifier's accuracy on conditional samples (vs their labels), per asked-for class (in the run's
     labels), and the class histogram."""
-    from ganlab.metrics.classifier import (class_histogram, classifier_indices, conditional_accuracy,
-                                           per_class_accuracy)
-
     clf = _classifier(ctx)
     predicted = clf.predict(ctx.samples)
     k = clf.meta["num_classes"]
@@ -204,10 +209,10 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
                                     **ctx.base(), **describe(ctx.reference)}}
 
 
-METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = {
+METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = registry("eval.metrics", {
     "fid": metric_fid, "is": metric_is, "cis": metric_cis, "kid": metric_kid, "pr": metric_pr,
     "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor, "cfd": metric_cfd,
-}
+})
 
 
 def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
@@ -219,8 +224,6 @@ def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
         if "is" in cfg.metrics and not net.has_logits:
             net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
     if set(cfg.metrics) & {"acc", "cis", "cfd"}:
-        from ganlab.metrics.classifier import load_classifier
-
         load_classifier(data.name, resolution, channels, "cpu")
 
 
@@ -253,6 +256,23 @@ def evaluate_images(samples: torch.Tensor, labels: torch.Tensor, data: DataConfi
     return results
 
 
+def real_floor(metric: str, data: DataConfig, num_classes: int, cfg: EvalConfig, device: torch.device,
+               n: int | None = None) -> dict[str, Any]:
+    """The record of ``metric`` measured on the first ``n`` (default cfg.n) real images of the split other than
+    ``cfg.ref``, against the reference (cached: see ``ganlab.metrics.floor``)."""
+    n = cfg.n if n is None else n
+    path = floor_cache_path(metric, data, cfg, n)
+    if path.is_file():
+        return json.loads(path.read_text())
+    other = "train" if cfg.ref == "test" else "test"
+    images, labels = Reference(data, other, n).images()
+    settings = replace(cfg, metrics=[metric], bootstrap=0)
+    record = evaluate_images(images, labels, data, num_classes, settings, device)[metric_name(metric, cfg, n)]
+    record.update(stand_in_split=other, stand_in_n=n)
+    atomic_write_json(path, record)
+    return record
+
+
 MATRIX_METRICS = ("fid", "cfd")  # Fréchet distances a matrix between image sets can use
 
 
@@ -272,8 +292,6 @@ def distance_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, metr
     if metric == "fid":
         feats = [InceptionNet(cfg.inception, dev, cfg.batch_size, cfg.allow_tf32).features(x) for x in images]
     else:
-        from ganlab.metrics.classifier import load_classifier
-
         _, c, h, _ = images[0].shape
         clf = load_classifier(data.name, h, c, dev)  # type: ignore[union-attr]
         feats = [clf.features(x) for x in images]

@@ -6,7 +6,9 @@ from typing import Callable
 
 import torch
 
+from ganlab.data import to_uint8
 from ganlab.errors import GanlabError
+from ganlab.models.sampling import generate, latents_for_seeds
 
 Sampler = Callable[[torch.Tensor], torch.Tensor]  # labels (B,) long -> uint8 images (B, C, H, W)
 
@@ -40,9 +42,6 @@ def draw(sampler: Sampler, labels: torch.Tensor, batch_size: int = 500) -> torch
 
 def generator_sampler(generator: torch.nn.Module, z_dim: int, device: torch.device | str, first_seed: int = 0) -> Sampler:
     """A sampler over a generator module: the i-th image drawn uses latent seed first_seed + i."""
-    from ganlab.data import to_uint8
-    from ganlab.models.sampling import generate, latents_for_seeds
-
     counter = {"next": first_seed}
 
     def sample(labels: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ from typing import Callable
 
 import torch.nn as nn
 
+from ganlab.choices import registry
 from ganlab.config import ModelConfig
 from ganlab.data.spec import ImageSpec
 from ganlab.models.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -45,11 +46,11 @@ def build_resnet(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Modul
     return g, d
 
 
-FAMILIES: dict[str, Callable[[ModelConfig, ImageSpec], tuple[nn.Module, nn.Module]]] = {
+FAMILIES: dict[str, Callable[[ModelConfig, ImageSpec], tuple[nn.Module, nn.Module]]] = registry("model.family", {
     "dcgan": build_dcgan,
     "mlp": build_mlp,
     "resnet": build_resnet,
-}
+})
 
 
 def build_models(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Module]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import torch.nn as nn
+from safetensors.torch import load_file, save_file
 
 from ganlab.config import Config, from_dict, to_dict
 from ganlab.data.spec import ImageSpec
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir
 from ganlab.io import atomic_write, atomic_write_json
+from ganlab.models import build_generator
 
 EXPORT_FORMAT = 1
 
@@ -20,8 +23,6 @@ EXPORT_FORMAT = 1
 def save_generator(path: str | Path, generator: nn.Module, cfg: Config, spec: ImageSpec,
                    extra: dict[str, Any] | None = None) -> Path:
     """Write ``path`` (.safetensors) and ``path`` with .json: config, image spec, format version."""
-    from safetensors.torch import save_file
-
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
     atomic_write(path, lambda p: save_file(state, str(p)))
@@ -34,10 +35,6 @@ def save_generator(path: str | Path, generator: nn.Module, cfg: Config, spec: Im
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, Config, ImageSpec, dict[str, Any]]:
     """(generator in eval mode, config, spec, metadata) from an export written by ``save_generator``."""
-    from safetensors.torch import load_file
-
-    from ganlab.models import build_generator
-
     path = Path(path)
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
@@ -49,3 +46,16 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     g = build_generator(cfg.model, spec)
     g.load_state_dict(load_file(str(path)))
     return g.to(device).eval(), cfg, spec, meta
+
+
+def load_run_generator(run_dir: str | Path, epoch: Optional[int] = None, device: str | torch.device = "cpu"
+                       ) -> tuple[nn.Module, Config, ImageSpec, dict[str, Any]]:
+    """The exported generator of a run folder (the latest, or the one kept at ``epoch``), as ``load_generator``."""
+    return load_generator(RunDir(run_dir).exported_generator(epoch), device)
+
+
+def load_generator_source(source: str | Path, epoch: Optional[int] = None, device: str | torch.device = "cpu"
+                          ) -> tuple[nn.Module, Config, ImageSpec, dict[str, Any]]:
+    """A generator from a run folder (latest or ``epoch``'s export) or from an export .safetensors file."""
+    source = Path(source)
+    return load_run_generator(source, epoch, device) if source.is_dir() else load_generator(source, device)

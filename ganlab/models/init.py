@@ -6,6 +6,8 @@ from typing import Callable
 
 import torch.nn as nn
 
+from ganlab.choices import registry
+
 WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
@@ -39,8 +41,8 @@ def orthogonal_init(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-INITS: dict[str, Callable[[nn.Module], None]] = {
+INITS: dict[str, Callable[[nn.Module], None]] = registry("model.init", {
     "dcgan": dcgan_init,
     "xavier": xavier_init,
     "orthogonal": orthogonal_init,
-}
+})

@@ -12,7 +12,6 @@ import torch
 import torch.nn as nn
 
 
-
 def latents_for_seeds(seeds: Sequence[int], z_dim: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """(N, z_dim) standard normal latents, row i drawn from a generator seeded with seeds[i] (on the CPU)."""
     rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]

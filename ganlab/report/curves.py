@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ganlab.folders import RunDir
 from ganlab.io import atomic_write
 from ganlab.train.metrics_log import read_metrics
-from ganlab.train.rundir import RunDir
 
 PANELS = (
     ("losses", (("loss_d", "D loss"), ("loss_g", "G loss"), ("heldout_loss_d", "D loss, held-out"))),

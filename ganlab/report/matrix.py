@@ -16,7 +16,7 @@ from ganlab.errors import GanlabError
 from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
 from ganlab.metrics.evaluate import distance_matrix
 from ganlab.metrics.sampling import Sampler, generator_sampler
-from ganlab.train.rundir import RunDir
+from ganlab.models.export import load_run_generator
 
 REAL = "real"
 
@@ -49,7 +49,7 @@ def compare_runs(run_dirs: Sequence[str | Path], out: str | Path, metric: str = 
     """``metric`` between the generators of ``run_dirs`` (``n`` samples each, latent seeds seed..) and, unless
     ``real`` is None, the ``real`` split of their data set: OUT.csv, OUT.md, OUT.json and a heat map OUT.png."""
     dev = resolve_device(device)
-    loaded = [RunDir(r).load_generator(None, dev) for r in run_dirs]
+    loaded = [load_run_generator(r, None, dev) for r in run_dirs]
     if not loaded:
         raise GanlabError("give at least one run directory to compare")
     data, spec = loaded[0][1].data, loaded[0][2]

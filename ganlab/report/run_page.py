@@ -8,11 +8,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from ganlab.folders import RunDir, read_json
 from ganlab.progress import duration
 from ganlab.report.curves import eval_series, plot_curves, plot_eval_curves
 from ganlab.report.embed import image
 from ganlab.train.metrics_log import read_metrics
-from ganlab.train.rundir import RunDir
 
 MAX_EPOCH_GRIDS = 8  # sample grids shown over training (evenly spaced, the last always)
 EXPLORE_ORDER = ("class_means", "diversity", "interpolate", "noise", "fake_labels", "latent_map", "collapse")
@@ -26,14 +26,6 @@ EXPLORE_NOTES = {  # what a reader sees in each exploration's figures
     "collapse": "Classes of generated samples given by the domain classifier; uniform is the dashed line.",
 }
 MANY_FIGURES = {"diversity", "noise", "latent_map"}  # shown as smaller thumbnails
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file's content, or None when absent or unreadable."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def timings(run_dir: Path, records: list[dict[str, Any]]) -> list[tuple[str, str]]:

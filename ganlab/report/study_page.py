@@ -1,5 +1,5 @@
 """A study's page: every step's figures and tables, in order, with its command and wall time, in one
-self-contained HTML file (STUDY/index.html)."""
+self-contained HTML file (``StudyDir.page``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_text
 from ganlab.progress import duration
 from ganlab.report.embed import image
+from ganlab.report.html import render
+from ganlab.report.run_page import json_tables
 
-PAGE_FILE = "index.html"
 STUDY_PREFIX = "{study}/"  # a show glob relative to the study folder, not the step's
 
 
@@ -45,8 +47,6 @@ def _shown_files(study_dir: Path, step: PageStep) -> list[Path]:
 
 
 def _step_context(study_dir: Path, step: PageStep) -> dict:
-    from ganlab.report.run_page import json_tables
-
     files = _shown_files(study_dir, step)
     name = lambda p: str(p.relative_to(study_dir))  # noqa: E731
     tables = [markdown_table(p.read_text()) | {"file": name(p)} for p in files if p.suffix == ".md"]
@@ -58,11 +58,9 @@ def _step_context(study_dir: Path, step: PageStep) -> dict:
 
 def write_study_page(study_dir: Path, title: str, summary: str, report: str, scale: str,
                      steps: list[PageStep]) -> Path:
-    """Write STUDY/index.html."""
-    from ganlab.report.html import render
-
+    """Write the study's page (``StudyDir.page``)."""
     total = sum(s.seconds for s in steps)
     html = render("study.html.j2", title=title, summary=summary, report=report, scale=scale,
                   study_dir=str(study_dir.resolve()), total=duration(total),
                   steps=[_step_context(study_dir, s) for s in steps])
-    return atomic_write_text(study_dir / PAGE_FILE, html)
+    return atomic_write_text(StudyDir(study_dir).page, html)

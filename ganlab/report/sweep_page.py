@@ -1,7 +1,6 @@
 """What a sweep's report shows: its figures, its results table and a link to each run's report.
 
-A sweep directory holds one run directory per point (found as sub-folders, up to two levels deep),
-its results table and its figures (``ganlab.sweep``).
+A sweep folder (``ganlab.folders.SweepDir``) holds one run folder per point, its results table and its figures.
 """
 
 from __future__ import annotations
@@ -9,23 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ganlab.folders import RunDir, SweepDir
 from ganlab.report.embed import image
-from ganlab.sweep.figures import FIGURES_DIR
-from ganlab.sweep.results import RESULTS_JSONL, read_results
-from ganlab.train.rundir import RunDir
-
-
-def is_sweep_dir(path: Path) -> bool:
-    """A folder with a results table, or run folders inside but no config of its own."""
-    if RunDir(path).is_run():
-        return False
-    return (path / RESULTS_JSONL).is_file() or bool(find_runs(path))
-
-
-def find_runs(sweep_dir: Path) -> list[Path]:
-    """The run directories of a sweep, sorted by path."""
-    folders = [*sweep_dir.glob("*"), *sweep_dir.glob("*/*")]
-    return sorted(p for p in folders if p.is_dir() and RunDir(p).is_run())
+from ganlab.sweep.results import read_results
 
 
 def _link_for(value: Any, links: dict[str, str]) -> str | None:
@@ -49,7 +34,7 @@ def sweep_context(sweep_dir: Path, run_reports: dict[Path, Path]) -> dict[str, A
     rows = read_results(sweep_dir)
     header = list(dict.fromkeys(k for r in rows for k in r))
     table = [[{"text": _cell(r.get(k, "")), "href": _link_for(r.get(k, ""), links)} for k in header] for r in rows]
-    figures = [image(p) for p in sorted((sweep_dir / FIGURES_DIR).glob("*.png"))]
+    figures = [image(p) for p in sorted(SweepDir(sweep_dir).figures.glob("*.png"))]
     return {"title": sweep_dir.resolve().name, "sweep_dir": str(sweep_dir.resolve()), "figures": figures,
             "header": header, "table": table, "runs": runs}
 

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ganlab.config import Config, EvalConfig
-from ganlab.metrics.evaluate import METRICS, metric_name
-from ganlab.metrics.floor import FLOORED, floor_name, real_floor
+from ganlab.data import load_data
+from ganlab.devices import resolve_device
+from ganlab.folders import RunDir
+from ganlab.metrics.evaluate import METRICS, real_floor
+from ganlab.metrics.floor import FLOORED, floor_name
+from ganlab.metrics.names import metric_name
 from ganlab.train.evaluation import evaluate_run
-from ganlab.train.rundir import RunDir
 
 
 def missing_metrics(run_dir: str | Path, settings: EvalConfig) -> list[str]:
@@ -44,9 +47,6 @@ def sweep_floor(metric: str, cfg: Config, settings: EvalConfig) -> Optional[dict
     {"column": floor_fid10k_test, "value": ..., "record": ...}."""
     if metric not in FLOORED:
         return None
-    from ganlab.data import load_data
-    from ganlab.devices import resolve_device
-
     spec = load_data(cfg.data).spec
     record = real_floor(metric, cfg.data, spec.num_classes, settings, resolve_device(cfg.device))
     return {"column": floor_name(metric, settings), "value": record["value"], "record": record}

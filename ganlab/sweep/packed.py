@@ -20,6 +20,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 from torch.func import functional_call, vmap
+from torch.nn.utils import parametrize
 
 from ganlab.config import Config
 from ganlab.data import DataSplits, ImageSet, load_data
@@ -27,21 +28,33 @@ from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.losses import LOSSES, l1_reconstruction
 from ganlab.models import build_models
-from ganlab.sweep.packing import PaddedLayout, chunks, pack_key, padding_is_exact, shapes
-from ganlab.sweep.runner import Job, OnDone, OnStart
+from ganlab.sweep.jobs import Job, OnDone, OnStart
+from ganlab.sweep.packing import (
+    PaddedLayout,
+    chunks,
+    pack_key,
+    padding_is_exact,
+    shapes,
+)
 from ganlab.sweep.stacked_adam import StackedAdam
-from ganlab.train import Trainer
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.loop import TrainingLoop
-from ganlab.train.rundir import prepare_run_dir, write_config
-from ganlab.train.schedule import lr_factor, set_lr
-from ganlab.train.step import STATS, StepInputs, StepParts, Tally, autocast_context, draw_inputs, gan_update
+from ganlab.train.rundir import RunPlan, open_run
+from ganlab.train.ema import average_into
+from ganlab.train.step import (
+    STATS,
+    StepInputs,
+    StepParts,
+    Tally,
+    autocast_context,
+    draw_inputs,
+    gan_update,
+)
+from ganlab.train.trainer import Trainer
 
 
 def refuse_unpackable(trainer: Trainer, g_base: nn.Module, d_base: nn.Module) -> None:
     """The one place that says what packing cannot batch, and why; everything else trains as it would alone."""
-    from torch.nn.utils import parametrize
-
     t = trainer.cfg.train
     reasons = []
     if t.adaptive_d_steps:
@@ -89,7 +102,7 @@ class PackedStep:
         self.z_max = max(self.z_dims)
         self.record = {"packed_models": len(members)}
         self.tally = Tally(len(STATS), self.device, models=len(members))
-        self._lr_factor: Optional[float] = None  # the schedule factor the stacked Adams hold
+        self._lrs: Optional[tuple[list[float], list[float]]] = None  # the learning rates the stacked Adams hold
         self._synced_step = -1
 
         g_base, d_base = build_models(dataclasses.replace(self.cfg.model, z_dim=self.z_max), lead.spec)
@@ -193,42 +206,26 @@ class PackedStep:
         return torch.cat([z, z.new_zeros(z.shape[0], self.z_max - z.shape[1])], 1)
 
     def _apply_lr_schedule(self) -> None:
-        """Each member's learning rates for this iteration (its schedule), in the stacked Adams too."""
-        lead = self.members[0]
-        factor = lr_factor(self.cfg.train, lead.step, lead.iters_per_epoch, lead.total_steps)
-        if factor == self._lr_factor:
+        """The stacked Adams take the members' learning rates, which the loop set by their schedule."""
+        lrs = ([float(m.opt_g.param_groups[0]["lr"]) for m in self.members],
+               [float(m.opt_d.param_groups[0]["lr"]) for m in self.members])
+        if lrs == self._lrs:
             return
-        self._lr_factor = factor
-        for m in self.members:
-            set_lr(m.opt_g, m.cfg.train.lr_g * factor)
-            set_lr(m.opt_d, m.cfg.train.lr_d * factor)
-        self.adam_g.set_lrs([m.cfg.train.lr_g * factor for m in self.members])
-        self.adam_d.set_lrs([m.cfg.train.lr_d * factor for m in self.members])
+        self._lrs = lrs
+        self.adam_g.set_lrs(lrs[0])
+        self.adam_d.set_lrs(lrs[1])
 
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        """Each member's ``GeneratorEMA.update``, on the stacked weights (an elementwise lerp: the same numbers)."""
-        lead = self.members[0]
-        decay = lead.ema.decay if lead.step >= lead.ema.start else 0.0
-        params, buffers = self.ema
-        for name, p in self.g_params.items():
-            if decay == 0.0:
-                params[name].copy_(p)
-            else:
-                params[name].lerp_(p, 1.0 - decay)
-        for name, b in self.g_buffers.items():
-            buffers[name].copy_(b)
-
-    def iteration(self) -> None:
-        """The members' iteration, all at once; their stats go to the (len(STATS), K) tally."""
-        d_steps = self.cfg.train.d_steps
+    def iteration(self) -> int:
+        """The members' iteration, all at once; their stats go to the (len(STATS), K) tally. Returns the D steps
+        each member took."""
         self._apply_lr_schedule()
         gan_update(self.parts, self._inputs(), self.cfg.train, self.tally, self.autocast)
         if self.ema is not None:
-            self._update_ema()
-        for m in self.members:
-            m.batch_index += d_steps
-            m.d_steps_done += d_steps
+            lead = self.members[0]
+            params, buffers = self.ema
+            average_into(params.values(), self.g_params.values(), buffers.values(), self.g_buffers.values(),
+                         lead.ema.decay_at(lead.step))
+        return self.cfg.train.d_steps
 
 
 class PackedTrainer:
@@ -240,10 +237,8 @@ class PackedTrainer:
                  resume: bool = False):
         device = resolve_device(cfgs[0].device)
         data = _device_data(data if data is not None else load_data(cfgs[0].data), device)
-        if not resume:
-            for cfg, run_dir in zip(cfgs, run_dirs):
-                prepare_run_dir(run_dir, overwrite=True)
-                write_config(run_dir, cfg)
+        for cfg, run_dir in zip(cfgs, run_dirs):
+            open_run(run_dir, RunPlan("continue" if resume else "start", cfg))
         self.members = [Trainer(eager_when_auto(cfg), run_dir, data) for cfg, run_dir in zip(cfgs, run_dirs)]
         if resume:
             for m in self.members:
@@ -253,9 +248,11 @@ class PackedTrainer:
         self.resumed = resume
         self.step = PackedStep(self.members, resume)
 
-    def run(self, progress: bool = False) -> dict[int, Optional[str]]:
-        """Train every member to the budget; returns member index -> None (finished) or the divergence message."""
-        outcome = TrainingLoop(self.members, self.step).run(resumed=self.resumed, progress=progress)
+    def run(self, progress: bool = False, stop_after_steps: Optional[int] = None) -> dict[int, Optional[str]]:
+        """Train every member to the budget (or ``stop_after_steps`` more iterations); returns member index -> None
+        (finished or stopped) or the divergence message."""
+        outcome = TrainingLoop(self.members, self.step).run(resumed=self.resumed, stop_after_steps=stop_after_steps,
+                                                            progress=progress)
         return {i: outcome.errors.get(i) for i in range(len(self.members))}
 
 
@@ -297,7 +294,7 @@ def run_packed(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bo
     for group in plan_groups(jobs, pack_size, pad_latent):
         for job in group:
             on_start(job)
-        trainer = PackedTrainer([j.point.cfg for j in group], [j.run_dir for j in group],
+        trainer = PackedTrainer([j.plan.cfg for j in group], [j.run_dir for j in group],
                                 resume=group[0].resume)
         outcome = trainer.run(progress)
         for i, job in enumerate(group):

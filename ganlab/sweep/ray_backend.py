@@ -11,31 +11,28 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from ganlab.config import to_dict
-from ganlab.errors import GanlabError
-from ganlab.sweep.runner import Job, OnDone, OnStart
+import torch
+
+import ganlab
+from ganlab.config import from_dict, to_dict
+from ganlab.errors import GanlabError, TrainingDiverged
+from ganlab.sweep.jobs import Job, OnDone, OnStart
+from ganlab.sweep.sequential import train_point
 
 
 def _import_ray() -> Any:
     try:
-        import ray
+        import ray  # an optional dependency: imported only when this backend is chosen
     except ImportError:
         raise GanlabError("backend ray needs the ray package: pip install 'ganlab[ray]' (or use backend: "
                           "sequential / packed)") from None
     return ray
 
 
-def _train_point(cfg_dict: dict[str, Any], run_dir: str, resume: bool) -> Optional[str]:
+def _train_point(cfg_dict: dict[str, Any], run_dir: str) -> Optional[str]:
     """Runs inside a Ray worker: train one point; returns the divergence message or None."""
-    from ganlab.config import from_dict as rebuild
-    from ganlab.sweep.expand import Point
-    from ganlab.sweep.runner import Job as WorkerJob
-    from ganlab.sweep.sequential import train_job
-    from ganlab.train import TrainingDiverged
-
-    cfg = rebuild(cfg_dict)
     try:
-        train_job(WorkerJob(Point(Path(run_dir).name, {}, cfg.seed, cfg), Path(run_dir), resume))
+        train_point(from_dict(cfg_dict), run_dir)
     except TrainingDiverged as e:
         return str(e)
     return None
@@ -43,8 +40,6 @@ def _train_point(cfg_dict: dict[str, Any], run_dir: str, resume: bool) -> Option
 
 def _runtime_env() -> dict[str, Any]:
     """Workers import this very ganlab (the driver's source tree) and see the same data and cache folders."""
-    import ganlab
-
     source_root = str(Path(ganlab.__file__).resolve().parents[1])
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))}
     env.update({k: os.environ[k] for k in ("GANLAB_DATA", "GANLAB_CACHE") if k in os.environ})
@@ -52,8 +47,6 @@ def _runtime_env() -> dict[str, Any]:
 
 
 def _wants_gpu(job: Job) -> bool:
-    import torch
-
     device = job.point.cfg.device
     return device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
 
@@ -76,7 +69,7 @@ def run_ray(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bool,
         pending: dict[Any, Job] = {}
         for job in jobs:
             resources = {"num_gpus": 1, "num_cpus": 1} if _wants_gpu(job) else {"num_cpus": 1}
-            ref = remote.options(**resources).remote(to_dict(job.point.cfg), str(job.run_dir.resolve()), job.resume)
+            ref = remote.options(**resources).remote(to_dict(job.plan.cfg), str(job.run_dir.resolve()))
             pending[ref] = job
             on_start(job)
         while pending:

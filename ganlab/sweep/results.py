@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ganlab.folders import RunDir, SweepDir
 from ganlab.io import atomic_write_text
 from ganlab.sweep.expand import Point
 from ganlab.train.metrics_log import read_metrics
-from ganlab.train.rundir import RunDir
 
 SPREAD_FIELDS = ("std", "ci_low", "ci_high", "precision", "recall")  # what a results row keeps of an eval record
-RESULTS_CSV, RESULTS_JSONL = "results.csv", "results.jsonl"  # the sweep's table, as CSV and as JSON lines
 Evaluator = Callable[[Path], dict[str, Any]]
 
 
@@ -56,7 +55,7 @@ def result_rows(points: list[Point], entries: dict[str, dict[str, Any]], swept_k
     return rows
 
 
-def write_results(sweep_dir: Path, rows: list[dict[str, Any]]) -> tuple[Path, Path]:
+def write_results(folders: SweepDir, rows: list[dict[str, Any]]) -> tuple[Path, Path]:
     """results.csv (lists as JSON text) and results.jsonl, both written atomically."""
     columns: list[str] = []
     for row in rows:
@@ -66,14 +65,14 @@ def write_results(sweep_dir: Path, rows: list[dict[str, Any]]) -> tuple[Path, Pa
     writer.writeheader()
     for row in rows:
         writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
-    csv_path = atomic_write_text(sweep_dir / RESULTS_CSV, buf.getvalue())
-    jsonl_path = atomic_write_text(sweep_dir / RESULTS_JSONL, "".join(json.dumps(r) + "\n" for r in rows))
+    csv_path = atomic_write_text(folders.results_csv, buf.getvalue())
+    jsonl_path = atomic_write_text(folders.results_jsonl, "".join(json.dumps(r) + "\n" for r in rows))
     return csv_path, jsonl_path
 
 
 def read_results(sweep_dir: str | Path) -> list[dict[str, Any]]:
     """The rows of a sweep's results.jsonl."""
-    path = Path(sweep_dir) / RESULTS_JSONL
+    path = SweepDir(sweep_dir).results_jsonl
     if not path.is_file():
         return []
     rows = []

@@ -1,17 +1,19 @@
-"""The default backend: each point is an ordinary ``ganlab.train.train`` call, one after another."""
+"""The default backend: each point is an ordinary ``ganlab.train.run.train`` call, one after another."""
 
 from __future__ import annotations
 
-from ganlab.sweep.runner import Job, OnDone, OnStart
-from ganlab.train import TrainingDiverged, train
+from pathlib import Path
+
+from ganlab.config import Config
+from ganlab.errors import TrainingDiverged
+from ganlab.sweep.jobs import Job, OnDone, OnStart
+from ganlab.train.run import train
 
 
-def train_job(job: Job, progress: bool = False) -> None:
-    """Train (or resume) one point into its run directory; TrainingDiverged propagates."""
-    if job.resume:
-        train(job.point.cfg, resume=job.run_dir, progress=progress)
-    else:
-        train(job.point.cfg, run_dir=job.run_dir, overwrite=True, progress=progress)
+def train_point(cfg: Config, run_dir: str | Path, progress: bool = False) -> None:
+    """Train (or continue) one point into its run folder; TrainingDiverged propagates. The sweep has already
+    applied the resume rule with the user's --force, so a changed config planned to continue is let through."""
+    train(cfg, run_dir=run_dir, force=True, progress=progress)
 
 
 def run_sequential(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bool) -> None:
@@ -19,7 +21,7 @@ def run_sequential(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress
     for job in jobs:
         on_start(job)
         try:
-            train_job(job, progress)
+            train_point(job.plan.cfg, job.run_dir, progress)
         except TrainingDiverged as e:
             on_done(job, str(e))
             continue

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import yaml
+
 from ganlab.config import EvalConfig, load_config
-from ganlab.syntax import parse_list
 from ganlab.errors import GanlabError
+from ganlab.syntax import parse_list
 
 BACKENDS = ("sequential", "packed", "ray")
 SEED_KEY = "seed"
@@ -107,8 +110,6 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
 
 def load_sweep_file(path: str | Path) -> SweepSpec:
     """Read a sweep YAML file; a relative ``base`` is taken beside the file, else from the current directory."""
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise GanlabError(f"sweep file {path} not found; pass a sweep YAML such as configs/sweep_report000_latent.yaml")
@@ -126,8 +127,6 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
 
 def is_sweep_file(path: str | Path) -> bool:
     """True when a YAML file is a sweep spec (has a base, grid, points or seeds field), not a run config."""
-    import yaml
-
     try:
         data = yaml.safe_load(Path(path).read_text())
     except Exception:
@@ -189,8 +188,6 @@ def eval_settings(spec: SweepSpec) -> EvalConfig:
 
 def format_value(value: Any) -> str:
     """A value as the text of a ``key=value`` override (JSON is YAML, so lists and numbers round-trip)."""
-    import json
-
     return value if isinstance(value, str) else json.dumps(value)
 
 

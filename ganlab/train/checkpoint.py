@@ -14,8 +14,8 @@ from typing import Any
 import torch
 
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir
 from ganlab.io import atomic_torch_save
-from ganlab.train.rundir import RunDir
 
 
 def save_checkpoint(run_dir: str | Path, state: dict[str, Any]) -> Path:

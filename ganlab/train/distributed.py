@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ganlab.errors import GanlabError
 
@@ -109,8 +110,6 @@ def wrap(module: nn.Module, ctx: DistContext, device: torch.device) -> nn.Module
     """The module in DistributedDataParallel when several ranks train, else itself."""
     if not ctx.enabled:
         return module
-    from torch.nn.parallel import DistributedDataParallel
-
     return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 

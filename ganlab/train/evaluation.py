@@ -18,16 +18,16 @@ import torch
 from ganlab.config import Config
 from ganlab.data.spec import ImageSpec
 from ganlab.devices import resolve_device
+from ganlab.folders import RunDir
 from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate, preflight
 from ganlab.metrics.sampling import generator_sampler
-from ganlab.models.export import save_generator
+from ganlab.models.export import load_run_generator, save_generator
 from ganlab.train.checkpoint import save_best_checkpoint
 from ganlab.train.metrics_log import read_metrics
-from ganlab.train.rundir import RunDir
 
-if TYPE_CHECKING:
-    from ganlab.train.loop import Trainer
+if TYPE_CHECKING:  # for typing only: the trainer owns its evaluator
+    from ganlab.train.trainer import Trainer
 
 class TrainingEvaluator:
     """Decides when to evaluate, writes the eval records, keeps the best checkpoint, says when to stop."""
@@ -103,7 +103,7 @@ def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None
     ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
     files = RunDir(run_dir)
     dev = resolve_device(device)
-    g, run_cfg, spec, meta = files.load_generator(epoch, dev)
+    g, run_cfg, spec, meta = load_run_generator(files.path, epoch, dev)
     cfg = replace(run_cfg.eval, **(overrides or {}))
     sampler = generator_sampler(g, run_cfg.model.z_dim, dev, cfg.seed)
     results = evaluate(sampler, run_cfg.data, spec.num_classes, cfg, device=dev)

@@ -2,7 +2,8 @@
 
 The step does the math of an iteration for all its models: ``OneModelStep`` is one model's own iteration
 (eager or its fast path); the packed backend (``ganlab.sweep.packed``) plugs in a batched step for K models.
-The loop does everything else, the same for both: the iteration count, one log record per model at each
+The loop does everything else, the same for both: the learning-rate schedule, every counter (iterations,
+batches drawn, D steps), one log record per model at each
 log interval, epoch-end grids and exports, checkpoints, evaluation during training with early stopping,
 divergence checks, session limits (``--stop-after-*``) and the final status.
 """
@@ -30,8 +31,9 @@ class Step(Protocol):
     tally: Tally  # the device-side stats sums: (len(STATS),) for one model, (len(STATS), K) for K
     record: dict[str, Any]  # fields added to every log record and to the final status (e.g. packed_models)
 
-    def iteration(self) -> None:
-        """One iteration of every model (schedules applied; each Trainer's batch_index and d_steps_done advanced)."""
+    def iteration(self) -> int:
+        """One iteration of every model (their learning rates already set by the loop); returns the D steps each
+        took, which the loop adds to their counters."""
 
     def sync(self) -> None:
         """Make every Trainer's modules, optimisers and EMA hold the current state (before anything reads them)."""
@@ -46,8 +48,8 @@ class OneModelStep:
         self.trainer = trainer
         self.tally = trainer.tally
 
-    def iteration(self) -> None:
-        self.trainer.iteration()
+    def iteration(self) -> int:
+        return self.trainer.iteration()
 
     def sync(self) -> None:
         pass
@@ -144,9 +146,13 @@ class TrainingLoop:
         last_log_time, last_log_step = t0, lead.step
         bar = progress_bar(lead.total_steps, lead.step, enabled=progress and lead.dist.is_main)
         while lead.step < lead.total_steps and self.active:
-            self.step.iteration()  # its stats are summed on the device by the step's tally
             for m in self.models:
+                m.apply_lr_schedule()
+            d_steps = self.step.iteration()  # its stats are summed on the device by the step's tally
+            for m in self.models:  # the one place where the counters advance
                 m.step += 1
+                m.batch_index += d_steps
+                m.d_steps_done += d_steps
             bar.update(1)
             epoch_end = lead.step % lead.iters_per_epoch == 0
             logging = lead.step % t.log_every == 0 or epoch_end or lead.step == lead.total_steps

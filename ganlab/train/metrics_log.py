@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from ganlab.train.rundir import RunDir
+from ganlab.folders import RunDir
 
 
 class MetricsLog:
@@ -14,6 +14,7 @@ class MetricsLog:
 
     def __init__(self, run_dir: Path, resume_step: int | None = None):
         self.path = RunDir(run_dir).metrics
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         if resume_step is not None and self.path.exists():
             kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))

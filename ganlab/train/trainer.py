@@ -11,9 +11,10 @@ import torch
 import torch.nn as nn
 
 from ganlab.config import Config
-from ganlab.devices import resolve_device, use_allowed_cores
 from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_range
+from ganlab.devices import resolve_device, use_allowed_cores
 from ganlab.errors import GanlabError, TrainingDiverged
+from ganlab.folders import RunDir
 from ganlab.images import save_labelled_grid
 from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
@@ -27,9 +28,16 @@ from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.train.ema import GeneratorEMA
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.loop import OneModelStep, TrainingLoop
-from ganlab.train.rundir import RunDir
 from ganlab.train.schedule import lr_factor, set_lr
-from ganlab.train.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
+from ganlab.train.step import (
+    STATS,
+    Tally,
+    autocast_context,
+    draw_inputs,
+    gan_update,
+    model_parts,
+    stateless,
+)
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -139,23 +147,25 @@ class Trainer:
         return fastpath.StepRunner(self.fast_path, eager, fast, [self.G, self.D], [self.opt_g, self.opt_d],
                                    self.tally.tensors(), channels_last)
 
-    def iteration(self) -> dict[str, torch.Tensor]:
-        """D steps (the advantage), then g_steps generator updates, then the EMA; returns the device-side stats
-        by name (on the CUDA-graph path they are overwritten by the next iteration)."""
+    def apply_lr_schedule(self) -> None:
+        """Set both optimisers' learning rates for the coming iteration (the loop calls it before each one)."""
         t = self.cfg.train
         factor = lr_factor(t, self.step, self.iters_per_epoch, self.total_steps)
         set_lr(self.opt_g, t.lr_g * factor)
         set_lr(self.opt_d, t.lr_d * factor)
+
+    def iteration(self) -> int:
+        """The math of one iteration: D steps (the advantage), then g_steps generator updates, then the EMA; its
+        stats go to the tally. Returns the D steps taken; the loop advances the counters (``TrainingLoop``)."""
+        t = self.cfg.train
         d_steps = self.advantage.d_steps
         inputs = draw_inputs(self.sampler, self.rng, self.batch_index, d_steps, t.g_steps, self.cfg.model.z_dim,
                              penalty=t.loss == "wgan-gp")
-        self.batch_index += d_steps
-        self.d_steps_done += d_steps
         stats = dict(zip(STATS, self.step_fn(inputs).unbind()))
         if self.ema is not None:
             self.ema.update(self.G, self.step)
         self.advantage.observe((stats["acc_real"] + stats["acc_fake"]) / 2, self.step + 1)
-        return stats
+        return d_steps
 
     @torch.no_grad()
     def heldout_stats(self) -> dict[str, float]:

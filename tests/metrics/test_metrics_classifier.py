@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from real_samplers import real_sampler
 
 from ganlab.config import DataConfig
-from ganlab.errors import GanlabError
-from ganlab.metrics.classifier import (class_histogram, classifier_path,
-                                       conditional_accuracy, load_classifier, per_class_d_accuracy,
-                                       train_classifier)
 from ganlab.data import load_split
-from real_samplers import real_sampler
+from ganlab.errors import GanlabError
+from ganlab.metrics.classifier import (
+    class_histogram,
+    classifier_path,
+    conditional_accuracy,
+    load_classifier,
+    per_class_d_accuracy,
+    train_classifier,
+)
 from ganlab.metrics.scores import inception_score
 
 DIGITS = DataConfig(name="digits")

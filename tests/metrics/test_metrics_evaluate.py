@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from real_samplers import real_sampler
 
 from ganlab.config import DataConfig, EvalConfig
 from ganlab.errors import GanlabError
-from ganlab.metrics.evaluate import METRICS, evaluate, distance_matrix, format_table
+from ganlab.metrics.evaluate import METRICS, distance_matrix, evaluate, format_table
 from ganlab.metrics.sampling import balanced_labels
-from real_samplers import real_sampler
 
 DIGITS = DataConfig(name="digits")
 SMALL = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=4, batch_size=40)

@@ -12,8 +12,13 @@ from ganlab.errors import GanlabError
 from ganlab.metrics import refstats
 from ganlab.metrics.frechet import gaussian_stats
 from ganlab.metrics.inception import InceptionNet
+from ganlab.metrics.refstats import (
+    Reference,
+    _cache_path,
+    reference_features,
+    reference_stats,
+)
 from ganlab.progress import Progress
-from ganlab.metrics.refstats import Reference, _cache_path, reference_features, reference_stats
 
 
 def test_stats_are_cached_reused_and_match_the_features(inception_net, mnist_cfg, real_features):

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
-from ganlab.train.evaluation import run_fid
-from ganlab.train.evaluation import TrainingEvaluator
+from ganlab.train.evaluation import TrainingEvaluator, run_fid
 from ganlab.train.metrics_log import read_metrics
 
 EVAL = ["eval.n=10", "eval.ref_n=30", "eval.bootstrap=0", "eval.batch_size=40"]

@@ -1,5 +1,5 @@
-"""A report's study: a YAML list of ganlab commands (train, sweep, eval, explore, matrix, classifier) run in
-order into one study folder, at one of three scales, then one HTML page of every figure and table.
+"""A study file: a YAML list of ganlab commands (train, sweep, eval, explore, matrix, classifier) that
+``ganlab.study.engine`` runs in order into one study folder, at one of three scales.
 
 A study file::
 
@@ -15,34 +15,33 @@ A study file::
         command: [sweep, configs/sweep_report000_latent.yaml, --out, "{out}"]
         options: {cpu: [model.z_dim=0,2,8,32], tiny: [model.z_dim=0,2]}   # added at that scale only
         show: ["figures/*.png"]   # what the page shows of the step's folder (default: every PNG and table)
+      - name: matrix
+        command: [matrix, "{point:latent model.z_dim=0 seed=0}", "{point:latent model.z_dim=8 seed=0}", ...]
 
 ``{out}`` is the step's folder, ``{study}`` the study folder and ``{root}`` the folder above the study file's
-(the repository, whose configs/ the study files use), so a study runs from any directory. A step whose command already ran (the
-same command, recorded in STUDY/steps.json) is skipped, so an interrupted study continues where it
-stopped; an interrupted training continues from its checkpoint.
+(the repository, whose configs/ the study files use), so a study runs from any directory. ``{point:STEP k=v ...}``
+is the run folder of the point of sweep step STEP with those swept values and seed (``SweepDir.find_point``),
+so a study file never names a run folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import shlex
-import time
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
 from ganlab.errors import GanlabError
-from ganlab.io import atomic_write_json
-from ganlab.train.rundir import RunDir
+from ganlab.folders import StudyDir
+from ganlab.syntax import yaml_scalar
 
 SCALES = ("full", "cpu", "tiny")  # the report's sizes, an hour on a 2-core CPU, the tests' seconds
 SCALED_VERBS = ("train", "sweep")  # the commands a scale's options are added to
 DEFAULT_SHOW = ("*.png", "*.md", "figures/*.png", "figures/*.md", "explore/*.png", "explore/*.md")
-STEPS_FILE = "steps.json"  # the commands a study folder has run, with their wall times
+POINT = re.compile(r"\{point:(?P<step>[^\s}]+)(?P<items>[^}]*)\}")  # {point:STEP key=value ...}
 
 
 @dataclass
@@ -77,7 +76,15 @@ def load_study(path: str | Path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise GanlabError(f"study file {path} not found; pass one of studies/report00N.yaml")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise GanlabError(f"study file {path} is not valid YAML{line}: {getattr(e, 'problem', None) or e}; "
+                          f"fix the file (a study file is a mapping with title and steps)") from None
+    if not isinstance(data, dict):
+        raise GanlabError(f"study file {path} is not a mapping; it needs title: and steps: (see studies/report000.yaml)")
     steps = [StudyStep(**_fields(StudyStep, dict(s), f"step {i + 1} of {path}")) for i, s in enumerate(data.pop("steps", []))]
     study = Study(steps=steps, **_fields(Study, data, str(path)))
     names = [s.name for s in steps]
@@ -102,65 +109,16 @@ def step_command(study: Study, step: StudyStep, scale: str, study_dir: Path, roo
     return args
 
 
-def _continuing(args: list[str], out: Path) -> list[str]:
-    """A train command into ``out``: resume it if a checkpoint is there, else start it afresh."""
-    if args[:1] == ["train"] and str(out) in args:
-        if RunDir(out).has_checkpoint():
-            return ["train", "--resume", str(out), "--force"]
-        if out.exists():
-            return args + ["--overwrite"]
-    return args
+def resolve_points(args: list[str], study_dir: Path) -> list[str]:
+    """``{point:STEP k=v ...}`` in ``args`` replaced by that point's run folder (the sweep step must have run)."""
+    def folder(match: re.Match[str]) -> str:
+        items = match.group("items").split()
+        bad = [item for item in items if "=" not in item]
+        if not items or bad:
+            raise GanlabError(f"{match.group(0)}: name the point by key=value items, e.g. "
+                              f"{{point:{match.group('step')} model.z_dim=8 seed=0}}")
+        overrides = {k: yaml_scalar(v) for k, v in (item.split("=", 1) for item in items)}
+        return str(StudyDir(study_dir).sweep(match.group("step")).find_point(overrides).path)
 
+    return [POINT.sub(folder, a) for a in args]
 
-def run_ganlab(args: list[str]) -> None:
-    """Run one ganlab command line in this process; a failure stops the study with the command."""
-    from ganlab.cli import main
-
-    try:
-        main(args, standalone_mode=False)
-    except SystemExit as e:
-        if e.code not in (0, None):
-            raise GanlabError(f"study step failed: ganlab {shlex.join(args)}") from None
-
-
-def run_study(path: str | Path, scale: str, study_dir: str | Path, progress_line=print) -> dict[str, Any]:
-    """Run every step of a study at ``scale`` into ``study_dir`` (skipping those already run), then write
-    STUDY/index.html. Returns the record of the steps (command, seconds)."""
-    if scale not in SCALES:
-        raise GanlabError(f"--scale {scale!r} is not one of {', '.join(SCALES)}")
-    study = load_study(path)
-    study_dir = Path(study_dir)
-    study_dir.mkdir(parents=True, exist_ok=True)
-    record_path = study_dir / STEPS_FILE
-    record: dict[str, Any] = json.loads(record_path.read_text()) if record_path.is_file() else {}
-    if record.get("scale", scale) != scale:
-        raise GanlabError(f"{study_dir} holds the {record['scale']} scale of this study; pass another --out")
-    record.update(study=str(path), scale=scale, steps=record.get("steps", {}))
-    for step in study.steps:
-        if scale not in step.only:
-            continue
-        args = step_command(study, step, scale, study_dir, Path(path).resolve().parent.parent)
-        done = record["steps"].get(step.name)
-        if done and done["command"] == args:
-            progress_line(f"ganlab: study step {step.name}: done before ({done['seconds']:.0f} s), skipped")
-            continue
-        progress_line(f"ganlab: study step {step.name}: ganlab {shlex.join(args)}")
-        t0 = time.perf_counter()
-        run_ganlab(_continuing(args, study_dir / step.name))
-        record["steps"][step.name] = {"command": args, "seconds": time.perf_counter() - t0,
-                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                      "load_average_1min": os.getloadavg()[0]}  # other work on the machine
-        atomic_write_json(record_path, record)
-    from ganlab.report.study_page import PageStep, write_study_page
-
-    shown = [PageStep(s.name, s.about, record["steps"][s.name]["command"], record["steps"][s.name]["seconds"], s.show)
-             for s in study.steps if s.name in record["steps"]]
-    record["page"] = str(write_study_page(study_dir, study.title, study.summary, study.report, scale, shown))
-    atomic_write_json(record_path, record)
-    return record
-
-
-def total_seconds(record: dict[str, Any]) -> Optional[float]:
-    """The wall time of all the steps a study folder ran."""
-    steps = record.get("steps", {})
-    return sum(s["seconds"] for s in steps.values()) if steps else None

@@ -1,0 +1,87 @@
+"""Running a study file into a study folder (``ganlab.folders.StudyDir``): each step's command in order, then one page.
+
+A step whose command already ran (the same command, recorded in the folder's steps.json) is skipped, so an
+interrupted study continues where it stopped; a step that was cut short is run again, and its training and
+sweeps continue from their checkpoints by the one resume rule (``ganlab.train.rundir.plan_run``).
+The engine runs command lines through a ``run_command`` callable that the CLI hands it (``ganlab study``).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ganlab.errors import GanlabError
+from ganlab.folders import StudyDir
+from ganlab.io import atomic_write_json
+from ganlab.report.study_page import PageStep, write_study_page
+from ganlab.study.spec import (
+    SCALED_VERBS,
+    SCALES,
+    load_study,
+    resolve_points,
+    step_command,
+)
+
+RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
+
+
+def environment() -> dict[str, Any]:
+    """Where a study ran: machine, cores, Python and package versions (kept in steps.json)."""
+    versions = {}
+    for package in ("ganlab", "torch", "torchvision", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "python": platform.python_version(), **versions}
+
+
+def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: RunCommand, force: bool = False,
+              progress_line: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every step of a study at ``scale`` into ``study_dir`` (skipping those already run), then write its page.
+    ``force`` lets train and sweep steps continue runs whose config changed (their --force).
+    Returns the record of the steps (command, seconds)."""
+    if scale not in SCALES:
+        raise GanlabError(f"--scale {scale!r} is not one of {', '.join(SCALES)}")
+    study = load_study(path)
+    folders = StudyDir(study_dir)
+    folders.path.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = folders.read_steps()
+    if record.get("scale", scale) != scale:
+        raise GanlabError(f"{folders.path} holds the {record['scale']} scale of this study; pass another --out")
+    record.update(study=str(path), scale=scale, steps=record.get("steps", {}))
+    for step in study.steps:
+        if scale not in step.only:
+            continue
+        args = step_command(study, step, scale, folders.path, Path(path).resolve().parent.parent)
+        done = record["steps"].get(step.name)
+        if done and done["command"] == args:
+            progress_line(f"ganlab: study step {step.name}: done before ({done['seconds']:.0f} s), skipped")
+            continue
+        command = resolve_points(args, folders.path) + (["--force"] if force and args[0] in SCALED_VERBS else [])
+        progress_line(f"ganlab: study step {step.name}: ganlab {' '.join(command)}")
+        t0 = time.perf_counter()
+        run_command(command)
+        record["steps"][step.name] = {"command": args, "seconds": time.perf_counter() - t0,
+                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                      "load_average_1min": os.getloadavg()[0],  # other work on the machine
+                                      "environment": environment()}
+        atomic_write_json(folders.steps, record)
+    shown = [PageStep(s.name, s.about, record["steps"][s.name]["command"], record["steps"][s.name]["seconds"], s.show)
+             for s in study.steps if s.name in record["steps"]]
+    record["page"] = str(write_study_page(folders.path, study.title, study.summary, study.report, scale, shown))
+    atomic_write_json(folders.steps, record)
+    return record
+
+
+def total_seconds(record: dict[str, Any]) -> Optional[float]:
+    """The wall time of all the steps a study folder ran."""
+    steps = record.get("steps", {})
+    return sum(s["seconds"] for s in steps.values()) if steps else None
