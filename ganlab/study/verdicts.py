@@ -1,0 +1,289 @@
+"""Verdicts on a report's findings from per-seed measurements: pure functions over numbers (numpy, scipy).
+
+A point's measurements are a mapping seed -> value. Comparisons are paired by seed: only seeds present,
+and finite, in every compared point count (the rest are named in the verdict's detail). Each rule returns
+a Verdict with the measured mean, its Student-t interval at LEVEL over seeds, the number of seeds and the
+test's name; fewer than MIN_SEEDS seeds decide nothing. No rule assumes "lower is better": each states
+the claimed direction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable, Hashable, Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from ganlab.errors import GanlabError
+
+LEVEL = 0.95
+MIN_SEEDS = 3
+
+REPRODUCED = "reproduced"
+NOT_REPRODUCED = "not reproduced"
+INCONCLUSIVE = "inconclusive"
+STILL_CHANGING = "inconclusive (still changing)"
+TOO_FEW_SEEDS = "inconclusive (too few seeds)"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, STILL_CHANGING, TOO_FEW_SEEDS)
+
+Values = Mapping[int, float]
+"""One point's measurements: seed -> value."""
+
+_CLAIM_SIGNS = {">": 1, ">0": 1, "<": -1, "<0": -1}
+_LEVEL_TEXT = f"{LEVEL * 100:g} %"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One finding's verdict: the measured mean, its interval over seeds, and how it was decided."""
+
+    verdict: str
+    measured: float
+    ci_low: float
+    ci_high: float
+    seeds: int
+    test: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (NaN becomes None)."""
+        return {key: None if isinstance(v, float) and math.isnan(v) else v for key, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over n values and its Student-t interval at LEVEL (NaN bounds below two values)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+def interval(values: Sequence[float]) -> Interval:
+    """Mean and Student-t interval at LEVEL; zero width when all values are equal."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if x.size < 2:
+        return Interval(mean, math.nan, math.nan, 1)
+    spread = 0.0 if np.ptp(x) == 0 else float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + LEVEL / 2, x.size - 1)) * spread / math.sqrt(x.size)
+    return Interval(mean, mean - half, mean + half, int(x.size))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pairing and deciding
+
+
+@dataclass(frozen=True)
+class _Paired:
+    """Points aligned on their shared finite seeds; notes name the seeds left out and why."""
+
+    seeds: list[int]
+    columns: list[np.ndarray]
+    notes: list[str]
+
+
+def _seed_text(seeds: set) -> str:
+    return ", ".join(str(s) for s in sorted(seeds, key=str))
+
+
+def _pair(points: Sequence[Values]) -> _Paired:
+    """Align points on the seeds present in all of them; seeds with a NaN (or inf) anywhere are dropped."""
+    present = [set(p) for p in points]
+    common = set.intersection(*present)
+    unfinite = {s for s in common if not all(math.isfinite(float(p[s])) for p in points)}
+    seeds = sorted(common - unfinite, key=str)
+    notes = []
+    if unfinite:
+        notes.append(f"seed(s) {_seed_text(unfinite)} dropped (NaN or inf)")
+    if unpaired := set.union(*present) - common:
+        notes.append(f"seed(s) {_seed_text(unpaired)} unpaired, ignored")
+    return _Paired(seeds, [np.array([float(p[s]) for s in seeds]) for p in points], notes)
+
+
+def _sign(claim: str) -> int:
+    """+1 for a claim "> 0", -1 for "< 0"."""
+    if claim not in _CLAIM_SIGNS:
+        raise GanlabError(f"claim {claim!r} is not one of {', '.join(_CLAIM_SIGNS)}: use '>' or '<'")
+    return _CLAIM_SIGNS[claim]
+
+
+def _side_of_zero(iv: Interval, claim: str) -> str:
+    """REPRODUCED when the interval lies strictly on the claimed side of 0, NOT_REPRODUCED when on the other."""
+    low, high = sorted((_sign(claim) * iv.low, _sign(claim) * iv.high))
+    if low > 0:
+        return REPRODUCED
+    if high < 0:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def _in_band(iv: Interval, low: float, high: float) -> str:
+    """REPRODUCED when the interval lies inside [low, high], NOT_REPRODUCED when entirely outside it."""
+    if low <= iv.low and iv.high <= high:
+        return REPRODUCED
+    if iv.high < low or iv.low > high:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _verdict(iv: Interval, decision: str, test: str, what: str, notes: Sequence[str] = ()) -> Verdict:
+    """A Verdict for an interval: the decision, or TOO_FEW_SEEDS below MIN_SEEDS."""
+    enough = iv.n >= MIN_SEEDS
+    core = f"{what} = {_fmt(iv.mean)} [{_fmt(iv.low)}, {_fmt(iv.high)}] over {iv.n} seeds"
+    if not enough:
+        core += f" (at least {MIN_SEEDS} needed)"
+    return Verdict(decision if enough else TOO_FEW_SEEDS, iv.mean, iv.low, iv.high, iv.n,
+                   f"{test}, {_LEVEL_TEXT}, n={iv.n}", "; ".join([core, *notes]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules
+
+
+def _direction(a: Values, b: Values, claim: str, label: str) -> Verdict:
+    paired = _pair([a, b])
+    iv = interval(paired.columns[0] - paired.columns[1])
+    return _verdict(iv, _side_of_zero(iv, claim), "paired t",
+                    f"mean({label}) {claim.rstrip('0')} 0 claimed; measured", paired.notes)
+
+
+def direction(a: Values, b: Values, claim: str) -> Verdict:
+    """The claim "a - b > 0" (claim ">") or "< 0" (claim "<"), on the paired differences' interval."""
+    return _direction(a, b, claim, "a - b")
+
+
+def value(a: Values, target: float, tolerance: float) -> Verdict:
+    """The claim "a = target +- tolerance": reproduced when a's interval lies inside the band."""
+    if not tolerance >= 0:
+        raise GanlabError(f"tolerance {tolerance} is negative or NaN: give a tolerance >= 0")
+    paired = _pair([a])
+    iv = interval(paired.columns[0])
+    band = (target - tolerance, target + tolerance)
+    what = f"mean vs {_fmt(target)} +- {_fmt(tolerance)} [{_fmt(band[0])}, {_fmt(band[1])}] claimed; measured"
+    return _verdict(iv, _in_band(iv, *band), "one-sample t", what, paired.notes)
+
+
+def _weakest(pairs: Mapping[Hashable, Verdict], claim: str) -> Hashable:
+    """The pair whose mean difference is least on the claimed side (NaN means count as weakest of all)."""
+    sign = _sign(claim)
+    return min(pairs, key=lambda k: -math.inf if math.isnan(pairs[k].measured) else sign * pairs[k].measured)
+
+
+def _combine(pairs: Mapping[Hashable, Verdict]) -> str:
+    """Any pair against the claim refutes it; all pairs for it reproduce it; too few seeds decide nothing."""
+    verdicts = [v.verdict for v in pairs.values()]
+    if NOT_REPRODUCED in verdicts:
+        return NOT_REPRODUCED
+    if TOO_FEW_SEEDS in verdicts:
+        return TOO_FEW_SEEDS
+    return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
+
+
+def all_directions(ref: Values, others: Mapping[Hashable, Values], claim: str) -> Verdict:
+    """The claim "ref - other > 0" (or "< 0") for every other point; measured is the weakest pair's."""
+    if not others:
+        raise GanlabError("all_directions needs at least one other point to compare the reference with")
+    pairs = {key: _direction(ref, other, claim, f"ref - {key}") for key, other in others.items()}
+    weakest = pairs[_weakest(pairs, claim)]
+    against = [str(k) for k, v in pairs.items() if v.verdict == NOT_REPRODUCED]
+    counts = f"{sum(v.verdict == REPRODUCED for v in pairs.values())} of {len(pairs)} pairs as claimed"
+    detail = "; ".join([f"weakest pair: {weakest.detail}", counts]
+                       + ([f"against the claim: {', '.join(against)}"] if against else []))
+    return replace(weakest, verdict=_combine(pairs), test=f"paired t per pair, {_LEVEL_TEXT}, n={weakest.seeds}",
+                   detail=detail)
+
+
+def best(points: Mapping[Hashable, Values], *, expected: Hashable, lower_is_better: bool = True) -> Verdict:
+    """The claim "expected has the best mean, and its paired interval against the runner-up excludes 0".
+
+    Points are ranked on the seeds common to all of them. Measured is mean(expected - rival), where the
+    rival is the runner-up when expected ranks first, else the point that does: not reproduced only when
+    that point beats expected with an interval excluding 0.
+    """
+    if expected not in points or len(points) < 2:
+        raise GanlabError(f"best needs at least two points including the expected one {expected!r}")
+    keys = list(points)
+    paired = _pair([points[k] for k in keys])
+    columns = dict(zip(keys, paired.columns))
+    means = {k: float(c.mean()) if c.size else math.nan for k, c in columns.items()}
+    ranked = sorted(keys, key=lambda k: means[k] if lower_is_better else -means[k])
+    rival = ranked[1] if ranked[0] == expected else ranked[0]
+    claim = "<" if lower_is_better else ">"
+    iv = interval(columns[expected] - columns[rival])
+    ranking = "ranking (best first): " + ", ".join(f"{k} {_fmt(means[k])}" for k in ranked)
+    return _verdict(iv, _side_of_zero(iv, claim), "paired t vs rival",
+                    f"mean({expected} - {rival}) {claim} 0 claimed; measured", [ranking, *paired.notes])
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of y against x; 0 when y is constant (no trend)."""
+    ry = stats.rankdata(y)
+    if np.ptp(ry) == 0:
+        return 0.0
+    return float(np.corrcoef(stats.rankdata(x), ry)[0, 1])
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """The least-squares slope of y against x."""
+    dx = x - x.mean()
+    return float(dx @ (y - y.mean()) / (dx @ dx))
+
+
+def _per_seed(xs_to_points: Mapping[float, Values],
+              statistic: Callable[[np.ndarray, np.ndarray], float]) -> tuple[np.ndarray, _Paired]:
+    """The statistic of the metric against x for each seed measured (finitely) at every x."""
+    xs = sorted(xs_to_points)
+    if len(xs) < 2:
+        raise GanlabError(f"a trend needs at least two x values, got {len(xs)}")
+    paired = _pair([xs_to_points[x] for x in xs])
+    x = np.asarray(xs, dtype=float)
+    table = np.stack(paired.columns, axis=1)
+    return np.array([statistic(x, row) for row in table]), paired
+
+
+def trend(xs_to_points: Mapping[float, Values], claim: str) -> Verdict:
+    """The claim "the metric rises (claim '>0') or falls ('<0') with x": per-seed Spearman rho, t over seeds."""
+    rhos, paired = _per_seed(xs_to_points, _spearman)
+    iv = interval(rhos)
+    return _verdict(iv, _side_of_zero(iv, claim), "Spearman rho per seed, t over seeds",
+                    f"mean rho over {len(xs_to_points)} x {claim.rstrip('0')} 0 claimed; measured", paired.notes)
+
+
+def flat(xs_to_points: Mapping[float, Values], margin: float) -> Verdict:
+    """The claim "the metric levels off": per-seed least-squares slope, its interval inside [-margin, margin]."""
+    if not margin >= 0:
+        raise GanlabError(f"margin {margin} is negative or NaN: give a margin >= 0")
+    slopes, paired = _per_seed(xs_to_points, _slope)
+    iv = interval(slopes)
+    return _verdict(iv, _in_band(iv, -margin, margin), "least-squares slope per seed, t over seeds",
+                    f"mean slope within +-{_fmt(margin)} claimed; measured", paired.notes)
+
+
+def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True) -> Verdict:
+    """The last verdict if it equals the one before; else the last marked STILL_CHANGING with the history.
+
+    A single measurement cannot show it has settled: marked STILL_CHANGING when require_two, else returned.
+    """
+    if not verdicts_over_training:
+        raise GanlabError("settled needs at least one verdict")
+    last = verdicts_over_training[-1]
+    if len(verdicts_over_training) == 1:
+        if not require_two:
+            return last
+        return replace(last, verdict=STILL_CHANGING,
+                       detail=f"one measurement ({last.verdict}), so not known to be settled; {last.detail}")
+    if last.verdict == verdicts_over_training[-2].verdict:
+        return last
+    history = " -> ".join(v.verdict for v in verdicts_over_training)
+    return replace(last, verdict=STILL_CHANGING,
+                   detail=f"changed over the measurements: {history}; last: {last.detail}")
