@@ -1,4 +1,5 @@
-"""Sample grids saved as PNG, plain or with a title and row and column labels."""
+"""Sample grids saved as PNG, plain or with a title and row and column labels; matplotlib figures saved as PNG
+with their title kept in the file (the PNG's "Title" text), and the one way a class is named in a row label."""
 
 from __future__ import annotations
 
@@ -11,6 +12,19 @@ import torch
 from ganlab.io import atomic_write
 
 GRID_PAD = 2  # white pixels around and between grid cells
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def class_label(index: int, name: str | None = None) -> str:
+    """How a row (or tick) names class ``index``, saying the index once: "3" when the name is the index or only
+    restates it (digits' "3", MNIST's "3 - three"), else "3: cat"; a name that starts with its index loses it."""
+    text = str(index)
+    rest = (name or "").strip()
+    if rest.startswith(text) and rest[len(text):len(text) + 1] in ("", " ", "-", ":", ".", "_"):
+        rest = rest[len(text):].lstrip(" -:._")
+    if not rest or (index < len(NUMBER_WORDS) and rest.lower() == NUMBER_WORDS[index]):
+        return text
+    return f"{text}: {rest}"
 
 
 def image_grid(images: torch.Tensor, columns: int, pad: int = GRID_PAD) -> np.ndarray:
@@ -37,6 +51,27 @@ def save_grid(path: str | Path, images: torch.Tensor, columns: int, scale: int =
     return atomic_write(path, lambda p: im.save(p, format="PNG"))
 
 
+def figure_title(fig) -> str:
+    """The title of a matplotlib figure: its suptitle, else its axes' titles joined by " | "."""
+    sup = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    return sup or " | ".join(t for t in (ax.get_title() for ax in fig.axes) if t)
+
+
+def save_plot(path: str | Path, fig, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as a PNG, cropped to what is drawn (no title or legend clipped), its title
+    stored as the PNG's "Title" text (``PIL.Image.open(path).text["Title"]``) and each axes' title and labels as
+    its "Description" (a line per axes, colour bars included); the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    axes = [f"title: {ax.get_title()}; x: {ax.get_xlabel()}; y: {ax.get_ylabel()}" for ax in fig.axes]
+    meta = {"Title": figure_title(fig), "Description": "\n".join(axes), "Software": "ganlab"}
+    try:
+        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight",
+                                                         pad_inches=0.1, metadata=meta))
+    finally:
+        plt.close(fig)
+
+
 LABEL_FONT_PX = 11  # height of the labels' font (Pillow's built-in font)
 
 
@@ -45,6 +80,7 @@ def save_labelled_grid(path: str | Path, images: torch.Tensor, columns: int, sca
     """A PNG grid that says what it shows: ``title`` above it, a label left of each row and above each column.
     Returns (path, top, left): where the grid (as ``save_grid`` draws it, upscaled) starts in the PNG."""
     from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
 
     grid = Image.fromarray(image_grid(images, columns)).convert("RGB")
     if scale > 1:
@@ -69,4 +105,6 @@ def save_labelled_grid(path: str | Path, images: torch.Tensor, columns: int, sca
         y = top + pad + i * cell_h + (h * scale - LABEL_FONT_PX) // 2
         draw.text((left - 6 - width_of(text), y), text, fill="black", font=font)
     out = canvas if c == 3 else canvas.convert("L")
-    return atomic_write(path, lambda p: out.save(p, format="PNG")), top, left
+    info = PngInfo()
+    info.add_text("Title", title)
+    return atomic_write(path, lambda p: out.save(p, format="PNG", pnginfo=info)), top, left

@@ -65,18 +65,18 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
 @click.option("--epoch", type=int, help="Use the generator exported at this epoch (default: latest).")
 @click.option("-o", "--out", "out", default="samples.png", show_default=True, help="PNG grid to write.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write raw uint8 images, labels and seeds here.")
-@click.option("--columns", type=int, help="Grid columns (default: samples per label).")
+@click.option("--columns", type=int, help="Grid columns (default: samples per label, wrapped at 32).")
 @device_option
 def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Optional[str], epoch: Optional[int],
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
-    """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz."""
-    from ganlab.explore.sample import sample_images
+    """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz
+    (beyond 1,024 samples only the .npz: give --npz)."""
+    from ganlab.explore.sample import write_samples
     from ganlab.syntax import parse_ints
 
-    result = sample_images(source, labels=parse_ints(labels, "--labels", 0) if labels else None, n=count,
-                           seeds=parse_ints(seeds, "--seeds", 0) if seeds else None, epoch=epoch, device=device)
-    result.save(out, npz, columns)
-    click.echo(f"wrote {len(result.seeds)} samples to {out}" + (f" and {npz}" if npz else ""))
+    click.echo(write_samples(source, out, npz, columns, labels=parse_ints(labels, "--labels", 0) if labels else None,
+                             n=count, seeds=parse_ints(seeds, "--seeds", 0) if seeds else None, epoch=epoch,
+                             device=device))
 
 
 @main.command()

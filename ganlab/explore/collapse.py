@@ -12,8 +12,7 @@ from typing import Callable
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import Explorer, ExploreResult, save_figure, save_numbers
-from ganlab.io import atomic_write
+from ganlab.explore.common import ExploreResult, Explorer, save_figure, save_numbers
 from ganlab.models.sampling import seeded_labels
 
 Classifier = Callable[[torch.Tensor], torch.Tensor]  # uint8 (N, C, H, W) -> int64 labels (N,)
@@ -48,7 +47,7 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
     figure = save_figure(ex, "collapse_samples", images, columns,
                          f"The {n} samples of the class histogram (seeds {seed}..{seed + n - 1}), "
                          + ("asked for the classes in equal blocks" if conditional else "with the class input at 0"))
-    plot = plot_histogram(ex.out_dir / "collapse.png", counts.tolist(), expected, n)
+    plot = plot_histogram(ex.out_dir / "collapse.png", counts.tolist(), expected, n, ex.source)
     from scipy.stats import chisquare
 
     chi = chisquare(counts.numpy())
@@ -67,22 +66,23 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
     return result
 
 
-def plot_histogram(path, counts: list[int], expected: float, n: int):
-    """Bar chart of the class counts with the expected uniform count as a dashed line."""
+def plot_histogram(path, counts: list[int], expected: float, n: int, source: str = ""):
+    """Bar chart of the class counts with the expected uniform count as a dashed line, titled with ``source``
+    (the run and epoch) and what is counted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ganlab.images import save_plot
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
     ax.bar(range(len(counts)), counts, color="#4878a8")
     ax.axhline(expected, color="#c44e52", linestyle="--", label=f"uniform: {expected:.1f}")
     ax.set_xticks(range(len(counts)))
     ax.set_xlabel("class given by the classifier")
-    ax.set_ylabel("samples")
-    ax.set_title(f"class histogram of {n} samples")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("samples (count)")
+    ax.set_title((f"{source}: " if source else "") + f"class histogram of {n} generated samples", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
-    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return out
+    return save_plot(path, fig, dpi=100)

@@ -9,7 +9,7 @@ import torch
 from ganlab.errors import GanlabError
 from ganlab.explore.common import Explorer, ExploreResult, save_numbers
 from ganlab.explore.real_vs_fake import SPLITS, real_rows
-from ganlab.io import atomic_write, atomic_write_text
+from ganlab.io import atomic_write_text
 from ganlab.metrics.classifier import per_class_d_accuracy
 from ganlab.models import build_models
 from ganlab.models.normalization import as_in_training
@@ -42,7 +42,8 @@ def d_accuracy(ex: Explorer, per_class: int = 500, split: str = "test", seed: in
     for row in rows:
         row["name"] = names[row["class"]]
     _write_tables(ex.out_dir, rows, split, ex.source)
-    plot = plot_d_accuracy(ex.out_dir / "d_accuracy.png", rows, f"D's accuracy per class ({split} images) | {ex.source}")
+    plot = plot_d_accuracy(ex.out_dir / "d_accuracy.png", rows,
+                           f"{ex.source}: D's accuracy per class, {per_class} {split} and {per_class} generated images each")
     result = save_numbers(ex, "d_accuracy", {"split": split, "per_class": per_class, "seed": seed,
                                              "classes": rows,
                                              "real_acc": sum(r["real_acc"] for r in rows) / k,
@@ -69,16 +70,17 @@ def plot_d_accuracy(path: Path, rows: list[dict], title: str) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ganlab.images import class_label, save_plot
+
     xs = range(len(rows))
     fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(rows) + 2), 3.4))
     ax.bar([x - 0.2 for x in xs], [100 * r["real_acc"] for r in rows], 0.4, label="real called real", color="#4878a8")
     ax.bar([x + 0.2 for x in xs], [100 * r["fake_acc"] for r in rows], 0.4, label="fake called fake", color="#c44e52")
-    ax.set_xticks(list(xs), [str(r["name"])[:10] for r in rows])
+    ax.set_xticks(list(xs), [class_label(r["class"], str(r["name"]))[:12] for r in rows])
     ax.set_ylim(0, 100)
+    ax.set_xlabel("class")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # bars reach 100%
     fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return Path(path)
+    return save_plot(path, fig, dpi=100)

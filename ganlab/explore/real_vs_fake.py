@@ -6,13 +6,8 @@ import torch
 
 from ganlab.data import load_data
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    pixel_distance,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import ExploreResult, Explorer, pixel_distance, save_figure, save_numbers
+from ganlab.images import class_label
 
 SPLITS = ("train", "test")
 
@@ -57,8 +52,7 @@ def real_vs_fake(ex: Explorer, per_class: int = 8, split: str = "train", seed: i
     fake = ex.render(z, ex.codes([c for c in range(k) for _ in seeds]).cpu()).view_as(real)  # (k, n, C, H, W)
     gap = torch.full_like(real[:, :1], 255)  # (k, 1, C, H, W): a white column between the two grids
     images = torch.cat([real, gap, fake], 1).flatten(0, 1)  # (k*(2n+1), C, H, W)
-    rows = [names[c] if not ex.conditional else f"class {c}" if names[c] == str(c) else f"{c} {names[c]}"[:24]
-            for c in range(k)]
+    rows = [class_label(c, names[c])[:24] if ex.conditional else names[c] for c in range(k)]
     figure = save_figure(ex, "real_vs_fake", images, 2 * per_class + 1,
                          f"Real {split} images (left) beside generated ones (right); a row per class",
                          rows, ["real"] * per_class + [""] + [f"seed {s}" for s in seeds])

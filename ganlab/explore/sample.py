@@ -11,7 +11,8 @@ from ganlab.data.sampler import to_uint8
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.models.export import load_generator_source
-from ganlab.models.sampling import Samples, generate, latents_for_seeds, seeded_labels
+from ganlab.models.sampling import (GRID_MAX_IMAGES, Samples, generate, grid_columns, grid_too_large,
+                                    latents_for_seeds, seeded_labels)
 
 
 def sample_images(source: str | Path, labels: Sequence[int] | None = None, n: int | None = None,
@@ -37,3 +38,19 @@ def sample_images(source: str | Path, labels: Sequence[int] | None = None, n: in
     y = seeded_labels(len(seeds), labels).to(device)
     images = to_uint8(generate(g, z, y)).cpu()
     return Samples(images, y.cpu(), list(seeds))
+
+
+def write_samples(source: str | Path, png: str | Path | None, npz: str | Path | None = None,
+                  columns: int | None = None, labels: Sequence[int] | None = None, n: int | None = None,
+                  seeds: Sequence[int] | None = None, epoch: int | None = None,
+                  device: str | torch.device = "auto") -> str:
+    """What ``ganlab sample`` does: draw the samples (``sample_images``) and write the PNG grid (wrapped into rows
+    of at most ``GRID_MAX_COLUMNS`` unless ``columns`` is given) and/or the .npz; one line saying what was
+    written. A PNG of more than ``GRID_MAX_IMAGES`` samples is refused before sampling unless an .npz is asked
+    for (then only the .npz is written)."""
+    count = len(seeds) if seeds is not None else n
+    if png and not npz and count is not None and count > GRID_MAX_IMAGES:
+        raise GanlabError(grid_too_large(count))
+    if columns is not None:
+        grid_columns(1, 1, columns)  # refuse a bad --columns before sampling
+    return sample_images(source, labels, n, seeds, epoch, device).save(png, npz, columns)

@@ -53,16 +53,52 @@ class Samples:
     labels: torch.Tensor  # (N,)
     seeds: list[int]
 
-    def save(self, png: str | Path | None, npz: str | Path | None = None, columns: int | None = None) -> None:
-        """Write a PNG grid (one label block per row when possible) and/or an .npz of the raw arrays."""
+    def save(self, png: str | Path | None, npz: str | Path | None = None, columns: int | None = None) -> str:
+        """Write a PNG grid (``grid_columns`` wide: a label block per row when it fits) and/or an .npz of the raw
+        arrays; return one line saying what was written. More than ``GRID_MAX_IMAGES`` samples make no PNG: only
+        the .npz (the line says so), or a GanlabError naming the fix when no .npz was asked for."""
+        from ganlab.errors import GanlabError
         from ganlab.images import save_grid
         from ganlab.io import atomic_write
 
         n = len(self.seeds)
-        if png:
-            blocks = len(torch.unique_consecutive(self.labels))
-            cols = columns or (n // blocks if n % blocks == 0 else math.ceil(math.sqrt(n)))
+        grid_skipped = bool(png) and n > GRID_MAX_IMAGES
+        if grid_skipped and not npz:
+            raise GanlabError(grid_too_large(n))
+        written = []
+        if png and not grid_skipped:
+            cols = grid_columns(n, len(torch.unique_consecutive(self.labels)), columns)
             save_grid(png, self.images, cols, scale=max(1, 64 // self.images.shape[-1]))
+            written.append(str(png))
         if npz:
             arrays = {"images": self.images.numpy(), "labels": self.labels.numpy(), "seeds": np.array(self.seeds)}
             atomic_write(npz, lambda p: np.savez(p.open("wb"), **arrays))
+            written.append(str(npz))
+        line = f"wrote {n} samples to {' and '.join(written) or 'nothing'}"
+        if grid_skipped:
+            line += f" (no PNG grid {png}: {n} images are more than the {GRID_MAX_IMAGES} one grid holds)"
+        return line
+
+
+GRID_MAX_COLUMNS = 32  # the widest a sample grid is drawn unless columns are given
+GRID_MAX_IMAGES = 1024  # the most samples drawn into one PNG grid; more are written as arrays (.npz) only
+
+
+def grid_columns(n: int, blocks: int = 1, columns: int | None = None) -> int:
+    """Columns of a grid of ``n`` samples in ``blocks`` equal label blocks: ``columns`` when given, else a block
+    per row when the blocks are equal, else about a square, at most ``GRID_MAX_COLUMNS`` wide (wrapped into rows)."""
+    from ganlab.errors import GanlabError
+
+    if columns is not None:
+        if columns < 1:
+            raise GanlabError(f"--columns must be at least 1, got {columns}")
+        return columns
+    blocks = max(1, blocks)
+    cols = n // blocks if n % blocks == 0 else math.ceil(math.sqrt(n))
+    return max(1, min(cols, GRID_MAX_COLUMNS))
+
+
+def grid_too_large(n: int) -> str:
+    """The one-line refusal of a PNG grid of ``n`` samples (more than ``GRID_MAX_IMAGES``), naming the fix."""
+    return (f"{n} samples are too many for one PNG grid (at most {GRID_MAX_IMAGES}); add --npz FILE to write them "
+            f"as arrays (the PNG is then skipped), or lower --n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganlab.folders import RunDir
-from ganlab.io import atomic_write
 from ganlab.train.metrics_log import read_metrics
 
 PANELS = (
@@ -18,6 +17,10 @@ PANELS = (
 )
 
 
+PANEL_Y_LABELS = {"losses": "loss", "D outputs": "mean D output (0..1)", "D accuracy": "accuracy (fraction)",
+                  "gradient norms, D steps": "L2 norm; D steps per G step", "FID": "FID (lower is better)",
+                  "IS": "IS (higher is better)"}
+
 Series = tuple[list[float], list[float], str, str]  # xs, ys, label, line style
 
 
@@ -26,27 +29,39 @@ def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
     return list(xs), list(ys)
 
 
+def curves_title(run_name: str) -> str:
+    """The figure title of a run's curves.png."""
+    return f"{run_name}: training curves by epoch (losses, D outputs, D accuracy, gradient norms)"
+
+
+def eval_title(run_name: str, families: list[str]) -> str:
+    """The figure title of a run's eval.png: the run and the metric families drawn."""
+    return f"{run_name}: {', '.join(families)} evaluated during training, by epoch"
+
+
 def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], title: str, marker: str = "") -> Path:
-    """One row of line-plot panels (title, series) under a figure title, written as a PNG, x axis in epochs."""
+    """One row of line-plot panels (title, series) under the figure title ``title``, written as a PNG (its title
+    also kept as the PNG's "Title" text), x axis in epochs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
-    for ax, (title, series) in zip(axes[0], panels):
+    from ganlab.images import save_plot
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
+    for ax, (panel_title, series) in zip(axes[0], panels):
         for xs, ys, label, style in series:
             ax.plot(xs, ys, label=label, linestyle=style, marker=marker or None, markersize=3)
-        ax.set_title(title)
+        ax.set_title(panel_title, fontsize=10)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(PANEL_Y_LABELS.get(panel_title, panel_title), fontsize=9)
         ax.grid(alpha=0.3)
         if series:
-            ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=10)
+            ax.legend(fontsize=8, loc="best", framealpha=0.6)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return out
+    return save_plot(out, fig, dpi=100)
 
 
 def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -63,7 +78,7 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
                 series.append((*_xy(points), label, "--" if "heldout" in key else "-"))
         panels.append((title, series))
     return _save_panels(Path(out) if out else RunDir(run_dir).figures / "curves.png", panels,
-                        f"{run_dir.resolve().name}: training curves")
+                        curves_title(run_dir.resolve().name))
 
 
 def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
@@ -93,4 +108,4 @@ def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path
         families.setdefault(family, []).append(key)
     out = Path(out) if out else RunDir(run_dir).figures / "eval.png"
     panels = [(family, [(*_xy(series[key]), key, "-") for key in keys]) for family, keys in families.items()]
-    return _save_panels(out, panels, f"{Path(run_dir).resolve().name}: evaluations during training", marker="o")
+    return _save_panels(out, panels, eval_title(Path(run_dir).resolve().name, list(families)), marker="o")

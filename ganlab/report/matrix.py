@@ -13,7 +13,7 @@ from ganlab.config import EvalConfig
 from ganlab.data import load_data
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
-from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
+from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.metrics.evaluate import distance_matrix
 from ganlab.metrics.sampling import Sampler, generator_sampler
 from ganlab.models.export import load_run_generator
@@ -66,26 +66,40 @@ def compare_runs(run_dirs: Sequence[str | Path], out: str | Path, metric: str = 
         samplers[f"{REAL} ({real})"] = real_sampler(split.images, split.labels, spec.num_classes > 0)
     labels, matrix = distance_matrix(samplers, n, spec.num_classes, metric, data, EvalConfig(), dev)
     out = Path(out)
-    files = _write(out, labels, matrix, f"{metric.upper()} between image sets, {n} images each ({data.name})")
+    files = _write(out, labels, matrix, matrix_title(out.resolve().parent.name, metric, n, data.name),
+                    colour_bar_label(metric, n))
     return MatrixResult(labels, matrix, files)
 
 
-def _write(out: Path, names: list[str], matrix: np.ndarray, title: str) -> list[Path]:
+def matrix_title(study: str, metric: str, n: int, data_name: str) -> str:
+    """The title of a distance matrix: the study (the folder it is written to) and what is compared."""
+    return f"{study}: {metric.upper()} between image sets, {n} images each ({data_name})"
+
+
+def colour_bar_label(metric: str, n: int) -> str:
+    """The heat map's colour bar label: the metric and the sample size behind each cell."""
+    return f"{metric.upper()} ({n:,} images per set; lower = closer)"
+
+
+def _write(out: Path, names: list[str], matrix: np.ndarray, title: str, colour_label: str = "") -> list[Path]:
     csv = ["," + ",".join(names)] + [name + "," + ",".join(f"{v:.4f}" for v in row) for name, row in zip(names, matrix)]
     md = [title, "", "| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     md += ["| " + name + " | " + " | ".join(f"{v:.1f}" for v in row) + " |" for name, row in zip(names, matrix)]
     return [atomic_write_text(out.with_suffix(".csv"), "\n".join(csv) + "\n"),
             atomic_write_text(out.with_suffix(".md"), "\n".join(md) + "\n"),
             atomic_write_json(out.with_suffix(".json"), {"title": title, "names": names, "matrix": matrix.tolist()}),
-            plot_heat_map(out.with_suffix(".png"), names, matrix, title)]
+            plot_heat_map(out.with_suffix(".png"), names, matrix, title, colour_label)]
 
 
-def plot_heat_map(path: Path, names: list[str], matrix: np.ndarray, title: str) -> Path:
-    """The matrix as a heat map with its values written in the cells."""
+def plot_heat_map(path: Path, names: list[str], matrix: np.ndarray, title: str, colour_label: str = "") -> Path:
+    """The matrix as a heat map with its values written in the cells, the colour bar labelled ``colour_label``
+    (the metric and sample size)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ganlab.images import save_plot
 
     k = len(names)
     fig, ax = plt.subplots(figsize=(1.1 * k + 2.5, 0.9 * k + 1.6))
@@ -98,8 +112,8 @@ def plot_heat_map(path: Path, names: list[str], matrix: np.ndarray, title: str) 
             ax.text(j, i, f"{matrix[i, j]:.1f}", ha="center", va="center", fontsize=7,
                     color="white" if matrix[i, j] < 0.6 * top else "black")
     ax.set_title(title, fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046)
+    if colour_label:
+        bar.set_label(colour_label, fontsize=8)
     fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return path
+    return save_plot(path, fig, dpi=100)

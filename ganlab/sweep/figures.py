@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ganlab.io import atomic_write, atomic_write_json, atomic_write_text
+from ganlab.io import atomic_write_json, atomic_write_text
 
 FIGURES_DIR = "figures"  # a sweep's figures and tables, inside the sweep directory
 BAND_MIN_SEEDS = 3  # fewest seeds per point for which the metric-vs-key figure draws the 95% band
@@ -81,11 +81,24 @@ def plateau(cells: Sequence[Cell], key: str, metric: str, lower_is_better: bool 
     return {"value": best.values[0], "rule": rule}  # unreachable: the best is within its own noise
 
 
+def metric_vs_key_title(sweep_name: str, key: str, metric: str, seeds: int) -> str:
+    """The title of a sweep's METRIC_vs_KEY.png: the sweep and what is plotted."""
+    return f"{sweep_name}: {metric} against {key}, mean over {seeds} seed(s) per point"
+
+
+def d_outputs_title(sweep_name: str, points: int) -> str:
+    """The title of a sweep's d_outputs.png: the sweep and what is plotted (two lines)."""
+    return (f"{sweep_name}: D(x) (solid) and D(G(z)) (dashed) over training, {points} point(s)\n"
+            f"0.5 = D cannot tell real from generated")
+
+
 def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | Path,
-                       floor: Optional[float] = None, plateau_info: Optional[dict[str, Any]] = None) -> Path:
+                       floor: Optional[float] = None, plateau_info: Optional[dict[str, Any]] = None,
+                       sweep_name: Optional[str] = None) -> Path:
     """Mean over seeds, each seed as a dot, a 95% band where every point has at least ``BAND_MIN_SEEDS`` seeds
     (with two, Student's t makes the band 12.7 standard errors wide), the floor as a horizontal line, the plateau
-    as a vertical one."""
+    as a vertical one; titled with the sweep (``sweep_name``, default: the folder above OUT's figures folder) and
+    what is plotted, the legend outside the axes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,6 +109,8 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     means = [c.mean for c in cells]
     lo = [c.mean - (c.ci95 if c.n > 1 else 0) for c in cells]
     hi = [c.mean + (c.ci95 if c.n > 1 else 0) for c in cells]
+    from ganlab.images import save_plot
+
     fig, ax = plt.subplots(figsize=(7, 4))
     seeds = max((c.n for c in cells), default=0)
     ax.plot(xs, means, marker="o", ms=3, color="tab:green", label=f"mean over {seeds} seed(s)")
@@ -119,7 +134,9 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     ax.set_xlabel(key)
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    name = sweep_name or _sweep_name(out)
+    ax.set_title(metric_vs_key_title(name, key, metric, seeds), fontsize=9)
     fig.tight_layout()
     if plateau_info and plateau_info.get("rule"):
         import textwrap
@@ -128,9 +145,13 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
         fig.subplots_adjust(bottom=0.26)
         fig.text(0.01, 0.01, textwrap.fill(f"plateau{found}: {plateau_info['rule']}", 125), fontsize=6.5,
                  va="bottom")
-    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
-    return Path(out)
+    return save_plot(out, fig, dpi=110)
+
+
+def _sweep_name(out: str | Path) -> str:
+    """The sweep a figure at SWEEP_DIR/figures/NAME.png belongs to (the folder's name otherwise)."""
+    folder = Path(out).resolve().parent
+    return folder.parent.name if folder.name == FIGURES_DIR else folder.name
 
 
 def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
@@ -157,6 +178,8 @@ def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: s
     runs = [(name, recs) for name, recs in runs if recs]
     if not runs:
         return None
+    from ganlab.images import save_plot
+
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis", len(runs))
     for i, (name, recs) in enumerate(runs):
@@ -165,14 +188,14 @@ def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: s
         ax.plot(steps, [rec["d_fake"] for rec in recs], color=colours(i), lw=1, ls="--")
     ax.axhline(0.5, color="grey", lw=0.8)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("mean D output")
-    ax.set_title("D(x) (solid) and D(G(z)) (dashed) of every point; 0.5 = D cannot tell them apart")
+    ax.set_ylabel("mean D output (0..1)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2 if len(runs) > 8 else 1, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=6, ncol=2 if len(runs) > 8 else 1, loc="center left", bbox_to_anchor=(1.01, 0.5),
+              title="point", title_fontsize=7)
+    # a figure title, left-aligned over the whole figure, so that a wide legend does not push it off the left edge
+    fig.suptitle(d_outputs_title(Path(sweep_dir).resolve().name, len(runs)), fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)
-    return Path(out)
+    return save_plot(out, fig, dpi=100)
 
 
 def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], swept_keys: Sequence[str],
@@ -191,7 +214,8 @@ def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], sw
         cells = summarize(rows, [key], metric)
         info = plateau(cells, key, metric, lower_is_better)
         written.append(atomic_write_json(figures / f"plateau_{safe}_{key}.json", info))
-        written.append(plot_metric_vs_key(cells, key, metric, figures / f"{safe}_vs_{key}.png", floor, info))
+        written.append(plot_metric_vs_key(cells, key, metric, figures / f"{safe}_vs_{key}.png", floor, info,
+                                          Path(sweep_dir).resolve().name))
         table = [asdict(c) | {"values": list(c.values)} for c in cells]
         written.append(atomic_write_json(figures / f"{safe}_by_{key}.json", table))
     else:

@@ -15,7 +15,7 @@ from ganlab.data import BatchSampler, DataSplits, load_data, to_uint8, to_unit_r
 from ganlab.devices import resolve_device, use_allowed_cores
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.folders import RunDir
-from ganlab.images import save_labelled_grid
+from ganlab.images import class_label, save_labelled_grid
 from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
 from ganlab.models import build_models
@@ -270,7 +270,7 @@ class Trainer:
             names, layout = [], f"seeds 0..{len(images) - 1}, row by row"
         save_labelled_grid(self.files.epoch_grid(self.epoch), images, cols, scale,
                            f"{self.run_dir.name}, epoch {self.epoch}: {layout}",
-                           [f"{i}: {n}" if n != str(i) else n for i, n in enumerate(names)])
+                           [class_label(i, n) for i, n in enumerate(names)])
         every = self.cfg.train.export_every
         if every and self.epoch % every == 0:
             save_generator(self.files.export(self.epoch), self.sampling_generator, self.cfg,
