@@ -135,7 +135,7 @@ class MeasuredGenerator(nn.Module):
 
 def sampler(weights: str | Path, first_seed: int = 0) -> Callable[[torch.Tensor], torch.Tensor]:
     """ganlab's sampler over a saved G: labels (B,) -> uint8 (B, 1, 28, 28), sample i from seed first_seed + i."""
-    from ganlab.metrics.sampling import generator_sampler
+    from ganlab.metrics.samplers import generator_sampler
 
     generator = Generator()
     generator.load_state_dict(torch.load(weights, map_location="cpu"))

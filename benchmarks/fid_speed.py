@@ -25,7 +25,7 @@ from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate
 from ganlab.metrics.inception import InceptionNet
 from ganlab.metrics.refstats import Reference, reference_stats
-from ganlab.metrics.sampling import generator_sampler
+from ganlab.metrics.samplers import generator_sampler
 from ganlab.models import build_models
 
 

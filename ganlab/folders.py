@@ -149,6 +149,31 @@ class SweepDir:
     def __repr__(self) -> str:
         return f"SweepDir({str(self.path)!r})"
 
+    @property
+    def d_outputs(self) -> Path:
+        """D(x) and D(G(z)) over training of every point."""
+        return self.figures / "d_outputs.png"
+
+    def metric_vs_key(self, column: str, key: str) -> Path:
+        """The figure of a results column against one swept key."""
+        return self.figures / f"{_safe(column)}_vs_{key}.png"
+
+    def plateau(self, column: str, key: str) -> Path:
+        """The plateau estimate of a column along one swept key (JSON)."""
+        return self.figures / f"plateau_{_safe(column)}_{key}.json"
+
+    def by_key(self, column: str, key: str) -> Path:
+        """Mean, spread and seeds of a column per value of one swept key (JSON)."""
+        return self.figures / f"{_safe(column)}_by_{key}.json"
+
+    def grid_table(self, column: str, suffix: str) -> Path:
+        """The table of a column over a grid of several keys: ``suffix`` .md or .json."""
+        return self.figures / f"table_{_safe(column)}{suffix}"
+
+    def floor(self, column: str) -> Path:
+        """The measured real-vs-real floor of a column (JSON), e.g. floor_fid10k_test.json."""
+        return self.figures / f"{_safe(column)}.json"
+
     def run(self, point_id: str) -> RunDir:
         """The run folder of a point."""
         return RunDir(self.runs / point_id)
@@ -181,6 +206,10 @@ class SweepDir:
             raise GanlabError(f"sweep {self.path}: {len(matches) or 'no'} point(s) match {wanted} ({found}); name "
                               f"one point by its swept values and seed, e.g. model.z_dim=8 seed=0")
         return self.run(matches[0])
+
+
+def _safe(column: str) -> str:
+    return column.replace("/", "-")
 
 
 def _matches(entry: dict[str, Any], overrides: dict[str, Any]) -> bool:

@@ -1,5 +1,5 @@
-"""Sample grids saved as PNG, plain or with a title and row and column labels; matplotlib figures saved as PNG
-with their title kept in the file (the PNG's "Title" text), and the one way a class is named in a row label."""
+"""Sample grids saved as PNG, plain or with a title (kept as the PNG's "Title" text) and row and column labels,
+and the one way a class is named in a row label."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
 from ganlab.io import atomic_write
 
@@ -42,34 +44,11 @@ def image_grid(images: torch.Tensor, columns: int, pad: int = GRID_PAD) -> np.nd
 
 def save_grid(path: str | Path, images: torch.Tensor, columns: int, scale: int = 1) -> Path:
     """Write uint8 images (N, C, H, W) as a PNG grid (upscaled ``scale`` times, nearest)."""
-    from PIL import Image
-
     grid = image_grid(images, columns)
     im = Image.fromarray(grid)
     if scale > 1:
         im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
     return atomic_write(path, lambda p: im.save(p, format="PNG"))
-
-
-def figure_title(fig) -> str:
-    """The title of a matplotlib figure: its suptitle, else its axes' titles joined by " | "."""
-    sup = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
-    return sup or " | ".join(t for t in (ax.get_title() for ax in fig.axes) if t)
-
-
-def save_plot(path: str | Path, fig, dpi: int = 100) -> Path:
-    """Write a matplotlib figure as a PNG, cropped to what is drawn (no title or legend clipped), its title
-    stored as the PNG's "Title" text (``PIL.Image.open(path).text["Title"]``) and each axes' title and labels as
-    its "Description" (a line per axes, colour bars included); the figure is closed."""
-    import matplotlib.pyplot as plt
-
-    axes = [f"title: {ax.get_title()}; x: {ax.get_xlabel()}; y: {ax.get_ylabel()}" for ax in fig.axes]
-    meta = {"Title": figure_title(fig), "Description": "\n".join(axes), "Software": "ganlab"}
-    try:
-        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight",
-                                                         pad_inches=0.1, metadata=meta))
-    finally:
-        plt.close(fig)
 
 
 LABEL_FONT_PX = 11  # height of the labels' font (Pillow's built-in font)
@@ -79,9 +58,6 @@ def save_labelled_grid(path: str | Path, images: torch.Tensor, columns: int, sca
                        row_labels: Sequence[str] = (), column_labels: Sequence[str] = ()) -> tuple[Path, int, int]:
     """A PNG grid that says what it shows: ``title`` above it, a label left of each row and above each column.
     Returns (path, top, left): where the grid (as ``save_grid`` draws it, upscaled) starts in the PNG."""
-    from PIL import Image, ImageDraw, ImageFont
-    from PIL.PngImagePlugin import PngInfo
-
     grid = Image.fromarray(image_grid(images, columns)).convert("RGB")
     if scale > 1:
         grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)

@@ -19,7 +19,7 @@ from ganlab.explore.fake_labels import fake_labels
 from ganlab.explore.interpolate import interpolate, lerp, slerp
 from ganlab.explore.latent_map import latent_map
 from ganlab.explore.noise import noise
-from ganlab.explore.sample import sample_images
+from ganlab.explore.sample_run import sample_images
 from ganlab.models import FAMILIES
 
 

@@ -15,7 +15,7 @@ from ganlab.errors import GanlabError
 from ganlab.explore.common import load_explorer
 from ganlab.explore.interpolate import interpolate, latent_start, zero_start
 from ganlab.explore.real_vs_fake import real_vs_fake
-from ganlab.explore.sample import sample_images
+from ganlab.explore.sample_run import sample_images
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from ganlab.config import load_config
 from ganlab.errors import GanlabError
 from ganlab.train import fastpath
 from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.run import train
 from ganlab.train.metrics_log import read_metrics
+from ganlab.train.run import train
 from ganlab.train.step import STATS, draw_inputs
 from ganlab.train.trainer import Trainer
 

@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from test_report import EVAL_RECORDS
 
 from ganlab.cli import main
 from ganlab.explore.collapse import plot_histogram
 from ganlab.explore.d_accuracy import plot_d_accuracy
 from ganlab.images import class_label
-from ganlab.models.sampling import GRID_MAX_COLUMNS, GRID_MAX_IMAGES, grid_columns
+from ganlab.models.generation import GRID_MAX_COLUMNS, GRID_MAX_IMAGES, grid_columns
 from ganlab.report.curves import PANELS, plot_curves, plot_eval_curves
 from ganlab.report.matrix import colour_bar_label, matrix_title, plot_heat_map
 from ganlab.sweep.figures import draw_sweep_figures
-from test_report import EVAL_RECORDS
 
 
 def texts(png: Path) -> tuple[str, str]:

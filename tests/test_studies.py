@@ -4,24 +4,36 @@ report shows and one page, and a second run continues instead of starting over."
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ganlab.cli.studies import SCALES, load_study, step_command
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir, StudyDir
+from ganlab.study.engine import run_study
+from ganlab.study.spec import SCALES, load_study, step_command
+from ganlab.sweep.results import read_results
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
-ARTEFACTS = {  # a file per study that says the report's main result was produced
-    "report000": ["latent/figures/cfd200_test_vs_model.z_dim.png", "latent/figures/floor_cfd200_test.json",
-                  "matrix/matrix.md", "latent-space-2d/latent_map.json"],
-    "report001": ["grid/figures/table_cfd100_test.md", "grid/figures/d_outputs.png", "interpolation-tiny/interpolate.json"],
-    "report002": ["cgan/eval.json", "d-accuracy/d_accuracy.md", "real-vs-generated/real_vs_fake.png",
-                  "interpolation-within/interpolate.json", "adaptive/figures/curves.png"],
-    "report003": ["dcgan/figures/eval.png", "dcgan/samples/epoch_0003.png"],
-    "report004": ["cdcgan/eval.json", "no-l1/eval.json", "cdcgan/samples/epoch_0002.png"],
+ARTEFACTS = {  # files per study that say the report's main result was produced (the folder classes name them)
+    "report000": lambda s: [s.sweep("latent").metric_vs_key("cfd200_test", "model.z_dim"),
+                            s.sweep("latent").floor("floor_cfd200_test"), s.step("matrix") / "matrix.md",
+                            s.step("latent-space-2d") / "latent_map.json"],
+    "report001": lambda s: [s.sweep("grid").grid_table("cfd100_test", ".md"), s.sweep("grid").d_outputs,
+                            s.step("interpolation-tiny") / "interpolate.json"],
+    "report002": lambda s: [RunDir(s.step("cgan")).eval, s.step("d-accuracy") / "d_accuracy.md",
+                            s.step("real-vs-generated") / "real_vs_fake.png",
+                            s.step("interpolation-within") / "interpolate.json", RunDir(s.step("adaptive")).curves],
+    "report003": lambda s: [RunDir(s.step("dcgan")).eval_curves, RunDir(s.step("dcgan")).epoch_grid(3)],
+    "report004": lambda s: [RunDir(s.step("cdcgan")).eval, RunDir(s.step("no-l1")).eval,
+                            RunDir(s.step("cdcgan")).epoch_grid(2)],
 }
 
 
@@ -40,20 +52,71 @@ def test_every_study_file_has_the_three_scales_and_valid_steps():
 @pytest.mark.parametrize("name", sorted(ARTEFACTS))
 def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # study files find their configs from anywhere
-    out = tmp_path / name
-    args = ["study", str(STUDIES / f"{name}.yaml"), "--scale", "tiny", "--out", str(out)]
+    out = StudyDir(tmp_path / name)
+    args = ["study", str(STUDIES / f"{name}.yaml"), "--scale", "tiny", "--out", str(out.path)]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    for artefact in ARTEFACTS[name]:
-        assert (out / artefact).is_file(), artefact
-    record = json.loads((out / "steps.json").read_text())
+    for artefact in ARTEFACTS[name](out):
+        assert artefact.is_file(), artefact
+    record = out.read_steps()
     ran = [s.name for s in load_study(STUDIES / f"{name}.yaml").steps if "tiny" in s.only]
     assert list(record["steps"]) == ran and record["scale"] == "tiny"
-    page = (out / "index.html").read_text()
+    assert {"torch", "python", "cpu_count"} <= set(record["steps"][ran[0]]["environment"])
+    page = out.page.read_text()
     assert page.count("<section") == len(ran) + 1 and "data:image/png;base64," in page
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0 and again.output.count("done before") == len(ran)
     with pytest.raises(GanlabError, match="holds the tiny scale"):
-        from ganlab.cli.studies import run_study
+        run_study(STUDIES / f"{name}.yaml", "cpu", out.path, run_command=lambda args: None)
 
-        run_study(STUDIES / f"{name}.yaml", "cpu", out)
+
+KILL_STUDY = """
+title: kill -9 test
+scales:
+  full: []
+  cpu: []
+  tiny: [data.name=digits, model.g_width=8, model.d_width=8, train.batch_size=32, train.steps=40, train.epochs=0,
+         train.checkpoint_every=5, train.log_every=5, device=cpu]
+steps:
+  - name: sweep
+    command: [sweep, "model.z_dim=2,4", "seed=0,1", --out, "{out}"]
+  - name: interpolation
+    command: [explore, "{point:sweep model.z_dim=4 seed=1}", interpolate, --steps, "3", --pairs, "1", --out, "{out}"]
+"""
+COMPARED = ("step", "loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake")  # what a result row trains to
+
+
+def _study(study_file: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ganlab", "study", str(study_file), "--scale", "tiny", "--out",
+                             str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _trained(out: StudyDir) -> list[dict]:
+    return [{k: row.get(k) for k in ("point", *COMPARED)} for row in read_results(out.sweep("sweep").path)]
+
+
+def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_through(tmp_path):
+    study_file = tmp_path / "kill.yaml"
+    study_file.write_text(KILL_STUDY)
+    straight, cut = StudyDir(tmp_path / "straight"), StudyDir(tmp_path / "cut")
+    assert _study(study_file, straight.path).wait(timeout=600) == 0
+    proc = _study(study_file, cut.path)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:  # kill once a point has checkpointed mid-run
+        runs = cut.sweep("sweep").run_dirs()
+        if any(RunDir(r).has_checkpoint() and RunDir(r).state() == "running" for r in runs[1:]):
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the study ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    runs = [RunDir(r) for r in cut.sweep("sweep").run_dirs()]
+    assert any(r.state() == "running" and r.has_checkpoint() for r in runs)  # cut between two checkpoints
+    assert "sweep" not in cut.read_steps().get("steps", {})
+    again = _study(study_file, cut.path)
+    assert again.wait(timeout=600) == 0, again.stderr.read()
+    assert _trained(cut) == _trained(straight) and len(_trained(cut)) == 4
+    assert all(row["step"] == 40 for row in _trained(cut))
+    assert list(cut.read_steps()["steps"]) == ["sweep", "interpolation"]
+    a, b = (json.loads((s.step("interpolation") / "interpolate.json").read_text()) for s in (straight, cut))
+    assert a["figures"] == b["figures"]

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.errors import GanlabError, TrainingDiverged
-from ganlab.explore.sample import sample_images
+from ganlab.explore.sample_run import sample_images
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.metrics_log import read_metrics
 from ganlab.train.run import train

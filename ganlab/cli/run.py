@@ -71,7 +71,7 @@ def sample(source: str, labels: Optional[str], count: Optional[int], seeds: Opti
            out: str, npz: Optional[str], columns: Optional[int], device: str) -> None:
     """Draw samples from a run directory (or an export .safetensors) into a PNG grid and optionally an .npz
     (beyond 1,024 samples only the .npz: give --npz)."""
-    from ganlab.explore.sample import write_samples
+    from ganlab.explore.sample_run import write_samples
     from ganlab.syntax import parse_ints
 
     click.echo(write_samples(source, out, npz, columns, labels=parse_ints(labels, "--labels", 0) if labels else None,

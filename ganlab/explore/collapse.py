@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+from scipy.stats import chisquare
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import ExploreResult, Explorer, save_figure, save_numbers
-from ganlab.models.sampling import seeded_labels
+from ganlab.explore.common import Explorer, ExploreResult, save_figure, save_numbers
+from ganlab.models.generation import seeded_labels
+from ganlab.plotting import pyplot, save_plot
 
 Classifier = Callable[[torch.Tensor], torch.Tensor]  # uint8 (N, C, H, W) -> int64 labels (N,)
 
@@ -48,8 +50,6 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
                          f"The {n} samples of the class histogram (seeds {seed}..{seed + n - 1}), "
                          + ("asked for the classes in equal blocks" if conditional else "with the class input at 0"))
     plot = plot_histogram(ex.out_dir / "collapse.png", counts.tolist(), expected, n, ex.source)
-    from scipy.stats import chisquare
-
     chi = chisquare(counts.numpy())
     numbers = {"n": n, "seed": seed, "conditional": conditional, "classes": k, "counts": counts.tolist(),
                "expected_per_class": expected, "chi2": float(chi.statistic), "chi2_p": float(chi.pvalue),
@@ -69,12 +69,8 @@ def collapse(ex: Explorer, classify: Classifier, n: int = 256, seed: int = 0, co
 def plot_histogram(path, counts: list[int], expected: float, n: int, source: str = ""):
     """Bar chart of the class counts with the expected uniform count as a dashed line, titled with ``source``
     (the run and epoch) and what is counted."""
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganlab.images import save_plot
 
     fig, ax = plt.subplots(figsize=(6, 3.4))
     ax.bar(range(len(counts)), counts, color="#4878a8")

@@ -19,7 +19,7 @@ from ganlab.folders import RunDir
 from ganlab.images import GRID_PAD, save_labelled_grid
 from ganlab.io import atomic_write_json
 from ganlab.models.export import load_run_generator
-from ganlab.models.sampling import generate_encoded, latents_for_seeds
+from ganlab.models.generation import generate_encoded, latents_for_seeds
 
 
 @dataclass

@@ -9,10 +9,12 @@ import torch
 from ganlab.errors import GanlabError
 from ganlab.explore.common import Explorer, ExploreResult, save_numbers
 from ganlab.explore.real_vs_fake import SPLITS, real_rows
+from ganlab.images import class_label
 from ganlab.io import atomic_write_text
 from ganlab.metrics.classifier import per_class_d_accuracy
 from ganlab.models import build_models
 from ganlab.models.normalization import as_in_training
+from ganlab.plotting import pyplot, save_plot
 from ganlab.train.checkpoint import load_checkpoint
 
 
@@ -65,12 +67,8 @@ def _write_tables(folder: Path, rows: list[dict], split: str, source: str) -> No
 
 def plot_d_accuracy(path: Path, rows: list[dict], title: str) -> Path:
     """Grouped bars: real and fake accuracy per class."""
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganlab.images import class_label, save_plot
 
     xs = range(len(rows))
     fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(rows) + 2), 3.4))

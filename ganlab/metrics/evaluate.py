@@ -47,7 +47,7 @@ from ganlab.metrics.refstats import (
     reference_features,
     reference_stats,
 )
-from ganlab.metrics.sampling import Sampler, balanced_labels, draw
+from ganlab.metrics.samplers import Sampler, balanced_labels, draw
 from ganlab.metrics.scores import (
     inception_score,
     kernel_inception_distance,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganlab.folders import RunDir
+from ganlab.plotting import pyplot, save_plot
 from ganlab.train.metrics_log import read_metrics
 
 PANELS = (
@@ -42,12 +43,8 @@ def eval_title(run_name: str, families: list[str]) -> str:
 def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], title: str, marker: str = "") -> Path:
     """One row of line-plot panels (title, series) under the figure title ``title``, written as a PNG (its title
     also kept as the PNG's "Title" text), x axis in epochs."""
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganlab.images import save_plot
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
     for ax, (panel_title, series) in zip(axes[0], panels):

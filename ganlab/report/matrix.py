@@ -15,8 +15,9 @@ from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.metrics.evaluate import distance_matrix
-from ganlab.metrics.sampling import Sampler, generator_sampler
+from ganlab.metrics.samplers import Sampler, generator_sampler
 from ganlab.models.export import load_run_generator
+from ganlab.plotting import pyplot, save_plot
 
 REAL = "real"
 
@@ -94,12 +95,8 @@ def _write(out: Path, names: list[str], matrix: np.ndarray, title: str, colour_l
 def plot_heat_map(path: Path, names: list[str], matrix: np.ndarray, title: str, colour_label: str = "") -> Path:
     """The matrix as a heat map with its values written in the cells, the colour bar labelled ``colour_label``
     (the metric and sample size)."""
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganlab.images import save_plot
 
     k = len(names)
     fig, ax = plt.subplots(figsize=(1.1 * k + 2.5, 0.9 * k + 1.6))

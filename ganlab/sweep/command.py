@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json
 from ganlab.sweep.evaluation import metric_column, sweep_floor
 from ganlab.sweep.expand import expand
-from ganlab.sweep.figures import FIGURES_DIR, draw_sweep_figures
+from ganlab.sweep.figures import draw_sweep_figures
 from ganlab.sweep.results import Evaluator
 from ganlab.sweep.runner import SweepResult, run_sweep
 from ganlab.sweep.spec import SweepSpec, build_spec, eval_settings, validate_spec
@@ -59,7 +60,7 @@ def run_sweep_command(source: Optional[str], items: tuple[str, ...] | list[str] 
     if spec.floor and result.remaining == 0 and any(column in r for r in result.rows):
         measured = sweep_floor(spec.metric, expand(spec)[0].cfg, settings)
         if measured is not None:
-            atomic_write_json(sweep_dir / FIGURES_DIR / f"{measured['column']}.json", measured)
+            atomic_write_json(SweepDir(sweep_dir).floor(measured["column"]), measured)
     figures = draw_sweep_figures(sweep_dir, result.rows, spec.swept_keys, column, spec.lower_is_better,
                                  measured["value"] if measured else None)
     return SweepOutcome(spec, result, column, measured, figures)

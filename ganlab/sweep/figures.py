@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ganlab.io import atomic_write_json, atomic_write_text
+from scipy import stats
 
-FIGURES_DIR = "figures"  # a sweep's figures and tables, inside the sweep directory
+from ganlab.folders import SweepDir
+from ganlab.io import atomic_write_json, atomic_write_text
+from ganlab.plotting import pyplot, save_plot
+from ganlab.train.metrics_log import read_metrics
+
 BAND_MIN_SEEDS = 3  # fewest seeds per point for which the metric-vs-key figure draws the 95% band
 PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "
                 "mean: |mean(x) - mean(best)| <= 2 * sqrt(se(x)^2 + se(best)^2), se = sample std / sqrt(seeds), "
@@ -43,8 +48,6 @@ def _number(v: Any) -> Optional[float]:
 
 def summarize(rows: Sequence[dict[str, Any]], keys: Sequence[str], metric: str) -> list[Cell]:
     """Mean, spread and 95% interval of ``metric`` over seeds for each combination of ``keys`` (finished rows)."""
-    from scipy import stats
-
     groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
     for row in rows:
         value = _number(row.get(metric))
@@ -99,17 +102,13 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     (with two, Student's t makes the band 12.7 standard errors wide), the floor as a horizontal line, the plateau
     as a vertical one; titled with the sweep (``sweep_name``, default: the folder above OUT's figures folder) and
     what is plotted, the legend outside the axes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     numeric = all(_number(c.values[0]) is not None for c in cells)
     xs = [float(c.values[0]) if numeric else i for i, c in enumerate(cells)]
     means = [c.mean for c in cells]
     lo = [c.mean - (c.ci95 if c.n > 1 else 0) for c in cells]
     hi = [c.mean + (c.ci95 if c.n > 1 else 0) for c in cells]
-    from ganlab.images import save_plot
 
     fig, ax = plt.subplots(figsize=(7, 4))
     seeds = max((c.n for c in cells), default=0)
@@ -139,8 +138,6 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     ax.set_title(metric_vs_key_title(name, key, metric, seeds), fontsize=9)
     fig.tight_layout()
     if plateau_info and plateau_info.get("rule"):
-        import textwrap
-
         found = "" if plateau_info.get("value") is not None else f" (none drawn: {plateau_info.get('reason')})"
         fig.subplots_adjust(bottom=0.26)
         fig.text(0.01, 0.01, textwrap.fill(f"plateau{found}: {plateau_info['rule']}", 125), fontsize=6.5,
@@ -151,7 +148,7 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
 def _sweep_name(out: str | Path) -> str:
     """The sweep a figure at SWEEP_DIR/figures/NAME.png belongs to (the folder's name otherwise)."""
     folder = Path(out).resolve().parent
-    return folder.parent.name if folder.name == FIGURES_DIR else folder.name
+    return folder.parent.name if folder == SweepDir(folder.parent).figures else folder.name
 
 
 def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
@@ -166,19 +163,13 @@ def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
 
 def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: str | Path) -> Optional[Path]:
     """D(x) (solid) and D(G(z)) (dashed) over training of every finished point, overlaid (report 001 section 4)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganlab.train.metrics_log import read_metrics
+    plt = pyplot()
 
     runs = [(r["point"], [rec for rec in read_metrics(Path(sweep_dir) / r["run_dir"]) if "d_real" in rec])
             for r in rows if r.get("state") == "finished" and r.get("run_dir")]
     runs = [(name, recs) for name, recs in runs if recs]
     if not runs:
         return None
-    from ganlab.images import save_plot
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis", len(runs))
@@ -203,24 +194,23 @@ def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], sw
     """Into SWEEP_DIR/figures: the D-output curves of every point; for one swept key, the metric against it with
     the plateau estimate; for several keys, the grid table (Markdown and JSON). The metric's figures are drawn
     when some finished row has it."""
-    figures = Path(sweep_dir) / FIGURES_DIR
-    curves = plot_d_outputs(sweep_dir, rows, figures / "d_outputs.png")
+    folders = SweepDir(sweep_dir)
+    curves = plot_d_outputs(sweep_dir, rows, folders.d_outputs)
     written: list[Path] = [curves] if curves is not None else []
     if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
         return written
-    safe = metric.replace("/", "-")
     if len(swept_keys) == 1:
         key = swept_keys[0]
         cells = summarize(rows, [key], metric)
         info = plateau(cells, key, metric, lower_is_better)
-        written.append(atomic_write_json(figures / f"plateau_{safe}_{key}.json", info))
-        written.append(plot_metric_vs_key(cells, key, metric, figures / f"{safe}_vs_{key}.png", floor, info,
-                                          Path(sweep_dir).resolve().name))
+        written.append(atomic_write_json(folders.plateau(metric, key), info))
+        written.append(plot_metric_vs_key(cells, key, metric, folders.metric_vs_key(metric, key), floor, info,
+                                          folders.path.resolve().name))
         table = [asdict(c) | {"values": list(c.values)} for c in cells]
-        written.append(atomic_write_json(figures / f"{safe}_by_{key}.json", table))
+        written.append(atomic_write_json(folders.by_key(metric, key), table))
     else:
         cells = summarize(rows, swept_keys, metric)
-        written.append(atomic_write_text(figures / f"table_{safe}.md", grid_table(cells, swept_keys, metric)))
+        written.append(atomic_write_text(folders.grid_table(metric, ".md"), grid_table(cells, swept_keys, metric)))
         table = [asdict(c) | {"values": dict(zip(swept_keys, c.values))} for c in cells]
-        written.append(atomic_write_json(figures / f"table_{safe}.json", table))
+        written.append(atomic_write_json(folders.grid_table(metric, ".json"), table))
     return written

@@ -38,9 +38,9 @@ from ganlab.sweep.packing import (
 )
 from ganlab.sweep.stacked_adam import StackedAdam
 from ganlab.train.checkpoint import load_checkpoint
+from ganlab.train.ema import average_into
 from ganlab.train.loop import TrainingLoop
 from ganlab.train.rundir import RunPlan, open_run
-from ganlab.train.ema import average_into
 from ganlab.train.step import (
     STATS,
     StepInputs,

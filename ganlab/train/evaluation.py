@@ -21,7 +21,7 @@ from ganlab.devices import resolve_device
 from ganlab.folders import RunDir
 from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate, preflight
-from ganlab.metrics.sampling import generator_sampler
+from ganlab.metrics.samplers import generator_sampler
 from ganlab.models.export import load_run_generator, save_generator
 from ganlab.train.checkpoint import save_best_checkpoint
 from ganlab.train.metrics_log import read_metrics

@@ -20,8 +20,8 @@ from ganlab.io import atomic_write_json
 from ganlab.losses import LOSSES
 from ganlab.models import build_models
 from ganlab.models.export import save_generator
+from ganlab.models.generation import generate, latents_for_seeds
 from ganlab.models.normalization import as_in_training
-from ganlab.models.sampling import generate, latents_for_seeds
 from ganlab.train import distributed, fastpath
 from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint, save_checkpoint

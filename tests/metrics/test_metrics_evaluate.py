@@ -9,7 +9,7 @@ from real_samplers import real_sampler
 from ganlab.config import DataConfig, EvalConfig
 from ganlab.errors import GanlabError
 from ganlab.metrics.evaluate import METRICS, distance_matrix, evaluate, format_table
-from ganlab.metrics.sampling import balanced_labels
+from ganlab.metrics.samplers import balanced_labels
 
 DIGITS = DataConfig(name="digits")
 SMALL = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=4, batch_size=40)

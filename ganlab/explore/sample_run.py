@@ -11,8 +11,15 @@ from ganlab.data.sampler import to_uint8
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.models.export import load_generator_source
-from ganlab.models.sampling import (GRID_MAX_IMAGES, Samples, generate, grid_columns, grid_too_large,
-                                    latents_for_seeds, seeded_labels)
+from ganlab.models.generation import (
+    GRID_MAX_IMAGES,
+    Samples,
+    generate,
+    grid_columns,
+    grid_too_large,
+    latents_for_seeds,
+    seeded_labels,
+)
 
 
 def sample_images(source: str | Path, labels: Sequence[int] | None = None, n: int | None = None,

@@ -8,7 +8,7 @@ import torch
 
 from ganlab.data import to_uint8
 from ganlab.errors import GanlabError
-from ganlab.models.sampling import generate, latents_for_seeds
+from ganlab.models.generation import generate, latents_for_seeds
 
 Sampler = Callable[[torch.Tensor], torch.Tensor]  # labels (B,) long -> uint8 images (B, C, H, W)
 

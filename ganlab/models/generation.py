@@ -11,6 +11,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ganlab.errors import GanlabError
+from ganlab.images import save_grid
+from ganlab.io import atomic_write
+
 
 def latents_for_seeds(seeds: Sequence[int], z_dim: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """(N, z_dim) standard normal latents, row i drawn from a generator seeded with seeds[i] (on the CPU)."""
@@ -57,10 +61,6 @@ class Samples:
         """Write a PNG grid (``grid_columns`` wide: a label block per row when it fits) and/or an .npz of the raw
         arrays; return one line saying what was written. More than ``GRID_MAX_IMAGES`` samples make no PNG: only
         the .npz (the line says so), or a GanlabError naming the fix when no .npz was asked for."""
-        from ganlab.errors import GanlabError
-        from ganlab.images import save_grid
-        from ganlab.io import atomic_write
-
         n = len(self.seeds)
         grid_skipped = bool(png) and n > GRID_MAX_IMAGES
         if grid_skipped and not npz:
@@ -87,8 +87,6 @@ GRID_MAX_IMAGES = 1024  # the most samples drawn into one PNG grid; more are wri
 def grid_columns(n: int, blocks: int = 1, columns: int | None = None) -> int:
     """Columns of a grid of ``n`` samples in ``blocks`` equal label blocks: ``columns`` when given, else a block
     per row when the blocks are equal, else about a square, at most ``GRID_MAX_COLUMNS`` wide (wrapped into rows)."""
-    from ganlab.errors import GanlabError
-
     if columns is not None:
         if columns < 1:
             raise GanlabError(f"--columns must be at least 1, got {columns}")
