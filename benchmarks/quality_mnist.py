@@ -24,6 +24,7 @@ import torch
 
 from ganlab.config import load_config
 from ganlab.devices import resolve_device
+from ganlab.folders import RunDir
 from ganlab.io import atomic_write_json
 from ganlab.train.run import train
 from ganlab.train.rundir import read_config
@@ -31,9 +32,9 @@ from ganlab.train.rundir import read_config
 
 def train_chunk(config: str, overrides: list[str], run_dir: Path, minutes: float) -> dict:
     """Train for at most ``minutes`` (new run, or resume when ``run_dir`` has a checkpoint)."""
-    resume = (run_dir / "checkpoints" / "last.pt").is_file()
+    resume = RunDir(run_dir).last_checkpoint.is_file()
     cfg = None if resume else load_config(config, overrides)
-    status = run_dir / "status.json"
+    status = RunDir(run_dir).status
     step_from = json.loads(status.read_text())["step"] if resume and status.is_file() else 0
     t0 = time.perf_counter()
     result = train(cfg, run_dir=None if resume else run_dir, resume=run_dir if resume else None,
@@ -84,7 +85,7 @@ def main() -> None:
     atomic_write_json(out, record)  # the chunk is kept even if measuring fails
     if finished or args.measure_now:
         cfg = read_config(args.run_dir)
-        status = json.loads((args.run_dir / "status.json").read_text())
+        status = json.loads(RunDir(args.run_dir).status.read_text())
         results = measure(args.run_dir, args.metrics.split(","), args.n)
         record["measured"] = {"step": status["step"], "epoch": status["epoch"], "ema": cfg.train.ema_decay > 0,
                               "metrics": {k: v.get("value") for k, v in results.items()}}

@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ganlab, installed or not
 
+from ganlab.folders import RunDir, SweepDir
 from ganlab.io import atomic_write_json
 from ganlab.sweep.command import run_sweep_command  # noqa: E402
 
@@ -67,11 +68,10 @@ def main() -> None:
                               metric=args.metric, evaluator=load_evaluator(args.evaluator), progress=False)
     wall = time.perf_counter() - t0
     rows = study.sweep.rows
-    runs = [json.loads((Path(args.out) / r["run_dir"] / "status.json").read_text()) for r in rows
-            if r["state"] == "finished" and (Path(args.out) / r["run_dir"] / "status.json").is_file()]
+    runs = [RunDir(Path(args.out) / r["run_dir"]).read_status() for r in rows if r["state"] == "finished"]
     train_s = sorted({round(s.get("train_time_s", 0.0), 3) for s in runs})  # one value per packed group
     metric = study.column
-    plateau_path = Path(args.out) / "figures" / f"plateau_{metric}_model.z_dim.json"
+    plateau_path = SweepDir(args.out).plateau(metric, "model.z_dim")
     device = "cuda" if cuda else "cpu"
     result = {
         "benchmark": "sweep_latent", "sweep": args.sweep, "items": items, "device": device,

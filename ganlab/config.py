@@ -11,7 +11,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
@@ -180,8 +180,10 @@ def _parse_override(item: str, schema: DictConfig) -> tuple[str, Any]:
     return key, yaml_scalar(raw) if raw else ""
 
 
-def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]] = None) -> Config:
-    """Build a validated Config from defaults, an optional YAML file and dotted overrides."""
+def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]] = None,
+                updates: Sequence[dict[str, Any]] = ()) -> Config:
+    """Build a validated Config from defaults, an optional YAML file, nested dicts of values (``updates``, in
+    order: how the Python API passes a dict config and keyword overrides) and dotted ``key=value`` overrides."""
     schema = OmegaConf.structured(Config)
     cfg = schema
     if path is not None:
@@ -193,6 +195,8 @@ def load_config(path: Optional[str | Path] = None, overrides: Optional[list[str]
         except Exception as e:  # YAML syntax errors come in several types
             raise GanlabError(f"cannot read config {path}: {str(e).splitlines()[0]}") from None
         cfg = _merge(cfg, loaded, f"config {path}")
+    for update in updates:
+        cfg = _merge(cfg, update, "config values")
     for item in overrides or []:
         key, value = _parse_override(item, schema)
         dotted = OmegaConf.create()

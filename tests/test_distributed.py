@@ -13,6 +13,7 @@ import torch
 
 from ganlab.config import AugmentConfig, load_config
 from ganlab.data import BatchSampler, ImageSet, load_data
+from ganlab.folders import RunDir
 from ganlab.models import build_models
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.distributed import fingerprint
@@ -46,13 +47,13 @@ def test_two_processes_write_one_run_and_stay_in_sync(ddp_run: Path):
     steps = [r["step"] for r in records]
     assert steps == sorted(set(steps))  # one writer: no record twice
     assert steps[-1] == 44  # 1437 images / (2 ranks x 32) = 22 iterations per epoch, 2 epochs
-    assert json.loads((ddp_run / "status.json").read_text())["state"] == "finished"
-    assert sorted(p.name for p in (ddp_run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    assert json.loads(RunDir(ddp_run).status.read_text())["state"] == "finished"
+    assert RunDir(ddp_run).epoch_grids() == [RunDir(ddp_run).epoch_grid(1), RunDir(ddp_run).epoch_grid(2)]
     state = load_checkpoint(ddp_run)
     assert state["world_size"] == 2 and state["step"] == 44
     prints = state["rank_fingerprints"]  # every rank's weights, gathered at the last checkpoint
     assert prints.shape[0] == 2 and torch.equal(prints[0], prints[1])
-    cfg = load_config(ddp_run / "config.yaml")
+    cfg = load_config(RunDir(ddp_run).config)
     g, d = build_models(cfg.model, load_data(cfg.data).spec)
     g.load_state_dict(state["G"]), d.load_state_dict(state["D"])
     assert torch.equal(fingerprint([g, d]), prints[0])  # ... and they are the saved weights

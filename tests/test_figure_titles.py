@@ -20,6 +20,7 @@ from test_report import EVAL_RECORDS
 from ganlab.cli import main
 from ganlab.explore.collapse import plot_histogram
 from ganlab.explore.d_accuracy import plot_d_accuracy
+from ganlab.folders import RunDir, SweepDir
 from ganlab.images import class_label
 from ganlab.models.generation import GRID_MAX_COLUMNS, GRID_MAX_IMAGES, grid_columns
 from ganlab.report.curves import PANELS, plot_curves, plot_eval_curves
@@ -41,7 +42,7 @@ def two_runs(explore_run, tmp_path_factory) -> tuple[Path, Path]:
     runs = []
     for name in ("run_l1", "run_no_l1"):
         run = shutil.copytree(explore_run, root / name)
-        with (run / "metrics.jsonl").open("a") as f:
+        with RunDir(run).metrics.open("a") as f:
             f.writelines(json.dumps(r) + "\n" for r in EVAL_RECORDS)
         runs.append(run)
     return runs[0], runs[1]
@@ -65,7 +66,7 @@ def test_curves_and_eval_figures_are_titled_with_their_run(two_runs):
 
 
 def test_epoch_grid_names_the_run_and_epoch(explore_run):
-    title, _ = texts(explore_run / "samples" / "epoch_0001.png")
+    title, _ = texts(RunDir(explore_run).epoch_grid(1))
     assert title.startswith(f"{explore_run.name}, epoch 1: a row per class"), title
 
 
@@ -81,11 +82,11 @@ def test_sweep_figures_are_titled_with_the_sweep(explore_run, tmp_path):
     rows = []
     for z, s, fid in ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0)):
         name = f"model.z_dim={z},seed={s}"
-        shutil.copytree(explore_run, sweep / "runs" / name)
+        shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
         rows.append({"state": "finished", "point": name, "run_dir": f"runs/{name}", "model.z_dim": z, "seed": s,
                      "fid": fid})
     paths = draw_sweep_figures(sweep, rows, ["model.z_dim"], "fid", floor=1.5)
-    d_outputs, vs_key = sweep / "figures" / "d_outputs.png", sweep / "figures" / "fid_vs_model.z_dim.png"
+    d_outputs, vs_key = SweepDir(sweep).d_outputs, SweepDir(sweep).metric_vs_key("fid", "model.z_dim")
     assert d_outputs in paths and vs_key in paths
     title, axes = texts(d_outputs)
     assert title.startswith("z-sweep: D(x) (solid) and D(G(z)) (dashed)") and "4 point(s)" in title, title

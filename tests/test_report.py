@@ -15,6 +15,7 @@ from ganlab.errors import GanlabError
 from ganlab.explore.class_means import class_means
 from ganlab.explore.common import load_explorer
 from ganlab.explore.fake_labels import fake_labels
+from ganlab.folders import RunDir, SweepDir
 from ganlab.report.html import write_report
 
 EVAL_RECORDS = [  # as the training evaluation hook writes them
@@ -33,9 +34,9 @@ def make_report_run(source: Path, target: Path) -> Path:
     ex = load_explorer(run)
     class_means(ex, per_class=3)
     fake_labels(ex, inside=1, outside=1, per_code=3)
-    with (run / "metrics.jsonl").open("a") as f:
+    with RunDir(run).metrics.open("a") as f:
         f.writelines(json.dumps(r) + "\n" for r in EVAL_RECORDS)
-    (run / "eval.json").write_text(json.dumps(EVAL_JSON))
+    RunDir(run).eval.write_text(json.dumps(EVAL_JSON))
     return run
 
 
@@ -62,7 +63,7 @@ def test_run_report_is_self_contained(report_run):
     from ganlab.report.curves import eval_series
 
     assert eval_series(report_run) == {"fid10k_test": [(1.0, 150.0), (2.0, 120.0)], "is10k": [(1.0, 1.9), (2.0, 2.1)]}
-    assert (report_run / "figures" / "curves.png").is_file() and (report_run / "figures" / "eval.png").is_file()
+    assert RunDir(report_run).curves.is_file() and RunDir(report_run).eval_curves.is_file()
 
 
 def test_report_cli(report_run, tmp_path):
@@ -74,15 +75,15 @@ def test_report_cli(report_run, tmp_path):
 def test_sweep_report_links_each_run(explore_run, tmp_path):
     sweep = tmp_path / "sweep"
     for name in ("z8", "z16"):
-        shutil.copytree(explore_run, sweep / "runs" / name)
-    (sweep / "figures").mkdir()
-    shutil.copy(explore_run / "samples" / "epoch_0001.png", sweep / "figures" / "fid_vs_z.png")
+        shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
+    SweepDir(sweep).figures.mkdir()
+    shutil.copy(RunDir(explore_run).epoch_grid(1), SweepDir(sweep).metric_vs_key("fid", "z"))
     rows = [{"run_dir": "runs/z8", "model.z_dim": 8, "fid": 100.5}, {"run_dir": "runs/z16", "model.z_dim": 16, "fid": 90.25}]
-    (sweep / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (SweepDir(sweep).results_jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows))
     html = write_report(sweep).read_text()
     for name in ("z8", "z16"):
         assert f'href="runs/{name}/report.html"' in html
-        assert (sweep / "runs" / name / "report.html").is_file()
+        assert RunDir(SweepDir(sweep).run(name).path).report.is_file()
     assert "fid_vs_z" in html and "90.25" in html
     assert all(s.startswith("data:image/png;base64,") for s in image_sources(html))
 
@@ -95,6 +96,6 @@ def test_report_refuses_other_folders(tmp_path):
 def test_sweep_report_tolerates_jsonl_results_and_no_figures(explore_run, tmp_path):
     sweep = tmp_path / "sweep"
     shutil.copytree(explore_run, sweep / "point-0")
-    (sweep / "results.jsonl").write_text(json.dumps({"name": "point-0", "fid": 80.0}) + "\n{torn line\n")
+    (SweepDir(sweep).results_jsonl).write_text(json.dumps({"name": "point-0", "fid": 80.0}) + "\n{torn line\n")
     html = write_report(sweep).read_text()
     assert 'href="point-0/report.html"' in html and "No figures/*.png" in html and "80" in html

@@ -6,6 +6,7 @@ import json
 
 from PIL import Image
 
+from ganlab.folders import SweepDir
 from ganlab.sweep.figures import draw_sweep_figures, grid_table, plateau, summarize
 
 
@@ -39,14 +40,14 @@ def test_rows_that_did_not_finish_are_left_out():
 def test_latent_figure_and_grid_table_are_written(tmp_path):
     rows = _rows({0: 100.0, 4: 50.0, 8: 49.5})
     paths = draw_sweep_figures(tmp_path, rows, ["model.z_dim"], "fid", floor=1.49)
-    png = tmp_path / "figures" / "fid_vs_model.z_dim.png"
+    png = SweepDir(tmp_path).metric_vs_key("fid", "model.z_dim")
     assert png in paths and Image.open(png).size[0] > 300
-    info = json.loads((tmp_path / "figures" / "plateau_fid_model.z_dim.json").read_text())
+    info = json.loads(SweepDir(tmp_path).plateau("fid", "model.z_dim").read_text())
     assert info["value"] == 4
     grid = [{"state": "finished", "model.z_dim": z, "model.g_width": g, "seed": s, "fid": z + g + s}
             for z in (16, 100) for g in (16, 100) for s in (0, 1, 2)]
     draw_sweep_figures(tmp_path, grid, ["model.z_dim", "model.g_width"], "fid")
-    table = (tmp_path / "figures" / "table_fid.md").read_text().splitlines()
+    table = SweepDir(tmp_path).grid_table("fid", ".md").read_text().splitlines()
     assert table[0] == "| z_dim | g_width | fid | seeds |"
     assert table[2] == "| 16 | 16 | 33 ± 1 | 3 |" and len(table) == 6
     assert draw_sweep_figures(tmp_path / "none", grid, ["model.z_dim"], "missing_metric") == []

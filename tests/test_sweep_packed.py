@@ -11,6 +11,7 @@ from sweep_helpers import TINY
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir, SweepDir
 from ganlab.sweep import build_spec, run_sweep
 from ganlab.sweep.expand import expand
 from ganlab.sweep.packed import PackedTrainer, plan_groups
@@ -50,8 +51,8 @@ def _assert_same_training(cfgs, root):
             torch.testing.assert_close(member.opt_g.state[p_mem]["exp_avg"], seq.opt_g.state[p_seq]["exp_avg"],
                                        atol=ATOL, rtol=0)
         # the run directories hold the same log: same losses at the same steps
-        log_a = [json.loads(l) for l in (seq.run_dir / "metrics.jsonl").read_text().splitlines()]
-        log_b = [json.loads(l) for l in (member.run_dir / "metrics.jsonl").read_text().splitlines()]
+        log_a = [json.loads(l) for l in RunDir(seq.run_dir).metrics.read_text().splitlines()]
+        log_b = [json.loads(l) for l in RunDir(member.run_dir).metrics.read_text().splitlines()]
         assert [r["step"] for r in log_a] == [r["step"] for r in log_b]
         for ra, rb in zip(log_a, log_b):
             assert rb["loss_d"] == pytest.approx(ra["loss_d"], abs=1e-4)
@@ -120,8 +121,8 @@ def test_packed_sweep_writes_ordinary_run_directories(tmp_path):
     for row in result.rows:
         run = tmp_path / "sw" / row["run_dir"]
         assert row["state"] == "finished" and row["packed_models"] == 4 and row["step"] == 6
-        assert (run / "export" / "generator.safetensors").is_file() and (run / "checkpoints" / "last.pt").is_file()
-        assert json.loads((run / "status.json").read_text())["state"] == "finished"
+        assert RunDir(run).export().is_file() and RunDir(run).last_checkpoint.is_file()
+        assert json.loads(RunDir(run).status.read_text())["state"] == "finished"
 
 
 def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
@@ -130,7 +131,7 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
     out = tmp_path / "packed"
     run_sweep(spec, out, stop_after_points=0)
     for point in expand(spec):  # as if the packed group was killed after its step-3 checkpoints
-        train(point.cfg, run_dir=out / "runs" / point.id, stop_after_steps=3, progress=False)
+        train(point.cfg, run_dir=SweepDir(out).run(point).path.id, stop_after_steps=3, progress=False)
     spec.backend = "packed"
     result = run_sweep(spec, out)
     assert result.trained == 2 and result.remaining == 0
@@ -161,7 +162,7 @@ def test_packed_generator_ema_equals_sequential(tmp_path):
         assert any(not torch.equal(a[k], seq.G.state_dict()[k]) for k in a)  # the average is not G itself
         for name in a:
             torch.testing.assert_close(b[name].float(), a[name].float(), atol=ATOL, rtol=0, msg=name)
-        saved = torch.load(member.run_dir / "checkpoints" / "last.pt", weights_only=True)["G_ema"]
+        saved = torch.load(RunDir(member.run_dir).last_checkpoint, weights_only=True)["G_ema"]
         torch.testing.assert_close(saved["dense.0.weight"], b["dense.0.weight"])
 
 

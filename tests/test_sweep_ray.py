@@ -10,6 +10,7 @@ ray = pytest.importorskip("ray")
 
 from sweep_helpers import TINY  # noqa: E402
 
+from ganlab.folders import RunDir
 from ganlab.sweep import build_spec, run_sweep  # noqa: E402
 
 
@@ -25,5 +26,5 @@ def test_ray_backend_trains_points_as_tasks(tmp_path):
     for row in result.rows:
         assert row["state"] == "finished" and row["step"] == 6
         run = out / row["run_dir"]
-        assert json.loads((run / "status.json").read_text())["state"] == "finished"
-        assert (run / "export" / "generator.safetensors").is_file()
+        assert json.loads(RunDir(run).status.read_text())["state"] == "finished"
+        assert RunDir(run).export().is_file()

@@ -10,6 +10,7 @@ from sweep_helpers import TINY
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
+from ganlab.folders import RunDir, SweepDir
 from ganlab.sweep import build_spec, read_results, run_sweep
 from ganlab.sweep.results import point_metrics
 from ganlab.train.run import train
@@ -23,11 +24,11 @@ def test_resume_skips_finished_points(tmp_path):
     out = tmp_path / "sw"
     first = run_sweep(_spec(), out, stop_after_points=1)
     assert (first.trained, first.remaining) == (1, 3)
-    status = json.loads((out / "status.json").read_text())["points"]
+    status = SweepDir(out).read_points()
     assert status["z_dim=2_seed=0"]["state"] == "finished"
     assert status["z_dim=2_seed=0"]["metrics"]["step"] == 6
     assert sorted(s["state"] for s in status.values()) == ["finished", "pending", "pending", "pending"]
-    done_log = out / "runs" / "z_dim=2_seed=0" / "metrics.jsonl"
+    done_log = RunDir(SweepDir(out).run("z_dim=2_seed=0").path).metrics
     before = (done_log.read_text(), done_log.stat().st_mtime_ns)
 
     second = run_sweep(_spec(), out)
@@ -36,7 +37,7 @@ def test_resume_skips_finished_points(tmp_path):
     rows = read_results(out)
     assert [r["state"] for r in rows] == ["finished"] * 4
     assert {"loss_d", "heldout_loss_d", "model.z_dim", "seed", "train.lr_g"} <= set(rows[0])
-    assert (out / "results.csv").read_text().splitlines()[0].startswith("point,state,seed,model.z_dim")
+    assert (SweepDir(out).results_csv).read_text().splitlines()[0].startswith("point,state,seed,model.z_dim")
     assert run_sweep(_spec(), out).trained == 0  # all done: nothing retrained
 
 
@@ -44,18 +45,18 @@ def test_point_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "sw"
     spec = _spec("train.checkpoint_every=2")
     run_sweep(spec, out, stop_after_points=0)  # writes the status with every point pending
-    point_dir = out / "runs" / "z_dim=2_seed=0"
+    point_dir = SweepDir(out).run("z_dim=2_seed=0").path
     from ganlab.sweep.expand import expand
 
     cfg = expand(spec)[0].cfg
     train(cfg, run_dir=point_dir, stop_after_steps=3, progress=False)  # as if killed after step 3's checkpoint
-    first_record = (point_dir / "metrics.jsonl").read_text().splitlines()[0]
+    first_record = RunDir(point_dir).metrics.read_text().splitlines()[0]
     result = run_sweep(spec, out, stop_after_points=1)
     assert result.trained == 1
-    records = (point_dir / "metrics.jsonl").read_text().splitlines()
+    records = RunDir(point_dir).metrics.read_text().splitlines()
     assert records[0] == first_record  # continued, not restarted
     assert json.loads(records[-1])["step"] == 6
-    assert json.loads((point_dir / "status.json").read_text())["state"] == "finished"
+    assert json.loads(RunDir(point_dir).status.read_text())["state"] == "finished"
 
 
 def test_changed_config_is_refused_unless_forced(tmp_path):
@@ -69,8 +70,8 @@ def test_changed_config_is_refused_unless_forced(tmp_path):
 def test_point_metrics_merges_eval_json_and_an_evaluator(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "metrics.jsonl").write_text('{"step": 1, "loss_d": 2.0}\n{"step": 2, "loss_d": 1.0}\n')
-    (run / "eval.json").write_text('{"fid10k_test": {"value": 30.5, "ci_low": 29.0, "n": 10000}}')
+    RunDir(run).metrics.write_text('{"step": 1, "loss_d": 2.0}\n{"step": 2, "loss_d": 1.0}\n')
+    RunDir(run).eval.write_text('{"fid10k_test": {"value": 30.5, "ci_low": 29.0, "n": 10000}}')
     metrics = point_metrics(run, evaluator=lambda d: {"fid_custom": 7.0})
     assert metrics == {"step": 2, "loss_d": 1.0, "fid10k_test": 30.5, "fid10k_test.ci_low": 29.0, "fid_custom": 7.0}
 
@@ -84,7 +85,7 @@ def test_cli_inline_sweep(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "done: trained 1, skipped 1" in result.output
-    assert (out / "figures" / "loss_d_vs_model.z_dim.png").is_file()
+    assert SweepDir(out).metric_vs_key("loss_d", "model.z_dim").is_file()
     bad = CliRunner().invoke(main, ["sweep", "model.zdim=1,2", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "did you mean model.z_dim" in bad.output
 
@@ -102,14 +103,14 @@ def test_packed_sweep_evaluates_every_point_draws_the_metric_and_its_measured_fl
     assert first.column == "cfd60_test" and first.sweep.trained == 4
     rows = read_results(out)
     assert all(r["cfd60_test"] > 0 and 0 <= r["acc60"] <= 1 for r in rows)
-    assert "cfd60_test" in (out / "results.csv").read_text().splitlines()[0]
+    assert "cfd60_test" in (SweepDir(out).results_csv).read_text().splitlines()[0]
     assert first.floor is not None and first.floor["column"] == "floor_cfd60_test"
     assert 0 < first.floor["value"] < min(r["cfd60_test"] for r in rows)  # real images score better than 6 steps
     names = {p.name for p in first.figures}
     assert {"cfd60_test_vs_model.z_dim.png", "d_outputs.png"} <= names
-    saved = json.loads((out / "runs" / "z_dim=2_seed=0" / "eval.json").read_text())
+    saved = json.loads(RunDir(SweepDir(out).run("z_dim=2_seed=0").path).eval.read_text())
     assert set(saved) == {"cfd60_test", "acc60"}
-    log = out / "runs" / "z_dim=2_seed=0" / "metrics.jsonl"
+    log = RunDir(SweepDir(out).run("z_dim=2_seed=0").path).metrics
     before = log.read_text()
     again = run_sweep_command(None, items, out=out, backend="packed", metric="cfd", eval_metrics=["cfd"], eval_n=80)
     assert again.sweep.trained == 0 and again.column == "cfd80_test"  # evaluated again, not retrained

@@ -12,6 +12,7 @@ from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.explore.sample_run import sample_images
+from ganlab.folders import RunDir
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.metrics_log import read_metrics
 from ganlab.train.run import train
@@ -22,14 +23,14 @@ def test_run_directory_contents(tmp_path: Path, tiny_overrides):
     result = train(cfg, out_root=tmp_path, progress=False)
     run = result.run_dir
     assert result.finished and run.name == "00000-digits-dcgan"
-    assert load_config(run / "config.yaml") == cfg
-    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    assert load_config(RunDir(run).config) == cfg
+    assert RunDir(run).epoch_grids() == [RunDir(run).epoch_grid(1), RunDir(run).epoch_grid(2)]
     records = list(read_metrics(run))
     assert records[-1]["step"] == result.step == 14  # 1437 // 200 = 7 iterations per epoch
     for key in ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake", "heldout_d_real",
                 "heldout_acc_fake", "step_time_s", "images_per_s"):
         assert key in records[-1]
-    status = json.loads((run / "status.json").read_text())
+    status = json.loads(RunDir(run).status.read_text())
     assert status["state"] == "finished"
     from ganlab.data import load_data
     from ganlab.models import build_models
@@ -37,7 +38,7 @@ def test_run_directory_contents(tmp_path: Path, tiny_overrides):
     g, d = build_models(cfg.model, load_data(cfg.data).spec)
     assert status["parameters"] == {"G": sum(p.numel() for p in g.parameters()),
                                     "D": sum(p.numel() for p in d.parameters())} and status["parameters"]["G"] > 1000
-    assert (run / "export" / "generator-e0002.safetensors").is_file()
+    assert RunDir(run).export(2).is_file()
     assert train(cfg, out_root=tmp_path, progress=False).run_dir.name == "00001-digits-dcgan"  # never overwritten
 
 
@@ -56,7 +57,7 @@ def test_killed_and_resumed_run_equals_uninterrupted(tmp_path: Path, tiny_overri
     whole = train(cfg, run_dir=tmp_path / "whole", progress=False)
     first = train(cfg, run_dir=tmp_path / "parts", stop_after_steps=5, progress=False)
     assert not first.finished and first.step == 5
-    assert json.loads((tmp_path / "parts" / "status.json").read_text())["state"] == "paused"
+    assert json.loads(RunDir(tmp_path / "parts").status.read_text())["state"] == "paused"
     second = train(None, resume=tmp_path / "parts", progress=False)
     assert second.finished and second.step == whole.step
     a, b = _weights(whole.run_dir), _weights(second.run_dir)
@@ -71,7 +72,7 @@ def test_truncated_last_checkpoint_resumes_from_the_previous_one(tmp_path: Path,
     cfg = load_config(None, tiny_overrides + ["train.steps=12", "train.checkpoint_every=3"])
     whole = train(cfg, run_dir=tmp_path / "whole", progress=False)
     train(cfg, run_dir=tmp_path / "cut", stop_after_steps=7, progress=False)  # checkpoints at 3, 6, then 7
-    last = tmp_path / "cut" / "checkpoints" / "last.pt"
+    last = RunDir(tmp_path / "cut").last_checkpoint
     assert load_checkpoint(tmp_path / "cut")["step"] == 7
     last.write_bytes(last.read_bytes()[:1000])  # a copy cut short
     capsys.readouterr()
@@ -82,7 +83,7 @@ def test_truncated_last_checkpoint_resumes_from_the_previous_one(tmp_path: Path,
     a, b = _weights(whole.run_dir), _weights(resumed.run_dir)
     assert all(torch.equal(a[k], b[k]) for k in a)  # from iteration 6, the same training as without the cut
     last.unlink()
-    (tmp_path / "cut" / "checkpoints" / "previous.pt").unlink()
+    RunDir(tmp_path / "cut").previous_checkpoint.unlink()
     with pytest.raises(GanlabError, match="no usable checkpoint .*last.pt is missing; previous.pt is missing"):
         load_checkpoint(tmp_path / "cut")
 
@@ -96,7 +97,7 @@ def test_existing_run_dir_and_changed_resume_are_refused(tmp_path: Path, tiny_ov
     with pytest.raises(GanlabError, match=r"changed config \(train.lr_g"):
         train(changed, resume=tmp_path / "r", progress=False)
     train(changed, resume=tmp_path / "r", force=True, progress=False)
-    assert load_config(tmp_path / "r" / "config.yaml").train.lr_g == 0.1
+    assert load_config(RunDir(tmp_path / "r").config).train.lr_g == 0.1
     again = train(cfg, run_dir=tmp_path / "r", overwrite=True, progress=False)
     assert again.finished
 
@@ -111,7 +112,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, tiny_over
     state = load_checkpoint(tmp_path / "nan")
     assert 0 < state["step"] < bad
     assert all(torch.isfinite(v).all() for v in state["G"].values() if v.is_floating_point())
-    assert json.loads((tmp_path / "nan" / "status.json").read_text())["state"] == "diverged"
+    assert json.loads(RunDir(tmp_path / "nan").status.read_text())["state"] == "diverged"
 
 
 def test_seeded_sampling_and_export(tmp_path: Path, tiny_overrides):
@@ -122,7 +123,7 @@ def test_seeded_sampling_and_export(tmp_path: Path, tiny_overrides):
     assert torch.equal(a.images[2], b.images[0])  # seed 7 names one image, wherever it sits
     blocks = sample_images(run, labels=[0, 9], n=4)
     assert blocks.labels.tolist() == [0, 0, 9, 9] and blocks.seeds == [0, 1, 2, 3]
-    tensors = load_file(str(run / "export" / "generator.safetensors"))  # plain tensors, no pickles
+    tensors = load_file(str(RunDir(run).export()))  # plain tensors, no pickles
     assert all(isinstance(t, torch.Tensor) for t in tensors.values())
     with pytest.raises(GanlabError, match=r"label\(s\) \[12\] out of range"):
         sample_images(run, labels=[12], n=2)
@@ -138,7 +139,7 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     out = runner.invoke(main, ["train", "--run-dir", "run", *tiny_overrides])
     assert out.exit_code == 0, out.output
     assert re.search(r"ganlab: run: G [\d,]+ parameters, D [\d,]+ parameters", out.output)  # printed at the start
-    assert (tmp_path / "run" / "figures" / "curves.png").is_file()
+    assert RunDir(tmp_path / "run").curves.is_file()
     out = runner.invoke(main, ["sample", "run", "--labels", "0,3,7", "--seeds", "0:6", "-o", "g.png", "--npz", "g.npz"])
     assert out.exit_code == 0, out.output
     arrays = np.load(tmp_path / "g.npz")

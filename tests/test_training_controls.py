@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from ganlab.config import TrainConfig, load_config
+from ganlab.folders import RunDir
 from ganlab.train.advantage import DiscriminatorAdvantage
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.ema import GeneratorEMA
@@ -136,6 +137,6 @@ def test_export_is_the_ema_generator(tmp_path, data_root):
     cfg = load_config(None, CONTROLS + [f"data.root={data_root}", "train.steps=3"])
     train(cfg, run_dir=tmp_path / "run", progress=False)
     state = load_checkpoint(tmp_path / "run")
-    exported = load_file(str(tmp_path / "run" / "export" / "generator.safetensors"))
+    exported = load_file(str(RunDir(tmp_path / "run").export()))
     assert all(torch.equal(exported[k], v) for k, v in state["G_ema"].items())
     assert any(not torch.equal(exported[k], v) for k, v in state["G"].items())

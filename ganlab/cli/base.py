@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+from pathlib import Path
+from typing import Callable, Optional
 
 import click
 
@@ -20,6 +24,22 @@ class _Group(click.Group):
             sys.exit(2)
 
 
+DATA_ENV = "GANLAB_DATA"  # where every verb (and every worker it starts) looks for data sets
+
+
+def _use_data_root(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """--data-root given: the data sets are read from there by this command and the processes it starts."""
+    if value:
+        os.environ[DATA_ENV] = str(Path(value).expanduser().resolve())
+    return value
+
+
+def data_root_option(expose: bool = False) -> Callable:
+    """The one --data-root of every verb that reads data; ``expose`` hands its value to the verb too."""
+    return click.option("--data-root", callback=_use_data_root, expose_value=expose, is_eager=True,
+                        help=f"Folder holding the data sets (default: ${DATA_ENV}, else ~/.cache/ganlab/data).")
+
+
 device_option = click.option("--device", default="auto", show_default=True,
                               help="auto (CUDA when present, else the CPU), cpu, cuda or cuda:N.")
 
@@ -28,3 +48,13 @@ device_option = click.option("--device", default="auto", show_default=True,
 @click.version_option(package_name="ganlab")
 def main() -> None:
     """Train, measure and explore conditional GANs on image data sets."""
+
+
+def run_command(args: list[str]) -> None:
+    """Run one ganlab command line in this process (a study's steps); a verb that fails raises GanlabError naming
+    the command. The verbs are those registered by importing ``ganlab.cli``."""
+    try:
+        main(args, standalone_mode=False)
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise GanlabError(f"study step failed: ganlab {shlex.join(args)}") from None

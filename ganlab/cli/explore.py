@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ganlab.cli.base import device_option, main
+from ganlab.cli.base import data_root_option, device_option, main
 from ganlab.errors import GanlabError
 
 
@@ -19,6 +19,7 @@ def _classes(text: Optional[str]) -> Optional[list[int]]:
 
 @main.group()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@data_root_option()
 @click.pass_context
 def explore(ctx: click.Context, run_dir: str) -> None:
     """Explore a trained generator: each command writes PNGs and a JSON of numbers into RUN_DIR/explore/."""

@@ -8,13 +8,14 @@ from typing import Optional
 import click
 
 from ganlab.choices import CHOICES
-from ganlab.cli.base import device_option, main
+from ganlab.cli.base import data_root_option, device_option, main
+from ganlab.sweep.spec import BACKENDS
 
 
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
-@click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA, else ~/.cache/ganlab/data).")
+@data_root_option(expose=True)
 @click.option("--run-dir", type=click.Path(file_okay=False),
               help="Run directory: new, or a run to continue (same config); default: a new runs/NNNNN-name.")
 @click.option("--out", "out_root", default="runs", show_default=True, help="Where new numbered run directories go.")
@@ -106,7 +107,9 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
 @click.argument("source", required=False)
 @click.argument("items", nargs=-1)
 @click.option("--out", type=click.Path(file_okay=False), help="Sweep directory (default: sweeps/NAME of the file).")
-@click.option("--backend", help="Replace the spec's backend: sequential, packed or ray (ganlab.sweep.spec.BACKENDS).")
+@click.option("--backend", type=click.Choice(BACKENDS),
+              help="Replace the spec's backend (auto: parallel workers on a CPU with several points, else sequential).")
+@click.option("--workers", type=click.IntRange(min=0), help="parallel: worker processes, one thread each (0 = one per core).")
 @click.option("--pack-size", type=int, help="packed: most models per batched group (0 = whole shape groups).")
 @click.option("--address", help="ray: address of an existing Ray cluster (default: start a local instance).")
 @click.option("--metric", help="What the figures draw: a metric (fid, cfd, acc: its protocol column) or a results column "
@@ -117,10 +120,11 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
 @click.option("--floor/--no-floor", default=None, help="Measure and draw the metric's real-vs-real floor (default: "
                                                        "the spec's, on).")
 @click.option("--stop-after-points", type=int, help="Train at most this many points, then stop (re-run to continue).")
-@click.option("--force", is_flag=True, help="Retrain points whose saved config differs from the spec.")
+@click.option("--force", is_flag=True, help="Continue points whose saved config differs from the spec, with the new config.")
 @click.option("--progress", is_flag=True, help="Show each run's progress bar.")
+@data_root_option()
 def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], backend: Optional[str],
-          pack_size: Optional[int], address: Optional[str], metric: Optional[str], eval_metrics: Optional[str],
+          workers: Optional[int], pack_size: Optional[int], address: Optional[str], metric: Optional[str], eval_metrics: Optional[str],
           eval_n: Optional[int], floor: Optional[bool], stop_after_points: Optional[int], force: bool,
           progress: bool) -> None:
     """Run a sweep: SOURCE is a sweep YAML or a run config, ITEMS are key=VALUES (a:b range, a,b,c list).
@@ -135,7 +139,8 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 
     if source and "=" in source and not Path(source).exists():
         items, source = (source, *items), None
-    outcome = run_sweep_command(source, items, out=out, backend=backend, pack_size=pack_size, address=address,
+    outcome = run_sweep_command(source, items, out=out, backend=backend, workers=workers, pack_size=pack_size,
+                                address=address,
                                 metric=metric, eval_metrics=parse_list(eval_metrics, "--eval") if eval_metrics else None,
                                 eval_n=eval_n, floor=floor, stop_after_points=stop_after_points, force=force,
                                 progress=progress)
@@ -159,6 +164,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
 @click.option("--epoch", type=int, help="Evaluate the generator exported at this epoch (default: latest).")
 @device_option
+@data_root_option()
 def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[int], metrics: Optional[str],
           bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
           device: str) -> None:
@@ -183,13 +189,13 @@ def classifier() -> None:
 @click.argument("data_name")
 @click.option("--resolution", type=int, default=0, show_default=True, help="Image side in pixels (0 = the source's own).")
 @click.option("--channels", type=int, default=0, show_default=True, help="1 or 3 (0 = the source's own).")
-@click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA).")
+@data_root_option()
 @click.option("--epochs", type=int, help="Passes over the training split (default: ClassifierConfig.epochs).")
 @click.option("--if-missing", is_flag=True, help="Keep the stored classifier of this data set and size if there is one.")
 @device_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def classifier_train(data_name: str, resolution: int, channels: int, data_root: Optional[str], epochs: Optional[int],
-                     if_missing: bool, device: str, quiet: bool) -> None:
+def classifier_train(data_name: str, resolution: int, channels: int, epochs: Optional[int], if_missing: bool,
+                     device: str, quiet: bool) -> None:
     """Train the domain classifier of DATA_NAME (e.g. mnist) on its train split; report its test accuracy."""
     from dataclasses import replace
 
@@ -197,7 +203,7 @@ def classifier_train(data_name: str, resolution: int, channels: int, data_root: 
     from ganlab.metrics.classifier import train_classifier
 
     cfg = ClassifierConfig() if epochs is None else replace(ClassifierConfig(), epochs=epochs)
-    meta = train_classifier(DataConfig(name=data_name, root=data_root, resolution=resolution, channels=channels),
+    meta = train_classifier(DataConfig(name=data_name, resolution=resolution, channels=channels),
                             cfg, device, progress=not quiet, reuse=if_missing)
     if meta.get("reused"):
         click.echo(f"{data_name} classifier ({meta['resolution']}px, {100 * meta['test_accuracy']:.2f}% test accuracy) "

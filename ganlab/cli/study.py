@@ -6,8 +6,7 @@ from typing import Optional
 
 import click
 
-from ganlab.cli.base import device_option, main
-from ganlab.errors import GanlabError
+from ganlab.cli.base import data_root_option, device_option, main, run_command
 
 
 @main.command()
@@ -20,6 +19,7 @@ from ganlab.errors import GanlabError
 @click.option("-o", "--out", "out", default="matrix", show_default=True,
               help="Output path without suffix: OUT.png (heat map), OUT.md, OUT.csv, OUT.json.")
 @device_option
+@data_root_option()
 def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Optional[str], out: str,
            device: str) -> None:
     """The FID (or cfd) between every pair of runs and the real images, as a table and a heat map."""
@@ -36,30 +36,19 @@ def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Opt
 @click.option("--scale", default="cpu", show_default=True,
               help="full (the report's sizes, for a GPU), cpu (at most an hour on 2 CPU cores) or tiny (seconds).")
 @click.option("--out", type=click.Path(file_okay=False), help="Study folder (default: studies/out/NAME-SCALE).")
-@click.option("--data-root", help="Folder holding the data sets (default: $GANLAB_DATA, else ~/.cache/ganlab/data).")
+@data_root_option()
 @click.option("--force", is_flag=True, help="Let train and sweep steps continue runs whose config changed.")
-def study(study_file: str, scale: str, out: Optional[str], data_root: Optional[str], force: bool) -> None:
+def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
     """Run every experiment of a report's study (training, sweeps, evaluation, exploration) and write one page.
 
     \b
     Example: ganlab study studies/report000.yaml --scale cpu --data-root ../shared/data
     Re-running the same command continues an interrupted study: steps already run are skipped.
     """
-    import os
-    import shlex
     from pathlib import Path
 
     from ganlab.study.engine import run_study, total_seconds
 
-    def run_command(args: list[str]) -> None:
-        try:
-            main(args, standalone_mode=False)
-        except SystemExit as e:
-            if e.code not in (0, None):
-                raise GanlabError(f"study step failed: ganlab {shlex.join(args)}") from None
-
-    if data_root:
-        os.environ["GANLAB_DATA"] = str(Path(data_root).expanduser().resolve())
     folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
     record = run_study(study_file, scale, folder, run_command, force=force,
                        progress_line=lambda line: click.echo(line, err=True))

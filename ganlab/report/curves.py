@@ -31,7 +31,7 @@ def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
 
 
 def curves_title(run_name: str) -> str:
-    """The figure title of a run's curves.png."""
+    """The figure title of a run's training curves."""
     return f"{run_name}: training curves by epoch (losses, D outputs, D accuracy, gradient norms)"
 
 
@@ -63,7 +63,7 @@ def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], title: str, 
 
 def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the loss, D-output, D-accuracy and gradient-norm curves of a run as one PNG (default
-    figures/curves.png); held-out series dashed."""
+    RunDir.curves); held-out series dashed."""
     run_dir = Path(run_dir)
     records = [r for r in read_metrics(run_dir) if "loss_d" in r]
     panels = []
@@ -74,7 +74,7 @@ def plot_curves(run_dir: str | Path, out: str | Path | None = None) -> Path:
             if points:
                 series.append((*_xy(points), label, "--" if "heldout" in key else "-"))
         panels.append((title, series))
-    return _save_panels(Path(out) if out else RunDir(run_dir).figures / "curves.png", panels,
+    return _save_panels(Path(out) if out else RunDir(run_dir).curves, panels,
                         curves_title(run_dir.resolve().name))
 
 
@@ -103,6 +103,6 @@ def plot_eval_curves(run_dir: str | Path, out: str | Path | None = None) -> Path
     for key in sorted(series):
         family = "FID" if key.startswith("fid") else "IS" if key.startswith("is") else key.split("_")[0]
         families.setdefault(family, []).append(key)
-    out = Path(out) if out else RunDir(run_dir).figures / "eval.png"
+    out = Path(out) if out else RunDir(run_dir).eval_curves
     panels = [(family, [(*_xy(series[key]), key, "-") for key in keys]) for family, keys in families.items()]
     return _save_panels(out, panels, eval_title(Path(run_dir).resolve().name, list(families)), marker="o")

@@ -158,16 +158,14 @@ def _summary(name: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def run_context(run_dir: Path, figures_dir: Path | None = None) -> dict[str, Any]:
-    """Everything the run template shows; also (re)writes figures/curves.png and figures/eval.png."""
+def run_context(run_dir: Path) -> dict[str, Any]:
+    """Everything the run template shows; also (re)draws the run's curves and evaluation figures."""
     records = list(read_metrics(run_dir))
     files = RunDir(run_dir)
-    figures_dir = figures_dir or files.figures
     plots = []
     if any("loss_d" in r for r in records):
-        plots.append(image(plot_curves(run_dir, figures_dir / "curves.png"),
-                           "losses, D outputs and D accuracy (dashed: held-out)"))
-    fid = plot_eval_curves(run_dir, figures_dir / "eval.png")
+        plots.append(image(plot_curves(run_dir, files.curves), "losses, D outputs and D accuracy (dashed: held-out)"))
+    fid = plot_eval_curves(run_dir, files.eval_curves)
     if fid is not None:
         plots.append(image(fid, "evaluations over training"))
     config = files.config.read_text() if files.is_run() else ""

@@ -32,7 +32,7 @@ def default_sweep_dir(source: Optional[str]) -> Path:
 
 
 def run_sweep_command(source: Optional[str], items: tuple[str, ...] | list[str] = (), *,
-                      out: Optional[str | Path] = None, backend: Optional[str] = None,
+                      out: Optional[str | Path] = None, backend: Optional[str] = None, workers: Optional[int] = None,
                       pack_size: Optional[int] = None, address: Optional[str] = None, metric: Optional[str] = None,
                       eval_metrics: Optional[list[str]] = None, eval_n: Optional[int] = None, floor: Optional[bool] = None,
                       stop_after_points: Optional[int] = None, force: bool = False, progress: bool = False,
@@ -43,7 +43,7 @@ def run_sweep_command(source: Optional[str], items: tuple[str, ...] | list[str] 
     spec = build_spec(source, list(items))
     if address is not None and backend is None:
         backend = "ray"
-    changes = {k: v for k, v in {"backend": backend, "pack_size": pack_size, "ray_address": address,
+    changes = {k: v for k, v in {"backend": backend, "workers": workers, "pack_size": pack_size, "ray_address": address,
                                  "metric": metric, "floor": floor}.items() if v is not None}
     evals = {k: v for k, v in {"metrics": eval_metrics, "n": eval_n}.items() if v is not None}
     if evals:

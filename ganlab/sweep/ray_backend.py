@@ -13,11 +13,10 @@ from typing import Any, Optional
 
 import torch
 
-import ganlab
-from ganlab.config import from_dict, to_dict
-from ganlab.errors import GanlabError, TrainingDiverged
+from ganlab.config import to_dict
+from ganlab.errors import GanlabError
 from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.sweep.sequential import train_point
+from ganlab.sweep.sequential import train_point_data
 
 
 def _import_ray() -> Any:
@@ -29,18 +28,9 @@ def _import_ray() -> Any:
     return ray
 
 
-def _train_point(cfg_dict: dict[str, Any], run_dir: str) -> Optional[str]:
-    """Runs inside a Ray worker: train one point; returns the divergence message or None."""
-    try:
-        train_point(from_dict(cfg_dict), run_dir)
-    except TrainingDiverged as e:
-        return str(e)
-    return None
-
-
 def _runtime_env() -> dict[str, Any]:
     """Workers import this very ganlab (the driver's source tree) and see the same data and cache folders."""
-    source_root = str(Path(ganlab.__file__).resolve().parents[1])
+    source_root = str(Path(__file__).resolve().parents[2])  # the folder holding ganlab/
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))}
     env.update({k: os.environ[k] for k in ("GANLAB_DATA", "GANLAB_CACHE") if k in os.environ})
     return {"env_vars": env}
@@ -65,7 +55,7 @@ def run_ray(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bool,
             kwargs["num_cpus"] = num_cpus
         ray.init(**kwargs)
     try:
-        remote = ray.remote(_train_point)
+        remote = ray.remote(train_point_data)
         pending: dict[Any, Job] = {}
         for job in jobs:
             resources = {"num_gpus": 1, "num_cpus": 1} if _wants_gpu(job) else {"num_cpus": 1}

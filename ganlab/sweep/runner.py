@@ -13,12 +13,14 @@ from typing import Any, Optional
 
 import yaml
 
+from ganlab.devices import resolve_device
 from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.sweep.evaluation import evaluate_point, missing_metrics
 from ganlab.sweep.expand import Point, expand
 from ganlab.sweep.jobs import Backend, Job
 from ganlab.sweep.packed import run_packed
+from ganlab.sweep.parallel import run_parallel, worker_count
 from ganlab.sweep.ray_backend import run_ray
 from ganlab.sweep.results import Evaluator, point_metrics, result_rows, write_results
 from ganlab.sweep.sequential import run_sequential
@@ -108,16 +110,23 @@ def run_sweep(spec: SweepSpec, sweep_dir: str | Path, *, evaluator: Optional[Eva
 
     save_status()
     if jobs:
-        _backend(spec, ray_num_cpus)(jobs, on_start, on_done, progress)
+        _backend(spec, jobs, ray_num_cpus)(jobs, on_start, on_done, progress)
     remaining = sum(1 for p in points if entries[p.id]["state"] not in DONE_STATES)
     return SweepResult(folders.path, result_rows(points, entries, spec.swept_keys), len(jobs), skipped, remaining)
 
 
-def _backend(spec: SweepSpec, ray_num_cpus: Optional[int]) -> Backend:
-    if spec.backend == "packed":
+def _backend(spec: SweepSpec, jobs: list[Job], ray_num_cpus: Optional[int]) -> Backend:
+    """The spec's backend; ``auto`` is parallel where several points meet several CPU cores, else sequential."""
+    backend = spec.backend
+    if backend == "auto":
+        on_cpu = all(resolve_device(j.plan.cfg.device).type == "cpu" for j in jobs)
+        backend = "parallel" if on_cpu and worker_count(len(jobs), spec.workers) > 1 else "sequential"
+    if backend == "parallel":
+        return lambda jobs, start, done, progress: run_parallel(jobs, start, done, progress, spec.workers)
+    if backend == "packed":
         return lambda jobs, start, done, progress: run_packed(jobs, start, done, progress, spec.pack_size,
                                                               spec.pad_latent)
-    if spec.backend == "ray":
+    if backend == "ray":
         return lambda jobs, start, done, progress: run_ray(jobs, start, done, progress, spec.ray_address,
                                                            ray_num_cpus)
     return run_sequential

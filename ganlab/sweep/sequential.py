@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Optional
 
-from ganlab.config import Config
+from ganlab.config import Config, from_dict
 from ganlab.errors import TrainingDiverged
 from ganlab.sweep.jobs import Job, OnDone, OnStart
 from ganlab.train.run import train
@@ -14,6 +15,16 @@ def train_point(cfg: Config, run_dir: str | Path, progress: bool = False) -> Non
     """Train (or continue) one point into its run folder; TrainingDiverged propagates. The sweep has already
     applied the resume rule with the user's --force, so a changed config planned to continue is let through."""
     train(cfg, run_dir=run_dir, force=True, progress=progress)
+
+
+def train_point_data(cfg: dict[str, Any], run_dir: str) -> Optional[str]:
+    """``train_point`` from a config as plain data (what crosses to a worker process); returns the divergence
+    message of a diverged run, else None."""
+    try:
+        train_point(from_dict(cfg), run_dir)
+    except TrainingDiverged as e:
+        return str(e)
+    return None
 
 
 def run_sequential(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bool) -> None:

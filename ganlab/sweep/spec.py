@@ -31,7 +31,7 @@ from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
 from ganlab.syntax import parse_list
 
-BACKENDS = ("sequential", "packed", "ray")
+BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")
 SEED_KEY = "seed"
 
 
@@ -42,7 +42,8 @@ class SweepSpec:
     grid: dict[str, list[Any]] = field(default_factory=dict)  # dotted key -> values; the points are their product
     points: list[dict[str, Any]] = field(default_factory=list)  # explicit points (dotted key -> value), crossed with grid
     seeds: list[int] = field(default_factory=lambda: [0])  # every point is trained once per seed
-    backend: str = "sequential"  # sequential | packed | ray
+    backend: str = "auto"  # auto (parallel on a CPU with several points and cores, else sequential) | sequential | parallel | packed | ray
+    workers: int = 0  # parallel: worker processes, one CPU thread each; 0 = one per allowed core
     pack_size: int = 0  # packed: most models trained in one batched group; 0 = a whole shape group
     pad_latent: bool = True  # packed: points differing only in model.z_dim share one zero-padded input (verified exact)
     ray_address: Optional[str] = None  # ray: address of an existing cluster; None = start a local instance
@@ -161,6 +162,8 @@ def validate_spec(spec: SweepSpec) -> None:
     """Refuse bad backends and sizes, and any swept key the run Config schema does not have (with suggestions)."""
     if spec.backend not in BACKENDS:
         raise GanlabError(f"backend={spec.backend!r} is not one of {', '.join(BACKENDS)}")
+    if spec.workers < 0:
+        raise GanlabError(f"workers must be >= 0 (0 = one per allowed core), got {spec.workers}")
     if spec.pack_size < 0:
         raise GanlabError(f"pack_size must be >= 0 (0 = whole shape groups), got {spec.pack_size}")
     for key, values in spec.grid.items():

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
+from ganlab.folders import RunDir
 from ganlab.train.evaluation import TrainingEvaluator, run_fid
 from ganlab.train.metrics_log import read_metrics
 
@@ -36,10 +37,10 @@ def test_training_writes_eval_records_and_keeps_the_best(evaluated_run):
     assert all(0 < r["eval_time_s"] < r["time_s"] for r in evals) and evals[0]["time_s"] < evals[1]["time_s"]
     best = min(evals, key=lambda r: r["fid"])
     assert evals[-1]["best_fid"] == best["fid"] and evals[-1]["best_epoch"] == best["epoch"]
-    assert (evaluated_run / "checkpoints" / "best.pt").is_file()
-    meta = json.loads((evaluated_run / "export" / "generator-best.json").read_text())
+    assert RunDir(evaluated_run).best_checkpoint.is_file()
+    meta = json.loads(RunDir(evaluated_run).best_export.with_suffix(".json").read_text())
     assert meta["epoch"] == best["epoch"] and meta["fid10_test30"] == best["fid"]
-    status = json.loads((evaluated_run / "status.json").read_text())
+    status = json.loads(RunDir(evaluated_run).status.read_text())
     assert status["best_fid"] == best["fid"] and status["stopped_early"] is False
 
 
@@ -48,7 +49,7 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
                                        "--device", "cpu"])
     assert result.exit_code == 0, result.output
     assert "fid10_test30" in result.output and "95% CI" in result.output
-    saved = json.loads((evaluated_run / "eval.json").read_text())["fid10_test30"]
+    saved = json.loads(RunDir(evaluated_run).eval.read_text())["fid10_test30"]
     assert saved["epoch"] == 2 and saved["bootstrap_resamples"] == 4 and saved["ref_n"] == 30
     # the export's samples are seeded: the same FID as the last evaluation during training
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
@@ -79,7 +80,7 @@ def test_patience_counts_evaluations_without_improvement(tmp_path):
     ev._update(41.0, 4)
     assert ev.since_best == 2  # the loop stops here with patience 2
     records = [{"kind": "eval", "step": 10 * e, "epoch": e, "fid": f} for f, e in [(50.0, 1), (40.0, 2), (45.0, 3)]]
-    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records + [{"step": 9}]))
+    RunDir(tmp_path).metrics.write_text("".join(json.dumps(r) + "\n" for r in records + [{"step": 9}]))
     resumed = _evaluator(tmp_path, every=1, patience=2)
     resumed.restore()
     assert (resumed.best_fid, resumed.best_epoch, resumed.since_best, resumed.last_step) == (40.0, 2, 1, 30)
@@ -96,7 +97,7 @@ def test_early_stop_ends_training(tmp_path, monkeypatch):
                  "train.epochs=4", "device=cpu", "eval.every=1", "eval.patience=1", *EVAL]
     result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
     assert result.exit_code == 0, result.output
-    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    status = json.loads(RunDir(tmp_path / "run").status.read_text())
     assert status["stopped_early"] is True and status["epoch"] == 2 and status["best_epoch"] == 1
     evals = [r for r in read_metrics(tmp_path / "run") if r.get("kind") == "eval"]
     assert [r["fid"] for r in evals] == [5.0, 6.0] and evals[1]["evals_since_best"] == 1
@@ -113,7 +114,7 @@ def test_missing_classifier_is_refused_before_training(tmp_path):
                  "eval.every=1", "eval.metrics=[acc]", "data.resolution=16"]
     result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
     assert result.exit_code == 2 and "ganlab classifier train digits" in result.output
-    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+    assert not RunDir(tmp_path / "run").metrics.exists()
 
 
 def test_explore_collapse_uses_the_domain_classifier(evaluated_run, digits_classifier):
