@@ -12,9 +12,7 @@ API = ("Run", "train", "load", "evaluate", "sweep", "study")  # ganlab.api's pub
 
 def __getattr__(name: str) -> Any:
     if name in API:
-        from ganlab import (
-            api,  # start-up time: the API (torch, the CLI's verbs) loads on first use
-        )
+        from ganlab import api  # start-up time: the API (torch, the CLI's verbs) loads on first use
 
         return getattr(api, name)
     raise AttributeError(f"module 'ganlab' has no attribute {name!r}")

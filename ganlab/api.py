@@ -145,9 +145,7 @@ def evaluate(source: Run | str | Path | Sampler, metrics: Optional[Sequence[str]
     if config is None:
         raise GanlabError("evaluating a sampler needs the config of its data set: pass config='configs/x.yaml'")
     cfg = config if isinstance(config, Config) else load_config(config, [])
-    from ganlab.data import (
-        load_data,  # start-up time: data sources load only for a sampler's evaluation
-    )
+    from ganlab.data import load_data  # start-up time: data sources load only for a sampler's evaluation
 
     settings = EvalConfig(**{**asdict(cfg.eval), **options})
     return evaluate_sampler(source, cfg.data, load_data(cfg.data).spec.num_classes, settings)

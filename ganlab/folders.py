@@ -199,7 +199,8 @@ class SweepDir:
         """The run folder of the one point whose swept values and seed match ``overrides`` (dotted key -> value;
         a key may be given by its last component, e.g. z_dim=8 seed=0)."""
         points = self.read_points()
-        matches = [pid for pid, entry in points.items() if _matches(entry, overrides)]
+        matches = [pid for pid, entry in points.items()
+                   if matches_values({**entry.get("values", {}), "seed": entry.get("seed")}, overrides)]
         if len(matches) != 1:
             wanted = " ".join(f"{k}={v}" for k, v in overrides.items())
             found = "none" if not matches else ", ".join(matches)
@@ -212,8 +213,9 @@ def _safe(column: str) -> str:
     return column.replace("/", "-")
 
 
-def _matches(entry: dict[str, Any], overrides: dict[str, Any]) -> bool:
-    values = {**entry.get("values", {}), "seed": entry.get("seed")}
+def matches_values(values: dict[str, Any], overrides: dict[str, Any]) -> bool:
+    """Whether swept ``values`` (dotted key -> value) hold every ``overrides`` item; a key may be given by its last
+    component (z_dim for model.z_dim), and numbers compare as numbers."""
     for key, wanted in overrides.items():
         keys = [k for k in values if k == key or k.split(".")[-1] == key]
         if len(keys) != 1 or not _same_value(values[keys[0]], wanted):

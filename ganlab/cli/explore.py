@@ -58,12 +58,7 @@ def _explorer_options(command):
 def explore_interpolate(ex, steps, pairs, pair_seeds, class_a, class_b, across, from_zero, from_latent, to_seeds,
                         method, seed) -> None:
     """Interpolate between two samples (or from z = 0 or a given latent), within a class or across classes."""
-    from ganlab.explore.interpolate import (
-        METHODS,
-        interpolate,
-        latent_start,
-        zero_start,
-    )
+    from ganlab.explore.interpolate import METHODS, interpolate, latent_start, zero_start
     from ganlab.syntax import parse_ints
 
     if from_zero and from_latent:

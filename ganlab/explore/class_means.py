@@ -5,13 +5,7 @@ from __future__ import annotations
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    pixel_distance,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import Explorer, ExploreResult, pixel_distance, save_figure, save_numbers
 
 
 def class_means(ex: Explorer, per_class: int = 8, seed: int = 0) -> ExploreResult:

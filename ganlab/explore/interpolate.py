@@ -17,13 +17,7 @@ import numpy as np
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    pixel_distance,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import Explorer, ExploreResult, pixel_distance, save_figure, save_numbers
 
 METHODS = ("linear", "spherical")
 

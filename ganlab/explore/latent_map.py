@@ -12,13 +12,7 @@ from typing import Sequence
 import torch
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    gaussian,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import Explorer, ExploreResult, gaussian, save_figure, save_numbers
 
 
 def plane_directions(z_dim: int, seed: int) -> torch.Tensor:

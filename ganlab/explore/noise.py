@@ -9,14 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    gaussian,
-    pixel_distance,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import Explorer, ExploreResult, gaussian, pixel_distance, save_figure, save_numbers
 
 DEFAULT_EPS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 TARGETS = ("z", "label")

@@ -6,13 +6,7 @@ import torch
 
 from ganlab.data import load_data
 from ganlab.errors import GanlabError
-from ganlab.explore.common import (
-    Explorer,
-    ExploreResult,
-    pixel_distance,
-    save_figure,
-    save_numbers,
-)
+from ganlab.explore.common import Explorer, ExploreResult, pixel_distance, save_figure, save_numbers
 from ganlab.images import class_label
 
 SPLITS = ("train", "test")

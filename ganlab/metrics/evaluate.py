@@ -48,11 +48,7 @@ from ganlab.metrics.refstats import (
     reference_stats,
 )
 from ganlab.metrics.samplers import Sampler, balanced_labels, draw
-from ganlab.metrics.scores import (
-    inception_score,
-    kernel_inception_distance,
-    precision_recall,
-)
+from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
 from ganlab.progress import Progress
 
 IS_SPLITS = 10

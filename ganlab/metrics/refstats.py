@@ -24,12 +24,7 @@ from ganlab.data.select import selection_key
 from ganlab.errors import GanlabError, warn
 from ganlab.io import atomic_write
 from ganlab.metrics.frechet import GaussianStats, check_count, gaussian_stats
-from ganlab.metrics.inception import (
-    FEATURE_DIM,
-    PROTOCOL_VERSION,
-    InceptionNet,
-    file_sha1,
-)
+from ganlab.metrics.inception import FEATURE_DIM, PROTOCOL_VERSION, InceptionNet, file_sha1
 from ganlab.progress import Progress
 
 FEATURES_CACHED_UP_TO = 20000  # references this small keep their features on disk (20k x 2048 float32 = 164 MB)

@@ -7,6 +7,7 @@ import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_text
@@ -30,7 +31,8 @@ class PageStep:
 def markdown_table(text: str) -> dict:
     """A Markdown file of one pipe table (and lines of text before it) as {title, header, rows}."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    title = " ".join(line for line in lines if not line.startswith("|"))
+    first = next((i for i, line in enumerate(lines) if line.startswith("|")), len(lines))
+    title = " ".join(lines[:first])  # the text before the table (notes after it stay in the file)
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines if line.startswith("|")]
     cells = [row for row in cells if not all(set(c) <= set("-: ") for c in row)]  # the |---| rule
     return {"title": title, "header": cells[0] if cells else [], "rows": cells[1:]}
@@ -57,10 +59,12 @@ def _step_context(study_dir: Path, step: PageStep) -> dict:
 
 
 def write_study_page(study_dir: Path, title: str, summary: str, report: str, scale: str,
-                     steps: list[PageStep]) -> Path:
-    """Write the study's page (``StudyDir.page``)."""
+                     steps: list[PageStep], findings: Optional[Path] = None) -> Path:
+    """Write the study's page (``StudyDir.page``): the summary, the verdicts table (``findings``, a Markdown file)
+    and every step."""
     total = sum(s.seconds for s in steps)
     html = render("study.html.j2", title=title, summary=summary, report=report, scale=scale,
                   study_dir=str(study_dir.resolve()), total=duration(total),
+                  findings=markdown_table(findings.read_text()) if findings is not None else None,
                   steps=[_step_context(study_dir, s) for s in steps])
     return atomic_write_text(StudyDir(study_dir).page, html)

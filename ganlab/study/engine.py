@@ -19,13 +19,8 @@ from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.report.study_page import PageStep, write_study_page
-from ganlab.study.spec import (
-    SCALED_VERBS,
-    SCALES,
-    load_study,
-    resolve_points,
-    step_command,
-)
+from ganlab.study.findings import write_findings
+from ganlab.study.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
 
 RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
 
@@ -76,7 +71,13 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
         atomic_write_json(folders.steps, record)
     shown = [PageStep(s.name, s.about, record["steps"][s.name]["command"], record["steps"][s.name]["seconds"], s.show)
              for s in study.steps if s.name in record["steps"]]
-    record["page"] = str(write_study_page(folders.path, study.title, study.summary, study.report, scale, shown))
+    decidable = [f for f in study.findings if f.step in record["steps"]]
+    if decidable:
+        rows = write_findings(decidable, folders)
+        record["verdicts"] = {r["id"]: r["verdict"] for r in rows}
+        progress_line(f"ganlab: verdicts: {', '.join(f'{k} {v}' for k, v in record['verdicts'].items())}")
+    record["page"] = str(write_study_page(folders.path, study.title, study.summary, study.report, scale, shown,
+                                          findings=folders.findings_md if decidable else None))
     atomic_write_json(folders.steps, record)
     return record
 

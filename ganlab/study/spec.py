@@ -36,6 +36,7 @@ import yaml
 
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
+from ganlab.study.findings import Finding, load_findings
 from ganlab.syntax import yaml_scalar
 
 SCALES = ("full", "cpu", "tiny")  # the report's sizes, an hour on a 2-core CPU, the tests' seconds
@@ -61,6 +62,7 @@ class Study:
     summary: str = ""  # what the report found and what the study shows
     report: str = ""  # the report this study reproduces
     scales: dict[str, list[str]] = field(default_factory=dict)  # scale -> options of every train and sweep command
+    findings: list[Finding] = field(default_factory=list)  # the report's findings, decided after the steps
 
 
 def _fields(kind: type, data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(data, dict):
         raise GanlabError(f"study file {path} is not a mapping; it needs title: and steps: (see studies/report000.yaml)")
     steps = [StudyStep(**_fields(StudyStep, dict(s), f"step {i + 1} of {path}")) for i, s in enumerate(data.pop("steps", []))]
+    data["findings"] = load_findings(data.pop("findings", None) or [], str(path))
     study = Study(steps=steps, **_fields(Study, data, str(path)))
     names = [s.name for s in steps]
     if not steps or len(set(names)) != len(names):
@@ -94,6 +97,9 @@ def load_study(path: str | Path) -> Study:
         bad = [k for k in (*s.options, *s.only) if k not in SCALES] + [k for k in study.scales if k not in SCALES]
         if bad:
             raise GanlabError(f"step {s.name} of {path}: unknown scale(s) {bad}; scales are {', '.join(SCALES)}")
+    unknown_steps = [f"{f.id} reads {f.step}" for f in study.findings if f.step not in names]
+    if unknown_steps:
+        raise GanlabError(f"{path}: findings read steps the study does not have ({', '.join(unknown_steps)})")
     return study
 
 

@@ -29,27 +29,13 @@ from ganlab.errors import GanlabError
 from ganlab.losses import LOSSES, l1_reconstruction
 from ganlab.models import build_models
 from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.sweep.packing import (
-    PaddedLayout,
-    chunks,
-    pack_key,
-    padding_is_exact,
-    shapes,
-)
+from ganlab.sweep.packing import PaddedLayout, chunks, pack_key, padding_is_exact, shapes
 from ganlab.sweep.stacked_adam import StackedAdam
 from ganlab.train.checkpoint import load_checkpoint
 from ganlab.train.ema import average_into
 from ganlab.train.loop import TrainingLoop
 from ganlab.train.rundir import RunPlan, open_run
-from ganlab.train.step import (
-    STATS,
-    StepInputs,
-    StepParts,
-    Tally,
-    autocast_context,
-    draw_inputs,
-    gan_update,
-)
+from ganlab.train.step import STATS, StepInputs, StepParts, Tally, autocast_context, draw_inputs, gan_update
 from ganlab.train.trainer import Trainer
 
 

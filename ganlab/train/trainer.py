@@ -29,15 +29,7 @@ from ganlab.train.ema import GeneratorEMA
 from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.loop import OneModelStep, TrainingLoop
 from ganlab.train.schedule import lr_factor, set_lr
-from ganlab.train.step import (
-    STATS,
-    Tally,
-    autocast_context,
-    draw_inputs,
-    gan_update,
-    model_parts,
-    stateless,
-)
+from ganlab.train.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 

@@ -7,12 +7,7 @@ import pytest
 import scipy.linalg
 
 from ganlab.errors import GanlabError
-from ganlab.metrics.frechet import (
-    bootstrap_fid,
-    frechet_distance,
-    frechet_distance_from_features,
-    gaussian_stats,
-)
+from ganlab.metrics.frechet import bootstrap_fid, frechet_distance, frechet_distance_from_features, gaussian_stats
 
 
 def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:

@@ -13,13 +13,7 @@ import torch.nn.functional as F
 from ganlab.errors import GanlabError
 from ganlab.metrics import inception
 from ganlab.metrics.frechet import frechet_distance, gaussian_stats
-from ganlab.metrics.inception import (
-    BUNDLED_SHA1,
-    InceptionNet,
-    bundled_weights,
-    find_weights,
-    preprocess,
-)
+from ganlab.metrics.inception import BUNDLED_SHA1, InceptionNet, bundled_weights, find_weights, preprocess
 
 
 @pytest.fixture

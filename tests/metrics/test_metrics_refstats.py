@@ -12,12 +12,7 @@ from ganlab.errors import GanlabError
 from ganlab.metrics import refstats
 from ganlab.metrics.frechet import gaussian_stats
 from ganlab.metrics.inception import InceptionNet
-from ganlab.metrics.refstats import (
-    Reference,
-    _cache_path,
-    reference_features,
-    reference_stats,
-)
+from ganlab.metrics.refstats import Reference, _cache_path, reference_features, reference_stats
 from ganlab.progress import Progress
 
 

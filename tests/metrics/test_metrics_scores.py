@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 
 from ganlab.errors import GanlabError
-from ganlab.metrics.scores import (
-    inception_score,
-    kernel_inception_distance,
-    precision_recall,
-)
+from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
 
 
 def test_inception_score_bounds():

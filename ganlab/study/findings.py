@@ -1,0 +1,228 @@
+"""A study's findings: each a claim of the report, decided from a sweep step's points into a verdict.
+
+A finding in a study file::
+
+    findings:
+      - id: R0-F2
+        claim: z = 0 gives the worst images
+        report: "Fig. 1: FID highest at z = 0"
+        step: latent                  # the sweep step whose points it reads
+        metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
+        rule: all_directions          # direction | value | all_directions | best | trend | flat (ganlab.study.verdicts)
+        ref: {z_dim: 0}               # the points a rule compares, by their swept values
+        expect: ">"                   # ref - every other point > 0
+
+Each point is measured along its training (every evaluation during training, ``eval.every``); the finding is
+decided at each of its measurements in the second half of training, and counts as decided only when the last
+two agree (``verdicts.settled``): otherwise *inconclusive (still changing)*, and ``budget`` says what would
+settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.study.verdicts``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Optional
+
+from ganlab.errors import GanlabError
+from ganlab.folders import RunDir, StudyDir, matches_values
+from ganlab.io import atomic_write_json, atomic_write_text
+from ganlab.study import verdicts
+from ganlab.study.verdicts import Values, Verdict
+from ganlab.sweep.results import read_results
+from ganlab.train.metrics_log import read_metrics
+
+RULES = ("direction", "value", "all_directions", "best", "trend", "flat")
+Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
+
+
+@dataclass
+class Finding:
+    id: str  # the finding's id in the findings list (R0-F2)
+    claim: str  # the claim in one line
+    report: str  # the report's value, and where it stands
+    step: str  # the sweep step whose points it reads
+    metric: str  # an evaluation metric during training (cfd, or its protocol name cfd2k_test) or a results column
+    rule: str  # one of RULES
+    a: dict[str, Any] = field(default_factory=dict)  # direction, value: the point (swept key -> value)
+    b: dict[str, Any] = field(default_factory=dict)  # direction: the point a is compared with
+    ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
+    expected: dict[str, Any] = field(default_factory=dict)  # best: the point claimed best
+    among: dict[str, list[Any]] = field(default_factory=dict)  # the points taking part (key -> values); {} = all
+    expect: str = ">"  # direction, all_directions: the sign claimed of a - b; trend: of rho (">0" rises, "<0" falls)
+    target: float = math.nan  # value: the value claimed
+    tolerance: float = math.nan  # value: the band around it that agrees
+    x: str = ""  # trend, flat: the swept key along which the metric is read
+    margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
+    lower_is_better: bool = True  # best: the metric's direction
+    budget: str = ""  # what training would settle the finding when it is still changing
+    note: str = ""  # where this study reads or tests the report differently
+
+
+def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
+    """Findings from a study file's ``findings:`` list, checked."""
+    known = [f.name for f in fields(Finding)]
+    found = []
+    for i, item in enumerate(items):
+        unknown = [k for k in item if k not in known]
+        if unknown:
+            raise GanlabError(f"finding {i + 1} of {where}: unknown field(s) {', '.join(unknown)}; known: "
+                              f"{', '.join(known)}")
+        try:
+            finding = Finding(**item)
+        except TypeError as e:
+            raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, step, metric, rule")
+        if finding.rule not in RULES:
+            raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of {', '.join(RULES)}")
+        found.append(finding)
+    ids = [f.id for f in found]
+    if len(set(ids)) != len(ids):
+        raise GanlabError(f"{where}: finding ids repeat ({ids}); give each finding its own id")
+    return found
+
+
+@dataclass
+class Measured:
+    """A sweep step's points: per cell (swept values), per measurement (iteration), per seed, the metric."""
+
+    steps: list[int]  # the iterations measured, in order
+    values: dict[Cell, dict[int, Values]]  # cell -> iteration -> {seed: value}
+    column: str  # the metric's protocol name as logged
+
+    def at(self, step: int, select: dict[str, Any], among: dict[str, list[Any]]) -> dict[Cell, Values]:
+        """{cell: {seed: value}} at iteration ``step`` of the cells matching ``select`` and ``among``."""
+        return {cell: by_step.get(step, {}) for cell, by_step in self.values.items()
+                if matches_values(dict(cell), select) and _among(dict(cell), among)}
+
+
+def _among(values: dict[str, Any], among: dict[str, list[Any]]) -> bool:
+    return all(any(matches_values(values, {key: v}) for v in allowed) for key, allowed in among.items())
+
+
+def _column(names: set[str], metric: str) -> Optional[str]:
+    """The logged name a finding's metric means: itself, or the one protocol name starting with it (cfd2k_test)."""
+    if metric in names:
+        return metric
+    candidates = sorted(n for n in names if n.startswith(metric) and n[len(metric):len(metric) + 1].isdigit())
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def measure(study: StudyDir, step: str, metric: str) -> Measured:
+    """The metric of every point of a sweep step along its training (its evaluations during training), or only at
+    the end (the results table) when it was not evaluated during training."""
+    sweep = study.sweep(step)
+    points = sweep.read_points()
+    if not points:
+        raise GanlabError(f"study step {step} holds no sweep points in {sweep.path}; run the study first")
+    series: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))
+    column = None
+    for pid, entry in points.items():
+        cell = tuple(sorted(entry.get("values", {}).items()))
+        for record in read_metrics(RunDir(sweep.run(pid).path).metrics):
+            if record.get("kind") != "eval":
+                continue
+            name = _column(set(record["metrics"]), metric)
+            if name is not None and record["metrics"][name].get("value") is not None:
+                column = name
+                series[cell][int(record["step"])][int(entry["seed"])] = float(record["metrics"][name]["value"])
+    if column is None:  # not evaluated during training: the final results only
+        for row in read_results(sweep.path):
+            name = _column(set(row), metric)
+            if name is not None and row.get(name) is not None and row.get("state") == "finished":
+                column = name
+                cell = tuple(sorted(points.get(row["point"], {}).get("values", {}).items()))
+                series[cell][int(row.get("step") or 0)][int(row["seed"])] = float(row[name])
+    if column is None:
+        raise GanlabError(f"no point of study step {step} has the metric {metric!r}; evaluate it during training "
+                          f"(eval.every, eval.metrics) or name a results column")
+    steps = sorted({s for by_step in series.values() for s in by_step})
+    return Measured(steps, {c: dict(v) for c, v in series.items()}, column)
+
+
+def _label(cell: Cell) -> str:
+    return " ".join(f"{k.split('.')[-1]}={v}" for k, v in cell) or "all"
+
+
+def _one(points: dict[Cell, Values], what: str, finding: Finding) -> tuple[Cell, Values]:
+    """The one (cell, values) that ``what`` selects; refused when it selects none or several."""
+    if len(points) != 1:
+        listed = ", ".join(map(_label, points)) or "none"
+        raise GanlabError(f"finding {finding.id}: {what} selects {len(points)} points ({listed}); name exactly one "
+                          f"by its swept values")
+    return next(iter(points.items()))
+
+
+def _by_x(points: dict[Cell, Values], finding: Finding) -> dict[float, Values]:
+    out = {}
+    for cell, values in points.items():
+        matched = [v for k, v in cell if k == finding.x or k.split(".")[-1] == finding.x]
+        if len(matched) != 1:
+            raise GanlabError(f"finding {finding.id}: x={finding.x!r} is not a swept key of step {finding.step}")
+        out[float(matched[0])] = values
+    return out
+
+
+def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
+    """The finding's verdict from the points' values at iteration ``step``."""
+    pick: Callable[[dict[str, Any]], dict[Cell, Values]] = lambda select: measured.at(step, select, finding.among)  # noqa: E731
+    rule = finding.rule
+    if rule == "direction":
+        return verdicts.direction(_one(pick(finding.a), "a", finding)[1], _one(pick(finding.b), "b", finding)[1],
+                                  finding.expect)
+    if rule == "value":
+        return verdicts.value(_one(pick(finding.a), "a", finding)[1], finding.target, finding.tolerance)
+    if rule == "all_directions":
+        ref, ref_values = _one(pick(finding.ref), "ref", finding)
+        others = {_label(c): v for c, v in pick({}).items() if c != ref}
+        return verdicts.all_directions(ref_values, others, finding.expect)
+    if rule == "best":
+        points = {_label(c): v for c, v in pick({}).items()}
+        expected = _label(_one(pick(finding.expected), "expected", finding)[0])
+        return verdicts.best(points, expected=expected, lower_is_better=finding.lower_is_better)
+    if rule == "trend":
+        return verdicts.trend(_by_x(pick({}), finding), finding.expect)
+    return verdicts.flat(_by_x(pick({}), finding), finding.margin)
+
+
+def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
+    """The finding's row: its verdict settled over the measurements in the second half of training."""
+    measured = measure(study, finding.step, finding.metric)
+    late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
+    history = [decide_at(finding, measured, s) for s in late]
+    verdict = verdicts.settled(history)
+    row = {"id": finding.id, "claim": finding.claim, "report": finding.report, **verdict.to_dict(),
+           "metric": measured.column, "step": finding.step, "rule": finding.rule,
+           "measurements": [{"iteration": s, "verdict": v.verdict, "measured": v.to_dict()["measured"]}
+                            for s, v in zip(late, history)]}
+    if verdict.verdict == verdicts.STILL_CHANGING and finding.budget:
+        row["detail"] += f"; would settle: {finding.budget}"
+    if finding.note:
+        row["note"] = finding.note
+    return row
+
+
+def _number(v: Any) -> str:
+    return "" if v is None else f"{v:.4g}"
+
+
+def findings_table(rows: list[dict[str, Any]]) -> str:
+    """findings.md: one table row per finding (id, claim, the report's value, measured mean [95 % CI], seeds,
+    verdict), then each finding's test and detail."""
+    lines = ["Verdicts on the report's findings (mean and 95 % interval over seeds, paired by seed)", "",
+             "| finding | claim | report | measured [95 % CI] | seeds | verdict |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        measured = f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}] ({r['metric']})"
+        lines.append(f"| {r['id']} | {r['claim']} | {r['report']} | {measured} | {r['seeds']} | {r['verdict']} |")
+    lines.append("")
+    lines += [f"- {r['id']}: {r['test']}; {r['detail']}" + (f" Note: {r['note']}" if r.get("note") else "")
+              for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_findings(findings: list[Finding], study: StudyDir) -> list[dict[str, Any]]:
+    """Decide every finding from the study folder; write findings.json and findings.md; return the rows."""
+    rows = [decide(f, study) for f in findings]
+    atomic_write_json(study.findings_json, rows)
+    atomic_write_text(study.findings_md, findings_table(rows))
+    return rows

@@ -1,0 +1,91 @@
+"""Findings decided from a sweep folder's points: values along training read from each point's evaluations,
+paired by seed, settled over the last two measurements; findings.md and findings.json written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ganlab.errors import GanlabError
+from ganlab.folders import RunDir, StudyDir
+from ganlab.io import atomic_write_json
+from ganlab.study import verdicts
+from ganlab.study.findings import load_findings, measure, write_findings
+
+STEPS = (50, 75, 100)  # the iterations each point was evaluated at
+
+
+def _sweep(study: StudyDir, metric: dict[tuple[int, int], list[float]]) -> None:
+    """A sweep step 'latent' whose point (z, seed) logged ``metric[(z, seed)]`` at STEPS (cfd100_test)."""
+    sweep = study.sweep("latent")
+    points = {}
+    for (z, seed), values in metric.items():
+        pid = f"z_dim={z}_seed={seed}"
+        points[pid] = {"state": "finished", "run_dir": sweep.relative_run(pid), "values": {"model.z_dim": z},
+                       "seed": seed}
+        log = RunDir(sweep.run(pid).path).metrics
+        log.parent.mkdir(parents=True)
+        log.write_text("".join(json.dumps({"kind": "eval", "step": s, "epoch": s / 25,
+                                           "metrics": {"cfd100_test": {"value": v}}}) + "\n"
+                               for s, v in zip(STEPS, values)))
+    atomic_write_json(sweep.status, {"points": points})
+
+
+def _findings(*items: dict) -> list:
+    base = {"claim": "c", "report": "r", "step": "latent", "metric": "cfd"}
+    return load_findings([{**base, **item} for item in items], "test")
+
+
+def test_metric_is_read_along_training_per_cell_and_seed(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(0, 0): [9, 8, 7], (0, 1): [9, 8, 7.5]})
+    measured = measure(study, "latent", "cfd")
+    assert measured.steps == list(STEPS) and measured.column == "cfd100_test"
+    assert measured.values[(("model.z_dim", 0),)][75] == {0: 8.0, 1: 8.0}
+
+
+def test_verdicts_reproduced_not_reproduced_inconclusive_and_still_changing(tmp_path):
+    study = StudyDir(tmp_path)
+    seeds = range(4)
+    _sweep(study, {**{(0, s): [30 + s, 29 + s, 28 + s] for s in seeds},      # z = 0 worst, clearly
+                   **{(8, s): [20 + s, 18 + s, 17 + s] for s in seeds},
+                   **{(64, s): [20 + s + d, 18 + s + d, 17 + s + d]  # z = 8 give or take: no direction
+                      for s, d in zip(seeds, (1, -1, 2, -2))}})
+    rows = write_findings(_findings(
+        {"id": "worst", "rule": "all_directions", "ref": {"z_dim": 0}, "expect": ">"},
+        {"id": "wrong-way", "rule": "direction", "a": {"z_dim": 8}, "b": {"z_dim": 0}, "expect": ">"},
+        {"id": "noisy", "rule": "direction", "a": {"z_dim": 64}, "b": {"z_dim": 8}, "expect": "<"},
+        {"id": "falls", "rule": "trend", "x": "z_dim", "expect": "<0", "among": {"z_dim": [0, 8]}},
+        {"id": "value", "rule": "value", "a": {"z_dim": 8}, "target": 19, "tolerance": 3}), study)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["worst"]["verdict"] == verdicts.REPRODUCED and by_id["worst"]["seeds"] == 4
+    assert by_id["wrong-way"]["verdict"] == verdicts.NOT_REPRODUCED
+    assert by_id["noisy"]["verdict"] == verdicts.INCONCLUSIVE
+    assert by_id["falls"]["verdict"] == verdicts.REPRODUCED
+    # z = 8: 19.5 [17.45, 21.55] at iteration 75, 18.5 [16.45, 20.55] at 100: both inside 19 +- 3, settled
+    assert by_id["value"]["verdict"] == verdicts.REPRODUCED
+    assert [m["iteration"] for m in by_id["worst"]["measurements"]] == [50, 75, 100]
+    assert json.loads(study.findings_json.read_text()) == rows
+    table = study.findings_md.read_text()
+    assert "| worst | c | r | 11 [" in table and table.count("| reproduced |") == 3  # weakest pair: 28 - 17
+
+
+def test_a_verdict_that_flips_between_the_last_two_measurements_is_still_changing(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {**{(0, s): [30, 30, 10 + s] for s in range(3)}, **{(8, s): [20, 20, 20 + s] for s in range(3)}})
+    row, = write_findings(_findings({"id": "flip", "rule": "direction", "a": {"z_dim": 0}, "b": {"z_dim": 8},
+                                     "expect": ">", "budget": "twice the epochs"}), study)
+    assert row["verdict"] == verdicts.STILL_CHANGING and "would settle: twice the epochs" in row["detail"]
+
+
+def test_too_few_seeds_and_bad_findings_are_said(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(0, 0): [3, 2, 1], (8, 0): [1, 1, 1], (0, 1): [3, 2, 1], (8, 1): [1, 1, 1]})
+    row, = write_findings(_findings({"id": "two", "rule": "direction", "a": {"z_dim": 0}, "b": {"z_dim": 8}}), study)
+    assert row["verdict"] == verdicts.STILL_CHANGING or row["verdict"] == verdicts.TOO_FEW_SEEDS
+    assert row["measurements"][-1]["verdict"] == verdicts.TOO_FEW_SEEDS
+    with pytest.raises(GanlabError, match="rule 'bigger' is not one of"):
+        _findings({"id": "x", "rule": "bigger"})
+    with pytest.raises(GanlabError, match="a selects 0 points"):
+        write_findings(_findings({"id": "x", "rule": "direction", "a": {"z_dim": 3}, "b": {"z_dim": 8}}), study)
