@@ -1,7 +1,7 @@
 """A plain-PyTorch conditional GAN, written as most tutorials write one: the baseline ganlab is measured against.
 
-    python benchmarks/cgan_baseline.py --data-root ../shared/data --minutes 10 --out /tmp/baseline
-    python benchmarks/cgan_baseline.py --data-root ../shared/data --steps 3 --limit 256 --out /tmp/b   # smoke run
+    python benchmarks/cgan_baseline.py --data-root DATA --minutes 10 --out /tmp/baseline
+    python benchmarks/cgan_baseline.py --data-root DATA --steps 3 --limit 256 --out /tmp/b   # smoke run
 
 A torchvision DataLoader over MNIST resized to 32 x 32 in [-1, 1]; G: a 10-d label embedding joined to z (100)
 -> Linear 128 -> 256 -> 512 -> 1024 (BatchNorm1d, eps 0.8, after all but the first; LeakyReLU 0.2) -> Linear

@@ -5,7 +5,7 @@ their size. ``pack`` (here) splits the wheels, the Inception TorchScript and the
 60 MiB, ``.gpu/call1``, ``.gpu/call2``, ... ; copying each in turn (keeping /tmp there between copies) and
 running ``unpack`` there rebuilds them under /tmp/ganlab-kit and writes an env.sh to source:
 
-    python benchmarks/gpu_kit.py pack --data-root ../shared/data [--cifar10]            # here
+    python benchmarks/gpu_kit.py pack --data-root DATA [--cifar10]            # here
     python3 benchmarks/gpu_kit.py unpack && . /tmp/ganlab-kit/env.sh && <benchmark>      # there, per call
 
 Standard library only: ``unpack`` runs before ganlab's own dependencies are installed.

@@ -1,6 +1,6 @@
 """Quality of a preset (default: the strong MNIST one), trained in resumable chunks, then measured.
 
-    python benchmarks/quality_mnist.py --run-dir runs/mnist-strong --data-root ../shared/data --stop-after-minutes 30
+    python benchmarks/quality_mnist.py --run-dir runs/mnist-strong --data-root DATA --stop-after-minutes 30
     python benchmarks/quality_mnist.py --run-dir runs/mnist-strong --stop-after-minutes 30   # again: continues
     python benchmarks/quality_mnist.py --run-dir runs/mnist-strong --measure-now             # measure where it is
 

@@ -1,6 +1,6 @@
 """Eager vs fast path, side by side in one run: steps/s and images/s per config and batch size.
 
-    python benchmarks/speed.py --data-root ../shared/data                    # defaults below
+    python benchmarks/speed.py --data-root DATA                    # defaults below
     python benchmarks/speed.py --configs configs/mnist_cgan.yaml --batches 64,256 --modes eager,cudagraph
     python benchmarks/speed.py --fid-target 5 --fid-minutes 2                # also: training time of the MNIST preset (--fid-config) to FID <= 5
 

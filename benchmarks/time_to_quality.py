@@ -1,7 +1,7 @@
 """Quality against wall-clock minutes of training: ganlab configs and the plain-PyTorch baseline, on one figure.
 
-    python benchmarks/time_to_quality.py --data-root ../shared/data                       # the defaults below
-    python benchmarks/time_to_quality.py --data-root ../shared/data --entries baseline --marks 1,2 --fid-n 0
+    python benchmarks/time_to_quality.py --data-root DATA                       # the defaults below
+    python benchmarks/time_to_quality.py --data-root DATA --entries baseline --marks 1,2 --fid-n 0
     python benchmarks/time_to_quality.py --figure-only                                    # redraw from the JSON
 
 Each entry (``name=CONFIG`` for ganlab, ``baseline`` for benchmarks/cgan_baseline.py) trains one after the

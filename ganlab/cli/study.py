@@ -42,7 +42,7 @@ def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
     """Run every experiment of a report's study (training, sweeps, evaluation, exploration) and write one page.
 
     \b
-    Example: ganlab study studies/report000.yaml --scale cpu --data-root ../shared/data
+    Example: ganlab study studies/report000.yaml --scale cpu --data-root DATA
     Re-running the same command continues an interrupted study: steps already run are skipped.
     """
     from pathlib import Path
