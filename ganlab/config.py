@@ -95,6 +95,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # iterations between resume checkpoints besides each epoch end; 0 = epoch ends only
     grid_columns: int = 8  # samples per class row in the per-epoch grid
     export_every: int = 1  # epochs between kept generator exports (export/generator-eNNNN); 0 = latest only
+    tensorboard: bool = False  # also log every record, eval metric and epoch grid live to RUN_DIR/tensorboard/ (pip install 'ganlab[tensorboard]')
 
 
 @dataclass

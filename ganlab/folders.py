@@ -11,13 +11,14 @@ Run (``ganlab train``)::
     samples/epoch_NNNN.png       the fixed-noise grid of each epoch
     figures/                     curves and other PNGs drawn from the run
     explore/                     the explorations' PNGs and JSON
+    tensorboard/                 with train.tensorboard: the records, evaluations and epoch grids as TensorBoard events
     report.html                  the run's page
 
 Sweep (``ganlab sweep``)::
 
     sweep.yaml                   the spec as run
     status.json                  per point: state, run folder, swept values, final metrics
-    runs/POINT/                  one run folder per point
+    runs/POINT/                  one run folder per point (``tensorboard --logdir SWEEP/runs`` compares them)
     results.csv, results.jsonl   one row per point: swept keys, seed, every metric, every config key
     figures/                     metric-vs-key figures, tables, plateau estimates
     report.html                  the sweep's page

@@ -134,9 +134,18 @@ class TrainingLoop:
             stop_after_minutes: Optional[float] = None, progress: bool = True) -> LoopOutcome:
         """Train to the budget (or until a session limit), checkpointing at epoch ends. The models' state (and,
         when ``resumed``, their checkpoints) must already be loaded."""
+        logs = [MetricsLog(m.run_dir, resume_step=m.step if resumed else None, tensorboard=m.cfg.train.tensorboard)
+                if m.dist.is_main else None for m in self.models]
+        try:
+            return self._train(logs, stop_after_steps, stop_after_minutes, progress)
+        finally:
+            for log in logs:
+                if log is not None:
+                    log.close()
+
+    def _train(self, logs: list[Optional[MetricsLog]], stop_after_steps: Optional[int],
+               stop_after_minutes: Optional[float], progress: bool) -> LoopOutcome:
         lead, t = self.lead, self.lead.cfg.train
-        logs = [MetricsLog(m.run_dir, resume_step=m.step if resumed else None) if m.dist.is_main else None
-                for m in self.models]
         for m in self.models:
             m.evaluator.restore()
             m.write_status("running")
@@ -162,7 +171,9 @@ class TrainingLoop:
             if epoch_end:
                 self.step.sync()
                 for i in self.active:
-                    self.models[i].end_of_epoch()
+                    grid = self.models[i].end_of_epoch()
+                    if logs[i] is not None and grid is not None:
+                        logs[i].grid(grid, self.models[i].step)
             if epoch_end or (t.checkpoint_every and lead.step % t.checkpoint_every == 0) or lead.step == lead.total_steps:
                 self._save()
             if epoch_end:

@@ -1,18 +1,21 @@
-"""metrics.jsonl: one JSON object per line, appended as training goes, readable by anything."""
+"""metrics.jsonl: one JSON object per line, appended as training goes, readable by anything (and, with
+``train.tensorboard``, the same records and the epoch grids in TensorBoard: ``ganlab.train.tensorboard``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from ganlab.folders import RunDir
+from ganlab.train.tensorboard import TensorBoardLog
 
 
 class MetricsLog:
-    """Appends records to ``run_dir/metrics.jsonl``; on resume, drops records past the resumed step."""
+    """Appends records to ``run_dir/metrics.jsonl``; on resume, drops records past the resumed step. With
+    ``tensorboard``, each record and epoch grid goes to RUN_DIR/tensorboard/ too (``close`` when done)."""
 
-    def __init__(self, run_dir: Path, resume_step: int | None = None):
+    def __init__(self, run_dir: Path, resume_step: int | None = None, tensorboard: bool = False):
         self.path = RunDir(run_dir).metrics
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if resume_step is not None and self.path.exists():
@@ -20,10 +23,22 @@ class MetricsLog:
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
         elif resume_step is None:
             self.path.write_text("")
+        self.board: Optional[TensorBoardLog] = TensorBoardLog(run_dir, resume_step) if tensorboard else None
 
     def write(self, record: dict[str, Any]) -> None:
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
+        if self.board is not None:
+            self.board.record(record)
+
+    def grid(self, png: Path, step: int) -> None:
+        """An epoch's sample grid, written by the trainer at ``step`` (TensorBoard only: the PNG is the record)."""
+        if self.board is not None:
+            self.board.grid(png, step)
+
+    def close(self) -> None:
+        if self.board is not None:
+            self.board.close()
 
 
 def read_metrics(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -30,6 +30,7 @@ from ganlab.train.evaluation import TrainingEvaluator
 from ganlab.train.loop import OneModelStep, TrainingLoop
 from ganlab.train.schedule import lr_factor, set_lr
 from ganlab.train.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
+from ganlab.train.tensorboard import summary_writer
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -52,6 +53,8 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.files = RunDir(run_dir)
         self.dist = distributed.current()
+        if cfg.train.tensorboard:  # a missing tensorboard package: refused before training, not at the first record
+            summary_writer()
         self.device = distributed.rank_device(resolve_device(cfg.device), self.dist)
         if self.device.type == "cpu" and self.dist.world_size == 1:
             use_allowed_cores()
@@ -247,10 +250,11 @@ class Trainer:
         return self.step // self.iters_per_epoch
 
     # ----- epoch-end work --------------------------------------------------------------------------
-    def end_of_epoch(self) -> None:
-        """The epoch's sample grid and, every ``train.export_every`` epochs, a kept generator export (rank 0)."""
+    def end_of_epoch(self) -> Optional[Path]:
+        """The epoch's sample grid and, every ``train.export_every`` epochs, a kept generator export (rank 0).
+        Returns the grid's PNG (None on the other ranks)."""
         if not self.dist.is_main:
-            return
+            return None
         z, y = self._grid_inputs
         images = to_uint8(generate(self.sampling_generator, z, y))
         scale = max(1, 128 // self.spec.resolution)
@@ -267,6 +271,7 @@ class Trainer:
         if every and self.epoch % every == 0:
             save_generator(self.files.export(self.epoch), self.sampling_generator, self.cfg,
                            self.spec, {"step": self.step, "epoch": self.epoch})
+        return self.files.epoch_grid(self.epoch)
 
     def check_finite(self, first_bad: int) -> None:
         """Stop (status 'diverged') if iteration ``first_bad`` (0-based, over all ranks; -1 = none) had a
