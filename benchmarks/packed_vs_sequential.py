@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.io import atomic_write_json
-from ganlab.sweep.packed import PackedTrainer
-from ganlab.train.trainer import Trainer
+from ganlab.sweeps.packed import PackedTrainer
+from ganlab.training.trainer import Trainer
 
 
 def sync(device: torch.device) -> None:

@@ -26,8 +26,8 @@ from ganlab.config import load_config
 from ganlab.devices import resolve_device
 from ganlab.folders import RunDir
 from ganlab.io import atomic_write_json
-from ganlab.train.run import train
-from ganlab.train.rundir import read_config
+from ganlab.training.run import train
+from ganlab.training.rundir import read_config
 
 
 def train_chunk(config: str, overrides: list[str], run_dir: Path, minutes: float) -> dict:
@@ -46,7 +46,7 @@ def train_chunk(config: str, overrides: list[str], run_dir: Path, minutes: float
 def measure(run_dir: Path, metrics: list[str], n: int) -> dict:
     """FID / classifier accuracy of the run's latest export (needs ganlab.metrics)."""
     try:
-        from ganlab.train.evaluation import evaluate_run
+        from ganlab.training.evaluation import evaluate_run
     except ImportError as e:
         raise SystemExit(f"measuring needs ganlab.metrics ({e}); train on, and measure with a build that has it")
     return evaluate_run(run_dir, {"metrics": metrics, "n": n})

@@ -29,8 +29,8 @@ from train_speed import device_name, measure  # noqa: E402  (the eager benchmark
 from ganlab.config import load_config  # noqa: E402
 from ganlab.devices import resolve_device  # noqa: E402
 from ganlab.io import atomic_write_json
-from ganlab.train.metrics_log import read_metrics  # noqa: E402
-from ganlab.train.run import train  # noqa: E402
+from ganlab.training.metrics_log import read_metrics  # noqa: E402
+from ganlab.training.run import train  # noqa: E402
 
 CIFAR_PRESETS = ("configs/cifar10_sngan_projection.yaml", "configs/dcgan_cifar10.yaml")
 

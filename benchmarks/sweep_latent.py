@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 from ganlab.folders import RunDir, SweepDir
 from ganlab.io import atomic_write_json
-from ganlab.sweep.command import run_sweep_command  # noqa: E402
+from ganlab.sweeps.command import run_sweep_command  # noqa: E402
 
 
 def load_evaluator(spec: str | None):

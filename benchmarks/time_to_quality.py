@@ -38,8 +38,8 @@ from ganlab.devices import use_allowed_cores  # noqa: E402
 from ganlab.folders import RunDir  # noqa: E402
 from ganlab.io import atomic_write_json  # noqa: E402
 from ganlab.metrics.evaluate import evaluate  # noqa: E402
-from ganlab.train.evaluation import evaluate_run  # noqa: E402
-from ganlab.train.run import train  # noqa: E402
+from ganlab.training.evaluation import evaluate_run  # noqa: E402
+from ganlab.training.run import train  # noqa: E402
 
 DEFAULT_ENTRIES = "ganlab mnist_cpu=configs/mnist_cpu.yaml,report 000 mnist_cgan=configs/mnist_cgan.yaml,baseline"
 BASELINE = "baseline"

@@ -19,7 +19,7 @@ import torch
 from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.io import atomic_write_json
-from ganlab.train.trainer import Trainer
+from ganlab.training.trainer import Trainer
 
 
 def measure(config: str, overrides: list[str], batch: int, iters: int, warmup: int) -> dict:

@@ -29,11 +29,11 @@ from ganlab.images import image_grid
 from ganlab.metrics.evaluate import evaluate as evaluate_sampler
 from ganlab.metrics.samplers import Sampler
 from ganlab.report.curves import plot_curves
-from ganlab.study.engine import run_study
-from ganlab.sweep.command import SweepOutcome, run_sweep_command
-from ganlab.train.evaluation import evaluate_run
-from ganlab.train.metrics_log import read_metrics
-from ganlab.train.run import train as train_run
+from ganlab.studies.engine import run_study
+from ganlab.sweeps.command import SweepOutcome, run_sweep_command
+from ganlab.training.evaluation import evaluate_run
+from ganlab.training.metrics_log import read_metrics
+from ganlab.training.run import train as train_run
 
 DATA_ENV = "GANLAB_DATA"
 

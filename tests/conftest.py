@@ -48,7 +48,7 @@ def tiny_overrides() -> list[str]:
 
 def _train_tiny(root: Path, name: str, overrides: list[str]) -> Path:
     from ganlab.config import load_config
-    from ganlab.train.run import train
+    from ganlab.training.run import train
 
     run_dir = root / name
     train(load_config(None, ["data.name=digits", "train.batch_size=32", "device=cpu", "train.log_every=10",

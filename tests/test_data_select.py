@@ -139,8 +139,8 @@ def test_selection_key_names_what_changes_the_images():
 
 def test_training_on_a_held_out_folder_logs_held_out_d_figures(clothing: Path, tmp_path: Path):
     from ganlab.folders import RunDir
-    from ganlab.train.metrics_log import read_metrics
-    from ganlab.train.run import train
+    from ganlab.training.metrics_log import read_metrics
+    from ganlab.training.run import train
 
     cfg = load_config(None, [f"data.name=folder:{clothing}", "data.resolution=8", "data.per_class=10",
                              "data.test_fraction=0.2", "model.z_dim=2", "model.g_width=4", "model.d_width=4",
@@ -157,7 +157,7 @@ def test_training_on_a_held_out_folder_logs_held_out_d_figures(clothing: Path, t
 ])
 def test_report_presets_train_on_folders_of_their_layout(preset: str, layout: dict[str, int], tmp_path: Path):
     """The presets of reports 000 and 004 find their folder in the data root, as the README tells a user."""
-    from ganlab.train.run import train
+    from ganlab.training.run import train
 
     for k, (folder, count) in enumerate(layout.items()):
         write_images(tmp_path / "data" / folder, count, first_value=20 * k)

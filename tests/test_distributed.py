@@ -15,9 +15,9 @@ from ganlab.config import AugmentConfig, load_config
 from ganlab.data import BatchSampler, ImageSet, load_data
 from ganlab.folders import RunDir
 from ganlab.models import build_models
-from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.distributed import fingerprint
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.checkpoint import load_checkpoint
+from ganlab.training.distributed import fingerprint
+from ganlab.training.metrics_log import read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = ["--quiet", "data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=32",

@@ -16,12 +16,12 @@ import torch
 
 from ganlab.config import load_config
 from ganlab.errors import GanlabError
-from ganlab.train import fastpath
-from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.metrics_log import read_metrics
-from ganlab.train.run import train
-from ganlab.train.step import STATS, draw_inputs
-from ganlab.train.trainer import Trainer
+from ganlab.training import fastpath
+from ganlab.training.checkpoint import load_checkpoint
+from ganlab.training.metrics_log import read_metrics
+from ganlab.training.run import train
+from ganlab.training.step import STATS, draw_inputs
+from ganlab.training.trainer import Trainer
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -25,7 +25,7 @@ from ganlab.images import class_label
 from ganlab.models.generation import GRID_MAX_COLUMNS, GRID_MAX_IMAGES, grid_columns
 from ganlab.report.curves import PANELS, plot_curves, plot_eval_curves
 from ganlab.report.matrix import colour_bar_label, matrix_title, plot_heat_map
-from ganlab.sweep.figures import draw_sweep_figures
+from ganlab.sweeps.figures import draw_sweep_figures
 
 
 def texts(png: Path) -> tuple[str, str]:

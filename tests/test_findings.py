@@ -10,8 +10,8 @@ import pytest
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
-from ganlab.study import verdicts
-from ganlab.study.findings import load_findings, measure, write_findings
+from ganlab.studies import verdicts
+from ganlab.studies.findings import load_findings, measure, write_findings
 
 STEPS = (50, 75, 100)  # the iterations each point was evaluated at
 

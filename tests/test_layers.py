@@ -124,6 +124,6 @@ def test_validating_a_config_loads_no_torch():
 
 
 def test_run_folders_load_no_model_or_metric_module():
-    loaded = _loaded_after("import ganlab.train.rundir, ganlab.folders")
+    loaded = _loaded_after("import ganlab.training.rundir, ganlab.folders")
     assert "torch" not in loaded
-    assert not {m for m in loaded if m.startswith(("ganlab.models", "ganlab.metrics", "ganlab.train.trainer"))}
+    assert not {m for m in loaded if m.startswith(("ganlab.models", "ganlab.metrics", "ganlab.training.trainer"))}

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from ganlab.losses import LOSSES, d_bce, d_hinge, g_bce_minimax, g_bce_nonsaturating, g_hinge, l1_reconstruction
-from ganlab.train.penalty import gradient_penalty
+from ganlab.training.penalty import gradient_penalty
 
 REAL, FAKE = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])
 

@@ -95,7 +95,7 @@ def test_report_refuses_other_folders(tmp_path):
 
 def test_sweep_report_tolerates_jsonl_results_and_no_figures(explore_run, tmp_path):
     sweep = tmp_path / "sweep"
-    shutil.copytree(explore_run, sweep / "point-0")
-    (SweepDir(sweep).results_jsonl).write_text(json.dumps({"name": "point-0", "fid": 80.0}) + "\n{torn line\n")
+    shutil.copytree(explore_run, SweepDir(sweep).run("point-0").path)
+    SweepDir(sweep).results_jsonl.write_text(json.dumps({"name": "point-0", "fid": 80.0}) + "\n{torn line\n")
     html = write_report(sweep).read_text()
-    assert 'href="point-0/report.html"' in html and "No figures/*.png" in html and "80" in html
+    assert 'href="runs/point-0/report.html"' in html and "No figures/*.png" in html and "80" in html

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir
-from ganlab.study.engine import run_study
-from ganlab.study.spec import SCALES, load_study, step_command
-from ganlab.sweep.results import read_results
+from ganlab.studies.engine import run_study
+from ganlab.studies.spec import SCALES, load_study, step_command
+from ganlab.sweeps.results import read_results
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 ARTEFACTS = {  # files per study that say the report's main result was produced (the folder classes name them)

@@ -7,7 +7,7 @@ import json
 from PIL import Image
 
 from ganlab.folders import SweepDir
-from ganlab.sweep.figures import draw_sweep_figures, grid_table, plateau, summarize
+from ganlab.sweeps.figures import draw_sweep_figures, grid_table, plateau, summarize
 
 
 def _rows(curve, noise=(-1.0, 0.0, 1.0)):

@@ -12,13 +12,14 @@ from ganlab.config import load_config
 from ganlab.data import load_data
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, SweepDir
-from ganlab.sweep import build_spec, run_sweep
-from ganlab.sweep.expand import expand
-from ganlab.sweep.packed import PackedTrainer, plan_groups
-from ganlab.sweep.packing import PaddedLayout, padding_is_exact
-from ganlab.sweep.runner import Job
-from ganlab.train.run import train
-from ganlab.train.trainer import Trainer
+from ganlab.sweeps import build_spec, run_sweep
+from ganlab.sweeps.expand import expand
+from ganlab.sweeps.packed import PackedTrainer, plan_groups
+from ganlab.sweeps.packing import PaddedLayout, padding_is_exact
+from ganlab.sweeps.runner import Job
+from ganlab.training.run import train
+from ganlab.training.rundir import RunPlan
+from ganlab.training.trainer import Trainer
 
 ATOL = 1e-5  # observed differences are ~1e-7 (vmap's batched kernels sum in another order)
 
@@ -105,7 +106,7 @@ def test_layout_refuses_a_shape_it_cannot_pad():
 
 def test_groups_follow_shapes_and_pack_size(tmp_path):
     spec = build_spec(None, [*TINY, "model.z_dim=2,4", "model.g_width=8,16", "seed=0,1"])
-    jobs = [Job(p, tmp_path / p.id, False) for p in expand(spec)]
+    jobs = [Job(p, tmp_path / p.id, RunPlan("start", p.cfg)) for p in expand(spec)]
     groups = plan_groups(jobs, pack_size=0, pad_latent=True)
     assert sorted(len(g) for g in groups) == [4, 4]  # one group per width; z_dims share a padded input
     assert all(len({j.point.cfg.model.g_width for j in g}) == 1 for g in groups)
@@ -131,7 +132,7 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
     out = tmp_path / "packed"
     run_sweep(spec, out, stop_after_points=0)
     for point in expand(spec):  # as if the packed group was killed after its step-3 checkpoints
-        train(point.cfg, run_dir=SweepDir(out).run(point).path.id, stop_after_steps=3, progress=False)
+        train(point.cfg, run_dir=SweepDir(out).run(point.id).path, stop_after_steps=3, progress=False)
     spec.backend = "packed"
     result = run_sweep(spec, out)
     assert result.trained == 2 and result.remaining == 0
@@ -181,7 +182,7 @@ def test_packed_sweep_evaluates_during_training_with_ema(tmp_path, digits_classi
 
 
 def test_stacked_adam_matches_torch_adam_per_model():
-    from ganlab.sweep.stacked_adam import StackedAdam
+    from ganlab.sweeps.stacked_adam import StackedAdam
 
     g = torch.Generator().manual_seed(0)
     lrs, betas = [1e-3, 3e-4, 5e-2], [(0.5, 0.999), (0.0, 0.9), (0.9, 0.99)]

@@ -14,8 +14,8 @@ import pytest
 from sweep_helpers import TINY
 
 from ganlab.folders import RunDir, SweepDir
-from ganlab.sweep import build_spec, read_results, run_sweep
-from ganlab.sweep.parallel import worker_count
+from ganlab.sweeps import build_spec, read_results, run_sweep
+from ganlab.sweeps.parallel import worker_count
 
 TRAINED = ("step", "loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake")
 ITEMS = [*TINY, "train.steps=30", "train.checkpoint_every=5", "train.log_every=5", "model.z_dim=2,4", "seed=0,1"]

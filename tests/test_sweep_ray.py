@@ -11,7 +11,7 @@ ray = pytest.importorskip("ray")
 from sweep_helpers import TINY  # noqa: E402
 
 from ganlab.folders import RunDir
-from ganlab.sweep import build_spec, run_sweep  # noqa: E402
+from ganlab.sweeps import build_spec, run_sweep  # noqa: E402
 
 
 def test_ray_backend_trains_points_as_tasks(tmp_path):

@@ -11,9 +11,9 @@ from sweep_helpers import TINY
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, SweepDir
-from ganlab.sweep import build_spec, read_results, run_sweep
-from ganlab.sweep.results import point_metrics
-from ganlab.train.run import train
+from ganlab.sweeps import build_spec, read_results, run_sweep
+from ganlab.sweeps.results import point_metrics
+from ganlab.training.run import train
 
 
 def _spec(*extra):
@@ -46,7 +46,7 @@ def test_point_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
     spec = _spec("train.checkpoint_every=2")
     run_sweep(spec, out, stop_after_points=0)  # writes the status with every point pending
     point_dir = SweepDir(out).run("z_dim=2_seed=0").path
-    from ganlab.sweep.expand import expand
+    from ganlab.sweeps.expand import expand
 
     cfg = expand(spec)[0].cfg
     train(cfg, run_dir=point_dir, stop_after_steps=3, progress=False)  # as if killed after step 3's checkpoint
@@ -92,8 +92,8 @@ def test_cli_inline_sweep(tmp_path):
 
 def test_packed_sweep_evaluates_every_point_draws_the_metric_and_its_measured_floor(tmp_path, digits_classifier):
     from ganlab.config import EvalConfig
-    from ganlab.sweep.command import run_sweep_command
-    from ganlab.sweep.evaluation import metric_column
+    from ganlab.sweeps.command import run_sweep_command
+    from ganlab.sweeps.evaluation import metric_column
 
     assert metric_column("fid", EvalConfig()) == "fid10k_test" and metric_column("loss_d", EvalConfig()) == "loss_d"
     out = tmp_path / "sw"
@@ -119,7 +119,7 @@ def test_packed_sweep_evaluates_every_point_draws_the_metric_and_its_measured_fl
 
 
 def test_a_typed_in_floor_is_refused(tmp_path):
-    from ganlab.sweep import load_sweep_file
+    from ganlab.sweeps import load_sweep_file
 
     path = tmp_path / "s.yaml"
     path.write_text("grid: {model.z_dim: [2, 4]}\nfloor: 1.49\n")

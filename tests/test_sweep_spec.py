@@ -6,8 +6,8 @@ import pytest
 from sweep_helpers import TINY
 
 from ganlab.errors import GanlabError
-from ganlab.sweep.expand import expand
-from ganlab.sweep.spec import build_spec, load_sweep_file, parse_values, spec_from_dict
+from ganlab.sweeps.expand import expand
+from ganlab.sweeps.spec import build_spec, load_sweep_file, parse_values, spec_from_dict
 
 
 def test_parse_values_ranges_and_lists():

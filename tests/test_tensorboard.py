@@ -10,8 +10,8 @@ import pytest
 from ganlab.config import load_config
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir
-from ganlab.train.metrics_log import read_metrics
-from ganlab.train.run import train
+from ganlab.training.metrics_log import read_metrics
+from ganlab.training.run import train
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402

@@ -13,9 +13,9 @@ from ganlab.config import load_config
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.explore.sample_run import sample_images
 from ganlab.folders import RunDir
-from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.metrics_log import read_metrics
-from ganlab.train.run import train
+from ganlab.training.checkpoint import load_checkpoint
+from ganlab.training.metrics_log import read_metrics
+from ganlab.training.run import train
 
 
 def test_run_directory_contents(tmp_path: Path, tiny_overrides):
@@ -88,18 +88,32 @@ def test_truncated_last_checkpoint_resumes_from_the_previous_one(tmp_path: Path,
         load_checkpoint(tmp_path / "cut")
 
 
-def test_existing_run_dir_and_changed_resume_are_refused(tmp_path: Path, tiny_overrides):
+def test_one_resume_rule_for_a_run_folder(tmp_path: Path, tiny_overrides):
+    """The same config continues (nothing to do once finished), a changed one is refused unless --force (continue
+    with it) or --overwrite (start afresh); a folder holding something else is refused."""
     cfg = load_config(None, tiny_overrides)
-    train(cfg, run_dir=tmp_path / "r", progress=False)
-    with pytest.raises(GanlabError, match="already exists; pass --resume"):
-        train(cfg, run_dir=tmp_path / "r", progress=False)
+    first = train(cfg, run_dir=tmp_path / "r", stop_after_steps=4, progress=False)
+    assert not first.finished and RunDir(tmp_path / "r").state() == "paused"
+    log = RunDir(tmp_path / "r").metrics.read_text()
+    second = train(cfg, run_dir=tmp_path / "r", progress=False)  # the same command again: continues
+    assert second.finished and second.step == 6 and RunDir(tmp_path / "r").metrics.read_text().startswith(log)
+    done = RunDir(tmp_path / "r").last_checkpoint.stat().st_mtime_ns
+    assert train(cfg, run_dir=tmp_path / "r", progress=False).step == 6  # finished: nothing trained
+    assert RunDir(tmp_path / "r").last_checkpoint.stat().st_mtime_ns == done
     changed = load_config(None, tiny_overrides + ["train.lr_g=0.1"])
-    with pytest.raises(GanlabError, match=r"changed config \(train.lr_g"):
-        train(changed, resume=tmp_path / "r", progress=False)
+    for folder in ({"run_dir": tmp_path / "r"}, {"resume": tmp_path / "r"}):
+        with pytest.raises(GanlabError, match=r"holds a run of another config \(train.lr_g: 0.0002 -> 0.1\); "
+                                              r"pass --force .* --overwrite"):
+            train(changed, progress=False, **folder)
     train(changed, resume=tmp_path / "r", force=True, progress=False)
     assert load_config(RunDir(tmp_path / "r").config).train.lr_g == 0.1
     again = train(cfg, run_dir=tmp_path / "r", overwrite=True, progress=False)
-    assert again.finished
+    assert again.finished and load_config(RunDir(tmp_path / "r").config).train.lr_g == cfg.train.lr_g
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(GanlabError, match="exists and holds no ganlab run; pass --overwrite"):
+        train(cfg, run_dir=tmp_path / "other", progress=False)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, tiny_overrides):
@@ -145,8 +159,9 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     arrays = np.load(tmp_path / "g.npz")
     assert arrays["images"].shape == (6, 1, 8, 8) and arrays["labels"].tolist() == [0, 0, 3, 3, 7, 7]
     assert arrays["seeds"].tolist() == list(range(6)) and (tmp_path / "g.png").stat().st_size > 0
-    out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides])
-    assert out.exit_code == 2 and out.output.startswith("error: run directory") and out.output.count("\n") == 1
+    out = runner.invoke(main, ["train", "--quiet", "--run-dir", "run", *tiny_overrides, "train.lr_d=0.1"])
+    assert out.exit_code == 2 and out.output.startswith("error: run holds a run of another config")
+    assert out.output.count("\n") == 1
     out = runner.invoke(main, ["train", "data.name=nope"])
     assert out.exit_code == 2 and "unknown data set 'nope'" in out.output
 
@@ -165,7 +180,7 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path: Path):
 
 @pytest.mark.parametrize("conditioning", ["onehot", "none"])
 def test_epoch_grid_latents_follow_the_conditioning(tmp_path: Path, tiny_overrides, conditioning):
-    from ganlab.train.trainer import Trainer
+    from ganlab.training.trainer import Trainer
 
     cfg = load_config(None, tiny_overrides + [f"model.conditioning={conditioning}", "train.grid_columns=4"])
     z, y = Trainer(cfg, tmp_path / "run")._grid_inputs

@@ -9,13 +9,13 @@ import torch.nn as nn
 
 from ganlab.config import TrainConfig, load_config
 from ganlab.folders import RunDir
-from ganlab.train.advantage import DiscriminatorAdvantage
-from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.ema import GeneratorEMA
-from ganlab.train.gradnorm import grad_norm
-from ganlab.train.metrics_log import read_metrics
-from ganlab.train.run import train
-from ganlab.train.schedule import lr_factor
+from ganlab.training.advantage import DiscriminatorAdvantage
+from ganlab.training.checkpoint import load_checkpoint
+from ganlab.training.ema import GeneratorEMA
+from ganlab.training.gradnorm import grad_norm
+from ganlab.training.metrics_log import read_metrics
+from ganlab.training.run import train
+from ganlab.training.schedule import lr_factor
 
 
 def _tiny_generator() -> nn.Module:

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from ganlab.errors import GanlabError
-from ganlab.study import verdicts as V
+from ganlab.studies import verdicts as V
 
 
 def ci(values) -> tuple[float, float, float]:

@@ -9,7 +9,7 @@ import click
 
 from ganlab.choices import CHOICES
 from ganlab.cli.base import data_root_option, device_option, main
-from ganlab.sweep.spec import BACKENDS
+from ganlab.sweeps.spec import BACKENDS
 
 
 @main.command()
@@ -33,8 +33,8 @@ def train(config: Optional[str], overrides: tuple[str, ...], data_root: Optional
     """Train a GAN: CONFIG is a YAML file (default: the digits quickstart), OVERRIDES are key=value."""
     from ganlab.config import load_config, to_yaml
     from ganlab.folders import RunDir
-    from ganlab.train.run import train as train_run
-    from ganlab.train.rundir import read_config
+    from ganlab.training.run import train as train_run
+    from ganlab.training.rundir import read_config
 
     if config and "=" in config and not Path(config).exists():
         overrides, config = (config, *overrides), None
@@ -134,7 +134,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
     Re-running the same command resumes: finished points are skipped (and evaluated again if --eval changed).
     """
     from ganlab.folders import SweepDir
-    from ganlab.sweep.command import run_sweep_command
+    from ganlab.sweeps.command import run_sweep_command
     from ganlab.syntax import parse_list
 
     if source and "=" in source and not Path(source).exists():
@@ -171,7 +171,7 @@ def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[in
     """Measure a run's generator (FID, IS, KID, precision/recall, ...): writes RUN_DIR/eval.json, prints a table."""
     from ganlab.folders import RunDir
     from ganlab.metrics.evaluate import format_table
-    from ganlab.train.evaluation import evaluate_run
+    from ganlab.training.evaluation import evaluate_run
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
              "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}

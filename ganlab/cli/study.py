@@ -47,7 +47,7 @@ def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
     """
     from pathlib import Path
 
-    from ganlab.study.engine import run_study, total_seconds
+    from ganlab.studies.engine import run_study, total_seconds
 
     folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
     record = run_study(study_file, scale, folder, run_command, force=force,

@@ -15,7 +15,7 @@ from ganlab.metrics.classifier import per_class_d_accuracy
 from ganlab.models import build_models
 from ganlab.models.normalization import as_in_training
 from ganlab.plotting import pyplot, save_plot
-from ganlab.train.checkpoint import load_checkpoint
+from ganlab.training.checkpoint import load_checkpoint
 
 
 def load_discriminator(ex: Explorer) -> torch.nn.Module:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ganlab.folders import RunDir
 from ganlab.plotting import pyplot, save_plot
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.metrics_log import read_metrics
 
 PANELS = (
     ("losses", (("loss_d", "D loss"), ("loss_g", "G loss"), ("heldout_loss_d", "D loss, held-out"))),

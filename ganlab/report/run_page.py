@@ -12,7 +12,7 @@ from ganlab.folders import RunDir, read_json
 from ganlab.progress import duration
 from ganlab.report.curves import eval_series, plot_curves, plot_eval_curves
 from ganlab.report.embed import image
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.metrics_log import read_metrics
 
 MAX_EPOCH_GRIDS = 8  # sample grids shown over training (evenly spaced, the last always)
 EXPLORE_ORDER = ("class_means", "diversity", "interpolate", "noise", "fake_labels", "latent_map", "collapse")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ganlab.folders import RunDir, SweepDir
 from ganlab.report.embed import image
-from ganlab.sweep.results import read_results
+from ganlab.sweeps.results import read_results
 
 
 def _link_for(value: Any, links: dict[str, str]) -> str | None:

@@ -12,8 +12,8 @@ from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
 from ganlab.folders import RunDir
-from ganlab.train.evaluation import TrainingEvaluator, run_fid
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.evaluation import TrainingEvaluator, run_fid
+from ganlab.training.metrics_log import read_metrics
 
 EVAL = ["eval.n=10", "eval.ref_n=30", "eval.bootstrap=0", "eval.batch_size=40"]
 
@@ -91,7 +91,7 @@ def test_early_stop_ends_training(tmp_path, monkeypatch):
     """patience=1 stops training at the first evaluation without a better FID. The FIDs are scripted
     (5, 6, ...) so the stop is certain; the real metric path is covered by the tests above."""
     fids = iter([5.0, 6.0, 7.0, 8.0])
-    monkeypatch.setattr("ganlab.train.evaluation.evaluate",
+    monkeypatch.setattr("ganlab.training.evaluation.evaluate",
                         lambda *a, **k: {"fid10_test30": {"value": next(fids)}})
     overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=256",
                  "train.epochs=4", "device=cpu", "eval.every=1", "eval.patience=1", *EVAL]

@@ -3,8 +3,8 @@
 ``draw_inputs`` draws everything random an iteration needs (batches, augmentation, noise) in the
 order the loop always drew it; ``gan_update`` is then a pure function of those inputs: D updates,
 then G updates, then the iteration's statistics added to a device-side ``Tally``. The same
-``gan_update`` runs one model (eager, compiled or captured in one CUDA graph by ``ganlab.train.fastpath``)
-and K models at once (``ganlab.sweep.packed``: vmapped networks, stacked Adam); ``StepParts`` says which.
+``gan_update`` runs one model (eager, compiled or captured in one CUDA graph by ``ganlab.training.fastpath``)
+and K models at once (``ganlab.sweeps.packed``: vmapped networks, stacked Adam); ``StepParts`` says which.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import torch.nn as nn
 from ganlab.config import TrainConfig
 from ganlab.data import BatchSampler
 from ganlab.losses import LOSSES, DLoss, GLoss, l1_reconstruction
-from ganlab.train.gradnorm import grad_norm, optimizer_params
-from ganlab.train.penalty import gradient_penalty
+from ganlab.training.gradnorm import grad_norm, optimizer_params
+from ganlab.training.penalty import gradient_penalty
 
 STATS = ("loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake",
          "grad_norm_d", "grad_norm_g")  # the logged statistics of an iteration, in the order of its stats vector

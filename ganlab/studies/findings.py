@@ -8,14 +8,14 @@ A finding in a study file::
         report: "Fig. 1: FID highest at z = 0"
         step: latent                  # the sweep step whose points it reads
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
-        rule: all_directions          # direction | value | all_directions | best | trend | flat (ganlab.study.verdicts)
+        rule: all_directions          # direction | value | all_directions | best | trend | flat (ganlab.studies.verdicts)
         ref: {z_dim: 0}               # the points a rule compares, by their swept values
         expect: ">"                   # ref - every other point > 0
 
 Each point is measured along its training (every evaluation during training, ``eval.every``); the finding is
 decided at each of its measurements in the second half of training, and counts as decided only when the last
 two agree (``verdicts.settled``): otherwise *inconclusive (still changing)*, and ``budget`` says what would
-settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.study.verdicts``.
+settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.studies.verdicts``.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Any, Callable, Optional
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir, matches_values
 from ganlab.io import atomic_write_json, atomic_write_text
-from ganlab.study import verdicts
-from ganlab.study.verdicts import Values, Verdict
-from ganlab.sweep.results import read_results
-from ganlab.train.metrics_log import read_metrics
+from ganlab.studies import verdicts
+from ganlab.studies.verdicts import Values, Verdict
+from ganlab.sweeps.results import read_results
+from ganlab.training.metrics_log import read_metrics
 
 RULES = ("direction", "value", "all_directions", "best", "trend", "flat")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs

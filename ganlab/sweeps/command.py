@@ -9,12 +9,12 @@ from typing import Any, Optional
 
 from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json
-from ganlab.sweep.evaluation import metric_column, sweep_floor
-from ganlab.sweep.expand import expand
-from ganlab.sweep.figures import draw_sweep_figures
-from ganlab.sweep.results import Evaluator
-from ganlab.sweep.runner import SweepResult, run_sweep
-from ganlab.sweep.spec import SweepSpec, build_spec, eval_settings, validate_spec
+from ganlab.sweeps.evaluation import metric_column, sweep_floor
+from ganlab.sweeps.expand import expand
+from ganlab.sweeps.figures import draw_sweep_figures
+from ganlab.sweeps.results import Evaluator
+from ganlab.sweeps.runner import SweepResult, run_sweep
+from ganlab.sweeps.spec import SweepSpec, build_spec, eval_settings, validate_spec
 
 
 @dataclass

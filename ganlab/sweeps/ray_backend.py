@@ -15,8 +15,8 @@ import torch
 
 from ganlab.config import to_dict
 from ganlab.errors import GanlabError
-from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.sweep.sequential import train_point_data
+from ganlab.sweeps.jobs import Job, OnDone, OnStart
+from ganlab.sweeps.sequential import train_point_data
 
 
 def _import_ray() -> Any:

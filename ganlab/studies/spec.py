@@ -1,5 +1,5 @@
 """A study file: a YAML list of ganlab commands (train, sweep, eval, explore, matrix, classifier) that
-``ganlab.study.engine`` runs in order into one study folder, at one of three scales.
+``ganlab.studies.engine`` runs in order into one study folder, at one of three scales.
 
 A study file::
 
@@ -36,7 +36,7 @@ import yaml
 
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
-from ganlab.study.findings import Finding, load_findings
+from ganlab.studies.findings import Finding, load_findings
 from ganlab.syntax import yaml_scalar
 
 SCALES = ("full", "cpu", "tiny")  # the report's sizes, an hour on a 2-core CPU, the tests' seconds

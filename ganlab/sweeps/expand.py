@@ -11,7 +11,7 @@ from typing import Any
 
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
-from ganlab.sweep.spec import SweepSpec, format_value
+from ganlab.sweeps.spec import SweepSpec, format_value
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """metrics.jsonl: one JSON object per line, appended as training goes, readable by anything (and, with
-``train.tensorboard``, the same records and the epoch grids in TensorBoard: ``ganlab.train.tensorboard``)."""
+``train.tensorboard``, the same records and the epoch grids in TensorBoard: ``ganlab.training.tensorboard``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from ganlab.folders import RunDir
-from ganlab.train.tensorboard import TensorBoardLog
+from ganlab.training.tensorboard import TensorBoardLog
 
 
 class MetricsLog:

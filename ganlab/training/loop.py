@@ -1,7 +1,7 @@
 """The one training loop: K >= 1 models (``Trainer``s) driven through one pluggable step.
 
 The step does the math of an iteration for all its models: ``OneModelStep`` is one model's own iteration
-(eager or its fast path); the packed backend (``ganlab.sweep.packed``) plugs in a batched step for K models.
+(eager or its fast path); the packed backend (``ganlab.sweeps.packed``) plugs in a batched step for K models.
 The loop does everything else, the same for both: the learning-rate schedule, every counter (iterations,
 batches drawn, D steps), one log record per model at each
 log interval, epoch-end grids and exports, checkpoints, evaluation during training with early stopping,
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 from ganlab.errors import TrainingDiverged
 from ganlab.progress import progress_bar
-from ganlab.train import distributed
-from ganlab.train.metrics_log import MetricsLog
-from ganlab.train.step import STATS, Tally
+from ganlab.training import distributed
+from ganlab.training.metrics_log import MetricsLog
+from ganlab.training.step import STATS, Tally
 
 if TYPE_CHECKING:
-    from ganlab.train.trainer import Trainer
+    from ganlab.training.trainer import Trainer
 
 
 class Step(Protocol):

@@ -1,7 +1,7 @@
 """The packed backend: K models of one family and shape trained at once, as one batched computation.
 
 Each member is an ordinary ``Trainer`` (its seed's initial weights, data order, noise generator,
-schedules, EMA, evaluation and run directory), and the one training loop (``ganlab.train.loop``) drives
+schedules, EMA, evaluation and run directory), and the one training loop (``ganlab.training.loop``) drives
 them; only the iteration's math is batched, by ``PackedStep``: the members' weights are stacked into
 (K, ...) tensors and G and D run under ``torch.func.vmap`` over ``functional_call`` inside the same
 ``gan_update`` as one model, with BatchNorm's running statistics stacked as well (vmap updates each
@@ -28,15 +28,15 @@ from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
 from ganlab.losses import LOSSES, l1_reconstruction
 from ganlab.models import build_models
-from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.sweep.packing import PaddedLayout, chunks, pack_key, padding_is_exact, shapes
-from ganlab.sweep.stacked_adam import StackedAdam
-from ganlab.train.checkpoint import load_checkpoint
-from ganlab.train.ema import average_into
-from ganlab.train.loop import TrainingLoop
-from ganlab.train.rundir import RunPlan, open_run
-from ganlab.train.step import STATS, StepInputs, StepParts, Tally, autocast_context, draw_inputs, gan_update
-from ganlab.train.trainer import Trainer
+from ganlab.sweeps.jobs import Job, OnDone, OnStart
+from ganlab.sweeps.packing import PaddedLayout, chunks, pack_key, padding_is_exact, shapes
+from ganlab.sweeps.stacked_adam import StackedAdam
+from ganlab.training.checkpoint import load_checkpoint
+from ganlab.training.ema import average_into
+from ganlab.training.loop import TrainingLoop
+from ganlab.training.rundir import RunPlan, open_run
+from ganlab.training.step import STATS, StepInputs, StepParts, Tally, autocast_context, draw_inputs, gan_update
+from ganlab.training.trainer import Trainer
 
 
 def refuse_unpackable(trainer: Trainer, g_base: nn.Module, d_base: nn.Module) -> None:

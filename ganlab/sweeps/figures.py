@@ -16,7 +16,7 @@ from scipy import stats
 from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.plotting import pyplot, save_plot
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.metrics_log import read_metrics
 
 BAND_MIN_SEEDS = 3  # fewest seeds per point for which the metric-vs-key figure draws the 95% band
 PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "

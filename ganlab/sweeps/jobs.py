@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ganlab.sweep.expand import Point
-from ganlab.train.rundir import RunPlan
+from ganlab.sweeps.expand import Point
+from ganlab.training.rundir import RunPlan
 
 
 @dataclass

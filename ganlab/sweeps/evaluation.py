@@ -19,7 +19,7 @@ from ganlab.folders import RunDir
 from ganlab.metrics.evaluate import METRICS, real_floor
 from ganlab.metrics.floor import FLOORED, floor_name
 from ganlab.metrics.names import metric_name
-from ganlab.train.evaluation import evaluate_run
+from ganlab.training.evaluation import evaluate_run
 
 
 def missing_metrics(run_dir: str | Path, settings: EvalConfig) -> list[str]:

@@ -20,8 +20,8 @@ import torch
 
 from ganlab.config import to_dict
 from ganlab.devices import THREADS_ENV, allowed_cores
-from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.sweep.sequential import train_point_data
+from ganlab.sweeps.jobs import Job, OnDone, OnStart
+from ganlab.sweeps.sequential import train_point_data
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 

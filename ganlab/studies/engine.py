@@ -2,7 +2,7 @@
 
 A step whose command already ran (the same command, recorded in the folder's steps.json) is skipped, so an
 interrupted study continues where it stopped; a step that was cut short is run again, and its training and
-sweeps continue from their checkpoints by the one resume rule (``ganlab.train.rundir.plan_run``).
+sweeps continue from their checkpoints by the one resume rule (``ganlab.training.rundir.plan_run``).
 The engine runs command lines through a ``run_command`` callable that the CLI hands it (``ganlab study``).
 """
 
@@ -19,8 +19,8 @@ from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.report.study_page import PageStep, write_study_page
-from ganlab.study.findings import write_findings
-from ganlab.study.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
+from ganlab.studies.findings import write_findings
+from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
 
 RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
 

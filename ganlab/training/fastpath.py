@@ -1,4 +1,4 @@
-"""The fast path: the same training update (``ganlab.train.step.gan_update``), executed faster.
+"""The fast path: the same training update (``ganlab.training.step.gan_update``), executed faster.
 
 ``train.fast_path`` picks how:
 
@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 
 from ganlab.errors import GanlabError
-from ganlab.train.step import StepInputs
+from ganlab.training.step import StepInputs
 
 CUDA_GRAPH_WARMUP = 3  # eager iterations on a side stream before capture (their effects are undone)
 COMPILE_BACKEND = "inductor"  # torch.compile backend of the compile mode ("aot_eager": capture only, for tests)

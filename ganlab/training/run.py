@@ -9,9 +9,9 @@ from typing import Optional
 from ganlab.config import Config
 from ganlab.devices import resolve_device
 from ganlab.folders import RunDir
-from ganlab.train import distributed
-from ganlab.train.rundir import RunPlan, new_run_dir, open_run, plan_run, read_config
-from ganlab.train.trainer import Trainer, TrainResult
+from ganlab.training import distributed
+from ganlab.training.rundir import RunPlan, new_run_dir, open_run, plan_run, read_config
+from ganlab.training.trainer import Trainer, TrainResult
 
 
 def run_name(cfg: Config) -> str:
@@ -27,7 +27,7 @@ def train(cfg: Optional[Config] = None, *, run_dir: Optional[str | Path] = None,
     """Train a GAN into a run directory.
 
     ``run_dir`` (or ``resume``, the same with the saved config as default) follows the one resume rule
-    (``ganlab.train.rundir.plan_run``): a new folder starts, the same config continues from its checkpoint (or does
+    (``ganlab.training.rundir.plan_run``): a new folder starts, the same config continues from its checkpoint (or does
     nothing when the run is done), a changed config is refused unless ``force``; ``overwrite`` starts afresh.
     Without either, a fresh numbered directory under ``out_root``.
     Under ``torchrun --nproc_per_node N`` the N processes train one run with DDP; rank 0 alone prepares and

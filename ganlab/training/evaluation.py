@@ -23,11 +23,11 @@ from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate, preflight
 from ganlab.metrics.samplers import generator_sampler
 from ganlab.models.export import load_run_generator, save_generator
-from ganlab.train.checkpoint import save_best_checkpoint
-from ganlab.train.metrics_log import read_metrics
+from ganlab.training.checkpoint import save_best_checkpoint
+from ganlab.training.metrics_log import read_metrics
 
 if TYPE_CHECKING:  # for typing only: the trainer owns its evaluator
-    from ganlab.train.trainer import Trainer
+    from ganlab.training.trainer import Trainer
 
 class TrainingEvaluator:
     """Decides when to evaluate, writes the eval records, keeps the best checkpoint, says when to stop."""
@@ -114,6 +114,6 @@ def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None
 
 
 def run_fid(run_dir: str | Path) -> dict[str, float]:
-    """A sweep evaluator (``--evaluator ganlab.train.evaluation:run_fid``): the Inception FID of a run's
+    """A sweep evaluator (``--evaluator ganlab.training.evaluation:run_fid``): the Inception FID of a run's
     generator under the run's own eval settings (eval.n, eval.ref, ...), as {protocol name: value}."""
     return {name: record["value"] for name, record in evaluate_run(run_dir, {"metrics": ["fid"]}).items()}

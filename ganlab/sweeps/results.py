@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 
 from ganlab.folders import RunDir, SweepDir
 from ganlab.io import atomic_write_text
-from ganlab.sweep.expand import Point
-from ganlab.train.metrics_log import read_metrics
+from ganlab.sweeps.expand import Point
+from ganlab.training.metrics_log import read_metrics
 
 SPREAD_FIELDS = ("std", "ci_low", "ci_high", "precision", "recall")  # what a results row keeps of an eval record
 Evaluator = Callable[[Path], dict[str, Any]]

@@ -1,4 +1,4 @@
-"""The default backend: each point is an ordinary ``ganlab.train.run.train`` call, one after another."""
+"""The default backend: each point is an ordinary ``ganlab.training.run.train`` call, one after another."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 from ganlab.config import Config, from_dict
 from ganlab.errors import TrainingDiverged
-from ganlab.sweep.jobs import Job, OnDone, OnStart
-from ganlab.train.run import train
+from ganlab.sweeps.jobs import Job, OnDone, OnStart
+from ganlab.training.run import train
 
 
 def train_point(cfg: Config, run_dir: str | Path, progress: bool = False) -> None:

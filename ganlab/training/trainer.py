@@ -1,4 +1,4 @@
-"""One model's training state and its run directory; the loop that drives it is ``ganlab.train.loop``."""
+"""One model's training state and its run directory; the loop that drives it is ``ganlab.training.loop``."""
 
 from __future__ import annotations
 
@@ -22,15 +22,15 @@ from ganlab.models import build_models
 from ganlab.models.export import save_generator
 from ganlab.models.generation import generate, latents_for_seeds
 from ganlab.models.normalization import as_in_training
-from ganlab.train import distributed, fastpath
-from ganlab.train.advantage import DiscriminatorAdvantage
-from ganlab.train.checkpoint import load_checkpoint, save_checkpoint
-from ganlab.train.ema import GeneratorEMA
-from ganlab.train.evaluation import TrainingEvaluator
-from ganlab.train.loop import OneModelStep, TrainingLoop
-from ganlab.train.schedule import lr_factor, set_lr
-from ganlab.train.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
-from ganlab.train.tensorboard import summary_writer
+from ganlab.training import distributed, fastpath
+from ganlab.training.advantage import DiscriminatorAdvantage
+from ganlab.training.checkpoint import load_checkpoint, save_checkpoint
+from ganlab.training.ema import GeneratorEMA
+from ganlab.training.evaluation import TrainingEvaluator
+from ganlab.training.loop import OneModelStep, TrainingLoop
+from ganlab.training.schedule import lr_factor, set_lr
+from ganlab.training.step import STATS, Tally, autocast_context, draw_inputs, gan_update, model_parts, stateless
+from ganlab.training.tensorboard import summary_writer
 
 HELDOUT_SIZE = 512  # held-out images scored by D at each log record
 
@@ -45,7 +45,7 @@ class TrainResult:
 
 class Trainer:
     """One model's training: its data sampler, both networks, their optimisers, schedules, EMA and D-step rule,
-    its noise generator and its run directory. ``run()`` trains it with the one loop (``ganlab.train.loop``);
+    its noise generator and its run directory. ``run()`` trains it with the one loop (``ganlab.training.loop``);
     the packed backend drives several Trainers through that same loop with a batched step."""
 
     def __init__(self, cfg: Config, run_dir: Path, data: Optional[DataSplits] = None):

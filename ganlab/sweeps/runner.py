@@ -1,6 +1,6 @@
 """Run a sweep into a sweep folder (``ganlab.folders.SweepDir``) that survives interruption.
 
-Each point's run folder follows the one resume rule (``ganlab.train.rundir.plan_run``): re-running the same
+Each point's run folder follows the one resume rule (``ganlab.training.rundir.plan_run``): re-running the same
 sweep skips finished points and continues started ones from their checkpoints; a point whose config changed is
 refused unless ``force``.
 """
@@ -16,16 +16,16 @@ import yaml
 from ganlab.devices import resolve_device
 from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json, atomic_write_text
-from ganlab.sweep.evaluation import evaluate_point, missing_metrics
-from ganlab.sweep.expand import Point, expand
-from ganlab.sweep.jobs import Backend, Job
-from ganlab.sweep.packed import run_packed
-from ganlab.sweep.parallel import run_parallel, worker_count
-from ganlab.sweep.ray_backend import run_ray
-from ganlab.sweep.results import Evaluator, point_metrics, result_rows, write_results
-from ganlab.sweep.sequential import run_sequential
-from ganlab.sweep.spec import SweepSpec, eval_settings, spec_to_dict
-from ganlab.train.rundir import DONE_STATES, plan_run
+from ganlab.sweeps.evaluation import evaluate_point, missing_metrics
+from ganlab.sweeps.expand import Point, expand
+from ganlab.sweeps.jobs import Backend, Job
+from ganlab.sweeps.packed import run_packed
+from ganlab.sweeps.parallel import run_parallel, worker_count
+from ganlab.sweeps.ray_backend import run_ray
+from ganlab.sweeps.results import Evaluator, point_metrics, result_rows, write_results
+from ganlab.sweeps.sequential import run_sequential
+from ganlab.sweeps.spec import SweepSpec, eval_settings, spec_to_dict
+from ganlab.training.rundir import DONE_STATES, plan_run
 
 
 @dataclass
