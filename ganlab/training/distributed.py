@@ -151,9 +151,10 @@ def gather(ctx: DistContext, obj: T) -> list[T]:
 
 
 def fingerprint(modules: list[nn.Module]) -> torch.Tensor:
-    """Per-parameter float64 sum and sum of squares, on the CPU: equal on every rank while DDP keeps them in sync."""
-    rows = [torch.stack([p.detach().double().sum(), p.detach().double().pow(2).sum()])
-            for m in modules for p in m.parameters()]
+    """Per-parameter float64 sum and sum of squares, on the CPU: equal on every rank while DDP keeps them in sync.
+    Summed in the logical (row-major) order, so a channels_last copy of the same weights gives the same sums."""
+    rows = [torch.stack([w.sum(), w.pow(2).sum()])
+            for m in modules for w in (p.detach().double().contiguous() for p in m.parameters())]
     return torch.cat(rows).cpu()
 
 
