@@ -1,13 +1,14 @@
 """ganlab: train, measure and explore conditional GANs on image data sets.
 
-The Python API (``ganlab.train``, ``ganlab.load``, ``ganlab.evaluate``, ``ganlab.sweep``, ``ganlab.study``) lives in
+The Python API (``ganlab.train``, ``ganlab.load``, ``ganlab.classifier``, ``ganlab.evaluate``, ``ganlab.sweep``,
+``ganlab.study``) lives in
 ``ganlab.api``; importing the package is cheap: torch and friends load when one of those is first used.
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-API = ("Run", "train", "load", "evaluate", "sweep", "study")  # ganlab.api's public names, reached as ganlab.NAME
+API = ("Run", "train", "load", "classifier", "evaluate", "sweep", "study")  # ganlab.api's public names, reached as ganlab.NAME
 
 
 def __getattr__(name: str) -> Any:

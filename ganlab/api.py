@@ -5,6 +5,7 @@
     run = ganlab.load("runs/00000-digits-dcgan")                        # an existing run folder
     images = run.sample(labels=[0, 3], seeds=range(8))                  # uint8 (16, C, H, W): ganlab sample
     run.grid(per_class=8)                                               # a PIL image, a row per class
+    ganlab.classifier("digits")                                         # ganlab classifier train digits --if-missing
     ganlab.evaluate(run, metrics=["cfd", "acc"], n=500)                 # ganlab eval
     ganlab.sweep(None, "model.z_dim=2,8", "seed=0:3", out="sweeps/z")   # ganlab sweep
     ganlab.study("studies/report000.yaml", scale="tiny")                # ganlab study
@@ -21,11 +22,12 @@ import torch
 from PIL import Image
 
 from ganlab.cli import run_command
-from ganlab.config import Config, EvalConfig, load_config, to_dict
+from ganlab.config import ClassifierConfig, Config, DataConfig, EvalConfig, load_config, to_dict
 from ganlab.errors import GanlabError
 from ganlab.explore.sample_run import sample_images
 from ganlab.folders import RunDir, read_json
 from ganlab.images import image_grid
+from ganlab.metrics.classifier import train_classifier
 from ganlab.metrics.evaluate import evaluate as evaluate_sampler
 from ganlab.metrics.samplers import Sampler
 from ganlab.report.curves import plot_curves
@@ -129,6 +131,15 @@ def train(config: str | Path | dict[str, Any] | Config | None = None, *, run_dir
 def load(run_dir: str | Path) -> Run:
     """An existing run folder (made by ``ganlab train`` or a sweep)."""
     return Run(run_dir)
+
+
+def classifier(data_name: str, epochs: Optional[int] = None, data_root: Optional[str | Path] = None,
+               device: str = "auto", progress: bool = True) -> dict[str, Any]:
+    """Train (or keep, when one is stored) the domain classifier of a data set that cfd and acc measure with
+    (``ganlab classifier train NAME --if-missing``); returns its record (test accuracy, path)."""
+    _use_data_root(data_root)
+    cfg = ClassifierConfig() if epochs is None else ClassifierConfig(epochs=epochs)
+    return train_classifier(DataConfig(name=data_name), cfg, device, progress=progress, reuse=True)
 
 
 def evaluate(source: Run | str | Path | Sampler, metrics: Optional[Sequence[str]] = None, n: Optional[int] = None,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -10,10 +12,12 @@ from ganlab.io import atomic_write
 
 
 def pyplot() -> ModuleType:
-    """matplotlib.pyplot on the file-only Agg backend."""
+    """matplotlib.pyplot, on the file-only Agg backend unless the user's session chose one (a notebook's inline
+    backend stays, so the user's own plots still show; ganlab's figures are written to files and closed)."""
     import matplotlib  # start-up time: matplotlib (about 0.5 s) loads only when a chart is drawn
 
-    matplotlib.use("Agg")
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # start-up time: as above
 
     return plt
