@@ -19,13 +19,13 @@ from pathlib import Path
 
 import click
 import pytest
+from cli_helpers import LINKED, parse_command
 from click.testing import CliRunner
 
 from ganlab.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-LINKED = ("configs", "studies", "benchmarks")  # repository folders the documented commands name
 FENCE = re.compile(r"^\s*(```|~~~)\s*(\w*)")
 SHELL = ("", "bash", "sh", "shell", "console")  # fenced blocks whose lines are commands (not python, not text)
 START = re.compile(r"^\s*(?:ganlab\s|\S.*\s-m\s+ganlab\s)")  # "ganlab VERB", "torchrun ... -m ganlab VERB"
@@ -82,39 +82,6 @@ def _resolve(words: list[str], data: Path) -> list[str]:
     return [str(data) if w == "DATA" else w for w in words]
 
 
-def _create_needed_paths(command: click.Command, ctx: click.Context, args: list[str]) -> None:
-    """Create the files and folders that ``command``'s click.Path(exists=True) parameters name in ``args``."""
-    parser = command.make_parser(ctx)
-    parser.ignore_unknown_options = True
-    opts, _, _ = parser.parse_args(list(args))
-    for param in command.params:
-        kind = param.type
-        if not (isinstance(kind, click.Path) and kind.exists) or opts.get(param.name) is None:
-            continue
-        values = opts[param.name]
-        for value in values if isinstance(values, (list, tuple)) else [values]:
-            path = Path(str(value)).expanduser()
-            if path.exists() or path.parts[:1] in [(name,) for name in LINKED]:  # the repository's own must exist
-                continue
-            if kind.file_okay and (not kind.dir_okay or path.suffix):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
-            else:
-                path.mkdir(parents=True)
-
-
-def _parse(command: click.Command, name: str, args: list[str], parent: click.Context | None) -> None:
-    """Parse ``args`` as click would before running ``command``, down through group sub-commands."""
-    probe = click.Context(command, info_name=name, parent=parent)
-    _create_needed_paths(command, probe, args)
-    ctx = command.make_context(name, list(args), parent=parent)
-    if isinstance(command, click.Group):
-        rest = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # click >= 8.2 keeps the sub-command there
-        assert rest, f"{name}: no sub-command given"
-        sub_name, sub, sub_args = command.resolve_command(ctx, rest)
-        _parse(sub, sub_name, sub_args, ctx)
-
-
 @pytest.mark.parametrize("where,number,words", COMMANDS,
                          ids=[f"{f}:{n}" for f, n, _ in COMMANDS])
 def test_documented_command_parses(workdir, where, number, words):
@@ -129,7 +96,7 @@ def test_documented_command_parses(workdir, where, number, words):
     missing = [w for w in words if w.split("/")[0] in LINKED and Path(w).suffix and not (ROOT / w).exists()]
     assert not missing, f"{line}\nnot in the repository: {', '.join(missing)}"
     try:
-        _parse(main, "ganlab", words, None)
+        parse_command(words)
     except click.exceptions.Exit:  # --help or --version: parsed
         pass
     except click.ClickException as e:

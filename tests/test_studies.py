@@ -11,14 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
+from cli_helpers import parse_command
 from click.testing import CliRunner
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir
 from ganlab.studies.engine import run_study
-from ganlab.studies.spec import SCALES, load_study, step_command
+from ganlab.studies.spec import POINT, SCALES, load_study, step_command
 from ganlab.sweeps.results import read_results
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
@@ -49,7 +51,28 @@ def test_every_study_file_has_the_three_scales_and_valid_steps():
                     "train", "sweep", "eval", "explore", "matrix", "classifier"), (f, step.name)
 
 
-@pytest.mark.parametrize("name", sorted(ARTEFACTS))
+END_TO_END = "report000"  # one study runs end to end in the default suite; the others in the slow tier (-m slow)
+
+
+def test_every_step_command_parses_at_every_scale(tmp_path, monkeypatch):
+    """Each step's resolved command line (a {point:...} stands for a run folder) is one the CLI accepts."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").symlink_to(STUDIES.parent / "configs", target_is_directory=True)
+    run = tmp_path / "a-run"
+    run.mkdir()
+    for path in sorted(STUDIES.glob("report*.yaml")):
+        study = load_study(path)
+        for step in study.steps:
+            for scale in step.only:
+                args = [POINT.sub(str(run), a) for a in step_command(study, step, scale, tmp_path / "s", STUDIES.parent)]
+                try:
+                    parse_command(args)
+                except click.ClickException as e:
+                    pytest.fail(f"{path.name} step {step.name} at {scale}: {e.format_message()}")
+
+
+@pytest.mark.parametrize("name", [n if n == END_TO_END else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in sorted(ARTEFACTS)])
 def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # study files find their configs from anywhere
     out = StudyDir(tmp_path / name)
@@ -63,7 +86,13 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     assert list(record["steps"]) == ran and record["scale"] == "tiny"
     assert {"torch", "python", "cpu_count"} <= set(record["steps"][ran[0]]["environment"])
     page = out.page.read_text()
-    assert page.count("<section") == len(ran) + 1 and "data:image/png;base64," in page
+    findings = load_study(STUDIES / f"{name}.yaml").findings
+    if findings:  # one seed at the tiny scale: every finding is written, none decided
+        rows = json.loads(out.findings_json.read_text())
+        assert [r["id"] for r in rows] == [f.id for f in findings] and record["verdicts"].keys() == {r["id"] for r in rows}
+        assert all(r["verdict"].startswith("inconclusive") and r["seeds"] == 1 for r in rows)
+        assert "Verdicts" in page and out.findings_md.is_file()
+    assert page.count("<section") == len(ran) + 1 + bool(findings) and "data:image/png;base64," in page
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0 and again.output.count("done before") == len(ran)
     with pytest.raises(GanlabError, match="holds the tiny scale"):
