@@ -25,7 +25,7 @@ from ganlab.cli import run_command
 from ganlab.config import ClassifierConfig, Config, DataConfig, EvalConfig, load_config, to_dict
 from ganlab.errors import GanlabError
 from ganlab.explore.sample_run import sample_images
-from ganlab.folders import RunDir, read_json
+from ganlab.folders import RUNS_ROOT, RunDir, default_study_dir, read_json
 from ganlab.images import image_grid
 from ganlab.metrics.classifier import train_classifier
 from ganlab.metrics.evaluate import evaluate as evaluate_sampler
@@ -116,7 +116,7 @@ def _use_data_root(data_root: Optional[str | Path]) -> None:
 
 
 def train(config: str | Path | dict[str, Any] | Config | None = None, *, run_dir: Optional[str | Path] = None,
-          out_root: str | Path = "runs", data_root: Optional[str | Path] = None, force: bool = False,
+          out_root: str | Path = RUNS_ROOT, data_root: Optional[str | Path] = None, force: bool = False,
           overwrite: bool = False, stop_after_minutes: Optional[float] = None, progress: bool = True,
           **overrides: Any) -> Run:
     """Train a GAN (``ganlab train``): ``config`` is a YAML path, a nested dict, a Config or None (the digits
@@ -174,5 +174,5 @@ def study(study_file: str | Path, scale: str = "cpu", out: Optional[str | Path] 
           data_root: Optional[str | Path] = None, force: bool = False) -> dict[str, Any]:
     """Run or continue a report's study (``ganlab study``); returns the record of its steps."""
     _use_data_root(data_root)
-    folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
+    folder = Path(out) if out else default_study_dir(study_file, scale)
     return run_study(study_file, scale, folder, run_command, force=force)

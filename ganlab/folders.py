@@ -43,6 +43,9 @@ from typing import Any, Optional
 from ganlab.config import Config, load_config
 from ganlab.errors import GanlabError
 
+RUNS_ROOT = "runs"  # where new numbered run folders go (runs/NNNNN-name) unless told otherwise
+SWEEPS_ROOT = "sweeps"  # where a sweep's folder goes (sweeps/NAME) unless told otherwise
+STUDIES_ROOT = "studies/out"  # where a study's folder goes (studies/out/NAME-SCALE) unless told otherwise
 STATUS_FILE = "status.json"  # a run's state, and a sweep's per-point states
 EXPORT_NAME = "generator"  # export/generator.safetensors, generator-eNNNN, generator-best
 REPORT_FILE = "report.html"  # a run's or a sweep's page
@@ -230,6 +233,16 @@ def _same_value(a: Any, b: Any) -> bool:
         return float(a) == float(b)
     except (TypeError, ValueError):
         return str(a) == str(b)
+
+
+def default_sweep_dir(source: Optional[str | Path]) -> Path:
+    """sweeps/NAME for a sweep file or run config NAME.yaml (sweeps/defaults without one)."""
+    return Path(SWEEPS_ROOT) / (Path(source).stem if source else "defaults")
+
+
+def default_study_dir(study_file: str | Path, scale: str) -> Path:
+    """studies/out/NAME-SCALE for the study file NAME.yaml at a scale."""
+    return Path(STUDIES_ROOT) / f"{Path(study_file).stem}-{scale}"
 
 
 class StudyDir:

@@ -4,6 +4,7 @@ in sweeps (``model.z_dim=0:129:8``) and in every command's options (``--seeds 0:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Optional
 
 import yaml
@@ -84,3 +85,21 @@ def parse_floats(text: str, what: str) -> list[float]:
     if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise GanlabError(f"{what} '{text}' is not a list of numbers; write e.g. 0,0.5,1")
     return [float(v) for v in values]
+
+
+def yaml_file(path: str | Path, what: str, expected: str) -> dict[str, Any]:
+    """A YAML file holding a mapping (a study file, a sweep file): refused in one line naming the file, where its
+    YAML breaks, and what it should hold (``expected``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GanlabError(f"{what} {path} not found; pass {expected}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise GanlabError(f"{what} {path} is not valid YAML{line}: {getattr(e, 'problem', None) or e}; fix the file "
+                          f"({expected})") from None
+    if not isinstance(data, dict):
+        raise GanlabError(f"{what} {path} is not a YAML mapping; it must be {expected}")
+    return data

@@ -50,3 +50,13 @@ def test_every_config_key_a_message_names_exists():
     named = [(where, key) for where, text in _message_texts() for key in key_like.findall(text)]
     unknown = [(where, key) for where, key in named if key not in keys]
     assert len(named) > 20 and not unknown, unknown
+
+
+def test_eval_refuses_a_negative_sample_count_in_one_line(explore_run):
+    from click.testing import CliRunner
+
+    from ganlab.cli import main
+
+    result = CliRunner().invoke(main, ["eval", str(explore_run), "--n", "-5"])
+    assert result.exit_code == 2 and "Invalid value for '--n': -5 is not in the range x>=1" in result.output
+    assert "Traceback" not in result.output

@@ -149,3 +149,14 @@ def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_thro
     assert list(cut.read_steps()["steps"]) == ["sweep", "interpolation"]
     a, b = (json.loads((s.step("interpolation") / "interpolate.json").read_text()) for s in (straight, cut))
     assert a["figures"] == b["figures"]
+
+
+def test_a_study_file_that_is_not_yaml_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: x\nsteps:\n  - name: a\n    command: [train, --x\n  - oops: {\n")
+    result = CliRunner().invoke(main, ["study", str(bad), "--scale", "tiny", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"error: study file {bad} is not valid YAML at line ")
+    bad.write_text("- just\n- a list\n")
+    result = CliRunner().invoke(main, ["study", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "is not a YAML mapping; it must be a mapping with title and steps" in result.output

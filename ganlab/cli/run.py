@@ -9,6 +9,7 @@ import click
 
 from ganlab.choices import CHOICES
 from ganlab.cli.base import data_root_option, device_option, main
+from ganlab.folders import RUNS_ROOT
 from ganlab.sweeps.spec import BACKENDS
 
 
@@ -18,7 +19,7 @@ from ganlab.sweeps.spec import BACKENDS
 @data_root_option(expose=True)
 @click.option("--run-dir", type=click.Path(file_okay=False),
               help="Run directory: new, or a run to continue (same config); default: a new runs/NNNNN-name.")
-@click.option("--out", "out_root", default="runs", show_default=True, help="Where new numbered run directories go.")
+@click.option("--out", "out_root", default=RUNS_ROOT, show_default=True, help="Where new numbered run directories go.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False),
               help="Continue this run from its last checkpoint (its saved config unless CONFIG/OVERRIDES are given).")
 @click.option("--overwrite", is_flag=True, help="Start --run-dir afresh, deleting what is there.")

@@ -47,9 +47,10 @@ def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
     """
     from pathlib import Path
 
+    from ganlab.folders import default_study_dir
     from ganlab.studies.engine import run_study, total_seconds
 
-    folder = Path(out) if out else Path("studies") / "out" / f"{Path(study_file).stem}-{scale}"
+    folder = Path(out) if out else default_study_dir(study_file, scale)
     record = run_study(study_file, scale, folder, run_command, force=force,
                        progress_line=lambda line: click.echo(line, err=True))
     click.echo(f"study done in {total_seconds(record) or 0:.0f} s of steps: {record['page']}")

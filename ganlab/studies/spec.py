@@ -32,12 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
 from ganlab.studies.findings import Finding, load_findings
-from ganlab.syntax import yaml_scalar
+from ganlab.syntax import yaml_file, yaml_scalar
 
 SCALES = ("full", "cpu", "tiny")  # the report's sizes, an hour on a 2-core CPU, the tests' seconds
 SCALED_VERBS = ("train", "sweep")  # the commands a scale's options are added to
@@ -76,17 +74,7 @@ def _fields(kind: type, data: dict[str, Any], where: str) -> dict[str, Any]:
 def load_study(path: str | Path) -> Study:
     """Read and check a study file."""
     path = Path(path)
-    if not path.is_file():
-        raise GanlabError(f"study file {path} not found; pass one of studies/report00N.yaml")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        where = getattr(e, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise GanlabError(f"study file {path} is not valid YAML{line}: {getattr(e, 'problem', None) or e}; "
-                          f"fix the file (a study file is a mapping with title and steps)") from None
-    if not isinstance(data, dict):
-        raise GanlabError(f"study file {path} is not a mapping; it needs title: and steps: (see studies/report000.yaml)")
+    data = yaml_file(path, "study file", "a mapping with title and steps, such as studies/report000.yaml")
     steps = [StudyStep(**_fields(StudyStep, dict(s), f"step {i + 1} of {path}")) for i, s in enumerate(data.pop("steps", []))]
     data["findings"] = load_findings(data.pop("findings", None) or [], str(path))
     study = Study(steps=steps, **_fields(Study, data, str(path)))

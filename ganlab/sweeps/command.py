@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from ganlab.folders import SweepDir
+from ganlab.folders import SweepDir, default_sweep_dir
 from ganlab.io import atomic_write_json
 from ganlab.sweeps.evaluation import metric_column, sweep_floor
 from ganlab.sweeps.expand import expand
@@ -24,11 +24,6 @@ class SweepOutcome:
     column: str  # the results column the figures draw (e.g. fid10k_test)
     floor: Optional[dict[str, Any]]  # the measured floor of that column, if the metric has one
     figures: list[Path]
-
-
-def default_sweep_dir(source: Optional[str]) -> Path:
-    """sweeps/NAME for a sweep file or run config NAME.yaml (sweeps/defaults without one)."""
-    return Path("sweeps") / (Path(source).stem if source else "defaults")
 
 
 def run_sweep_command(source: Optional[str], items: tuple[str, ...] | list[str] = (), *,

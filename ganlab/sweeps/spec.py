@@ -29,7 +29,7 @@ import yaml
 
 from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
-from ganlab.syntax import parse_list
+from ganlab.syntax import parse_list, yaml_file
 
 BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")
 SEED_KEY = "seed"
@@ -112,14 +112,8 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
 def load_sweep_file(path: str | Path) -> SweepSpec:
     """Read a sweep YAML file; a relative ``base`` is taken beside the file, else from the current directory."""
     path = Path(path)
-    if not path.is_file():
-        raise GanlabError(f"sweep file {path} not found; pass a sweep YAML such as configs/sweep_report000_latent.yaml")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise GanlabError(f"cannot read sweep file {path}: {str(e).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise GanlabError(f"sweep file {path} must be a YAML mapping with base, grid, seeds, backend")
+    data = yaml_file(path, "sweep file", "a mapping with base, grid, seeds, backend, such as "
+                                         "configs/sweep_report000_latent.yaml")
     base = data.get("base")
     if base and not Path(base).is_absolute() and (path.parent / base).is_file():
         data["base"] = str(path.parent / base)

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ganlab.config import Config
 from ganlab.devices import resolve_device
-from ganlab.folders import RunDir
+from ganlab.folders import RUNS_ROOT, RunDir
 from ganlab.training import distributed
 from ganlab.training.rundir import RunPlan, new_run_dir, open_run, plan_run, read_config
 from ganlab.training.trainer import Trainer, TrainResult
@@ -20,7 +20,7 @@ def run_name(cfg: Config) -> str:
     return f"{data}-{cfg.model.family}"
 
 
-def train(cfg: Optional[Config] = None, *, run_dir: Optional[str | Path] = None, out_root: str | Path = "runs",
+def train(cfg: Optional[Config] = None, *, run_dir: Optional[str | Path] = None, out_root: str | Path = RUNS_ROOT,
           resume: Optional[str | Path] = None, overwrite: bool = False, force: bool = False,
           stop_after_steps: Optional[int] = None, stop_after_minutes: Optional[float] = None,
           progress: bool = True) -> TrainResult:
