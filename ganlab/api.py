@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
@@ -22,7 +21,7 @@ import torch
 from PIL import Image
 
 from ganlab.cli import run_command
-from ganlab.config import ClassifierConfig, Config, DataConfig, EvalConfig, load_config, to_dict
+from ganlab.config import ClassifierConfig, Config, DataConfig, EvalConfig, load_config, to_dict, use_data_root
 from ganlab.errors import GanlabError
 from ganlab.explore.sample_run import sample_images
 from ganlab.folders import RUNS_ROOT, RunDir, default_study_dir, read_json
@@ -36,8 +35,6 @@ from ganlab.sweeps.command import SweepOutcome, run_sweep_command
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
 from ganlab.training.run import train as train_run
-
-DATA_ENV = "GANLAB_DATA"
 
 
 class Run:
@@ -110,11 +107,6 @@ def _config(config: str | Path | dict[str, Any] | Config | None, overrides: dict
     return load_config(None if isinstance(config, (Config, dict)) else config, [], updates)
 
 
-def _use_data_root(data_root: Optional[str | Path]) -> None:
-    if data_root is not None:
-        os.environ[DATA_ENV] = str(Path(data_root).expanduser().resolve())
-
-
 def train(config: str | Path | dict[str, Any] | Config | None = None, *, run_dir: Optional[str | Path] = None,
           out_root: str | Path = RUNS_ROOT, data_root: Optional[str | Path] = None, force: bool = False,
           overwrite: bool = False, stop_after_minutes: Optional[float] = None, progress: bool = True,
@@ -122,7 +114,7 @@ def train(config: str | Path | dict[str, Any] | Config | None = None, *, run_dir
     """Train a GAN (``ganlab train``): ``config`` is a YAML path, a nested dict, a Config or None (the digits
     quickstart); ``overrides`` are config keys with their dots written ``__`` (``model__z_dim=8``). ``run_dir``
     follows the one resume rule (the same config continues). Returns the run."""
-    _use_data_root(data_root)
+    use_data_root(data_root)
     result = train_run(_config(config, overrides), run_dir=run_dir, out_root=out_root, force=force,
                        overwrite=overwrite, stop_after_minutes=stop_after_minutes, progress=progress)
     return Run(result.run_dir)
@@ -137,7 +129,7 @@ def classifier(data_name: str, epochs: Optional[int] = None, data_root: Optional
                device: str = "auto", progress: bool = True) -> dict[str, Any]:
     """Train (or keep, when one is stored) the domain classifier of a data set that cfd and acc measure with
     (``ganlab classifier train NAME --if-missing``); returns its record (test accuracy, path)."""
-    _use_data_root(data_root)
+    use_data_root(data_root)
     cfg = ClassifierConfig() if epochs is None else ClassifierConfig(epochs=epochs)
     return train_classifier(DataConfig(name=data_name), cfg, device, progress=progress, reuse=True)
 
@@ -148,7 +140,7 @@ def evaluate(source: Run | str | Path | Sampler, metrics: Optional[Sequence[str]
     """Measure a run's generator (``ganlab eval``: results merged into its eval.json) or a sampler function
     (labels -> uint8 images; then ``config`` names its data set): {metric name: record}. ``eval_options`` are
     EvalConfig fields (ref, ref_n, bootstrap, ...)."""
-    _use_data_root(data_root)
+    use_data_root(data_root)
     options = {**eval_options, **({"metrics": list(metrics)} if metrics is not None else {}),
                **({"n": n} if n is not None else {})}
     if isinstance(source, (Run, str, Path)):
@@ -166,13 +158,13 @@ def sweep(source: Optional[str | Path], *items: str, out: Optional[str | Path] =
           data_root: Optional[str | Path] = None, **options: Any) -> SweepOutcome:
     """Run or continue a sweep (``ganlab sweep``): ``source`` a sweep YAML or a run config (None: the defaults),
     ``items`` key=VALUES; ``options`` as the verb's (backend, workers, eval_metrics, eval_n, metric, force ...)."""
-    _use_data_root(data_root)
+    use_data_root(data_root)
     return run_sweep_command(str(source) if source is not None else None, list(items), out=out, **options)
 
 
 def study(study_file: str | Path, scale: str = "cpu", out: Optional[str | Path] = None,
           data_root: Optional[str | Path] = None, force: bool = False) -> dict[str, Any]:
     """Run or continue a report's study (``ganlab study``); returns the record of its steps."""
-    _use_data_root(data_root)
+    use_data_root(data_root)
     folder = Path(out) if out else default_study_dir(study_file, scale)
     return run_study(study_file, scale, folder, run_command, force=force)

@@ -25,6 +25,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "eval.ref": ("train", "test"),
     "eval.metrics": ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd"),
 }
+SWEEP_BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")  # a sweep spec's backend (not a run option)
 
 UNREGISTERED: dict[str, tuple[str, ...]] = {  # allowed values that no registry entry implements
     "model.init": ("auto",),  # the family's own init

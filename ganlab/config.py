@@ -341,17 +341,27 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+DATA_ENV = "GANLAB_DATA"  # the data root of every command and of the processes it starts (--data-root sets it)
+CACHE_ENV = "GANLAB_CACHE"  # decoded data, reference statistics, classifiers and weights
+
+
 def default_data_root(cfg_root: Optional[str]) -> Path:
     """Where data sets are read from: the config's root, else $GANLAB_DATA, else ~/.cache/ganlab/data."""
     if cfg_root:
         return Path(cfg_root).expanduser()
-    env = os.environ.get("GANLAB_DATA")
+    env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "ganlab" / "data"
 
 
+def use_data_root(root: Optional[str | Path]) -> None:
+    """Read data sets from ``root`` in this process and the processes it starts (``--data-root``); None: as set."""
+    if root:
+        os.environ[DATA_ENV] = str(Path(root).expanduser().resolve())
+
+
 def cache_dir() -> Path:
     """Where decoded data, reference statistics and weights are cached: $GANLAB_CACHE or ~/.cache/ganlab."""
-    env = os.environ.get("GANLAB_CACHE")
+    env = os.environ.get(CACHE_ENV)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ganlab"

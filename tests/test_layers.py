@@ -127,3 +127,8 @@ def test_run_folders_load_no_model_or_metric_module():
     loaded = _loaded_after("import ganlab.training.rundir, ganlab.folders")
     assert "torch" not in loaded
     assert not {m for m in loaded if m.startswith(("ganlab.models", "ganlab.metrics", "ganlab.training.trainer"))}
+
+
+def test_the_command_line_starts_without_torch():
+    """ganlab --help and argument errors answer at once: the verbs import what they run when they run it."""
+    assert "torch" not in _loaded_after("import ganlab.cli")

@@ -93,8 +93,11 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
         assert all(r["verdict"].startswith("inconclusive") and r["seeds"] == 1 for r in rows)
         assert "Verdicts" in page and out.findings_md.is_file()
     assert page.count("<section") == len(ran) + 1 + bool(findings) and "data:image/png;base64," in page
-    again = CliRunner().invoke(main, args)
+    again = CliRunner().invoke(main, args + ["--docs", str(tmp_path / "docs")])
     assert again.exit_code == 0 and again.output.count("done before") == len(ran)
+    copied = {p.name for p in (tmp_path / "docs").iterdir()}
+    assert {"steps.json", *({"findings.md", "findings.json"} if findings else set())} <= copied
+    assert any(name.endswith(".png") for name in copied)
     with pytest.raises(GanlabError, match="holds the tiny scale"):
         run_study(STUDIES / f"{name}.yaml", "cpu", out.path, run_command=lambda args: None)
 

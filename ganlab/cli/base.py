@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
-from pathlib import Path
 from typing import Callable, Optional
 
 import click
 
+from ganlab.config import DATA_ENV, use_data_root
 from ganlab.errors import GanlabError
 
 
@@ -24,13 +23,9 @@ class _Group(click.Group):
             sys.exit(2)
 
 
-DATA_ENV = "GANLAB_DATA"  # where every verb (and every worker it starts) looks for data sets
-
-
 def _use_data_root(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
     """--data-root given: the data sets are read from there by this command and the processes it starts."""
-    if value:
-        os.environ[DATA_ENV] = str(Path(value).expanduser().resolve())
+    use_data_root(value)
     return value
 
 

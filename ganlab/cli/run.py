@@ -7,10 +7,9 @@ from typing import Optional
 
 import click
 
-from ganlab.choices import CHOICES
+from ganlab.choices import CHOICES, SWEEP_BACKENDS
 from ganlab.cli.base import data_root_option, device_option, main
 from ganlab.folders import RUNS_ROOT
-from ganlab.sweeps.spec import BACKENDS
 
 
 @main.command()
@@ -108,7 +107,7 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
 @click.argument("source", required=False)
 @click.argument("items", nargs=-1)
 @click.option("--out", type=click.Path(file_okay=False), help="Sweep directory (default: sweeps/NAME of the file).")
-@click.option("--backend", type=click.Choice(BACKENDS),
+@click.option("--backend", type=click.Choice(SWEEP_BACKENDS),
               help="Replace the spec's backend (auto: parallel workers on a CPU with several points, else sequential).")
 @click.option("--workers", type=click.IntRange(min=0), help="parallel: worker processes, one thread each (0 = one per core).")
 @click.option("--pack-size", type=int, help="packed: most models per batched group (0 = whole shape groups).")

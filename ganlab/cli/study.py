@@ -38,7 +38,9 @@ def matrix(run_dirs: tuple[str, ...], metric: str, n: int, real: str, names: Opt
 @click.option("--out", type=click.Path(file_okay=False), help="Study folder (default: studies/out/NAME-SCALE).")
 @data_root_option()
 @click.option("--force", is_flag=True, help="Let train and sweep steps continue runs whose config changed.")
-def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
+@click.option("--docs", type=click.Path(file_okay=False),
+              help="Also copy the evidence (steps.json, findings, results, the page's figures) into this folder.")
+def study(study_file: str, scale: str, out: Optional[str], force: bool, docs: Optional[str]) -> None:
     """Run every experiment of a report's study (training, sweeps, evaluation, exploration) and write one page.
 
     \b
@@ -48,9 +50,11 @@ def study(study_file: str, scale: str, out: Optional[str], force: bool) -> None:
     from pathlib import Path
 
     from ganlab.folders import default_study_dir
-    from ganlab.studies.engine import run_study, total_seconds
+    from ganlab.studies.engine import publish, run_study, total_seconds
 
     folder = Path(out) if out else default_study_dir(study_file, scale)
     record = run_study(study_file, scale, folder, run_command, force=force,
                        progress_line=lambda line: click.echo(line, err=True))
     click.echo(f"study done in {total_seconds(record) or 0:.0f} s of steps: {record['page']}")
+    if docs:
+        click.echo(f"copied {len(publish(record, folder, docs))} files into {docs}")

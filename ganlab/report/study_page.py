@@ -38,7 +38,7 @@ def markdown_table(text: str) -> dict:
     return {"title": title, "header": cells[0] if cells else [], "rows": cells[1:]}
 
 
-def _shown_files(study_dir: Path, step: PageStep) -> list[Path]:
+def shown_files(study_dir: Path, step: PageStep) -> list[Path]:
     """The files of the step's ``show`` globs: relative to its folder, or to the study folder after {study}/."""
     files = []
     for pattern in step.show:
@@ -49,7 +49,7 @@ def _shown_files(study_dir: Path, step: PageStep) -> list[Path]:
 
 
 def _step_context(study_dir: Path, step: PageStep) -> dict:
-    files = _shown_files(study_dir, step)
+    files = shown_files(study_dir, step)
     name = lambda p: str(p.relative_to(study_dir))  # noqa: E731
     tables = [markdown_table(p.read_text()) | {"file": name(p)} for p in files if p.suffix == ".md"]
     tables += [t | {"file": name(p)} for p in files if p.suffix == ".json" for t in json_tables(json.loads(p.read_text()), name(p))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import time
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, Callable, Optional
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
-from ganlab.report.study_page import PageStep, write_study_page
+from ganlab.report.study_page import PageStep, shown_files, write_study_page
 from ganlab.studies.findings import write_findings
 from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
 
@@ -80,6 +81,29 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
                                           findings=folders.findings_md if decidable else None))
     atomic_write_json(folders.steps, record)
     return record
+
+
+def publish(record: dict[str, Any], study_dir: str | Path, dest: str | Path) -> list[Path]:
+    """Copy a study's evidence into ``dest`` (a docs folder): steps.json, findings.md/.json, each sweep step's
+    results.csv (STEP-results.csv) and every figure and table its page shows (STEP-NAME); returns the files."""
+    folders, out = StudyDir(study_dir), Path(dest)
+    out.mkdir(parents=True, exist_ok=True)
+    copies = {folders.steps: out / folders.steps.name, folders.findings_md: out / folders.findings_md.name,
+              folders.findings_json: out / folders.findings_json.name}
+    study = load_study(record["study"])
+    for step in study.steps:
+        if step.name not in record["steps"]:
+            continue
+        sweep = folders.sweep(step.name)
+        copies[sweep.results_csv] = out / f"{step.name}-{sweep.results_csv.name}"
+        shown = PageStep(step.name, step.about, [], 0.0, step.show)
+        copies.update({f: out / f"{step.name}-{f.name}" for f in shown_files(folders.path, shown)})
+    written = []
+    for source, target in copies.items():
+        if source.is_file():
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written
 
 
 def total_seconds(record: dict[str, Any]) -> Optional[float]:

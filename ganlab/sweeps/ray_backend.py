@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import torch
 
-from ganlab.config import to_dict
+from ganlab.config import CACHE_ENV, DATA_ENV, to_dict
 from ganlab.errors import GanlabError
 from ganlab.sweeps.jobs import Job, OnDone, OnStart
 from ganlab.sweeps.sequential import train_point_data
@@ -32,7 +32,7 @@ def _runtime_env() -> dict[str, Any]:
     """Workers import this very ganlab (the driver's source tree) and see the same data and cache folders."""
     source_root = str(Path(__file__).resolve().parents[2])  # the folder holding ganlab/
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))}
-    env.update({k: os.environ[k] for k in ("GANLAB_DATA", "GANLAB_CACHE") if k in os.environ})
+    env.update({k: os.environ[k] for k in (DATA_ENV, CACHE_ENV) if k in os.environ})
     return {"env_vars": env}
 
 

@@ -27,11 +27,12 @@ from typing import Any, Optional
 
 import yaml
 
+from ganlab.choices import SWEEP_BACKENDS
 from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
 from ganlab.syntax import parse_list, yaml_file
 
-BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")
+BACKENDS = SWEEP_BACKENDS
 SEED_KEY = "seed"
 
 
