@@ -22,6 +22,7 @@ from PIL import Image
 
 from ganlab.cli import run_command
 from ganlab.config import ClassifierConfig, Config, DataConfig, EvalConfig, load_config, to_dict, use_data_root
+from ganlab.data import load_data
 from ganlab.errors import GanlabError
 from ganlab.explore.sample_run import sample_images
 from ganlab.folders import RUNS_ROOT, RunDir, default_study_dir, read_json
@@ -84,7 +85,7 @@ class Run:
 
     def evaluate(self, metrics: Optional[Sequence[str]] = None, n: Optional[int] = None, **eval_options: Any
                  ) -> dict[str, dict[str, Any]]:
-        """``ganlab evaluate(self, ...)``: see ``evaluate``."""
+        """``ganlab.evaluate(self, ...)``: measure this run's generator, see ``evaluate``."""
         return evaluate(self, metrics=metrics, n=n, **eval_options)
 
     def curves(self) -> Path:
@@ -148,8 +149,6 @@ def evaluate(source: Run | str | Path | Sampler, metrics: Optional[Sequence[str]
     if config is None:
         raise GanlabError("evaluating a sampler needs the config of its data set: pass config='configs/x.yaml'")
     cfg = config if isinstance(config, Config) else load_config(config, [])
-    from ganlab.data import load_data  # start-up time: data sources load only for a sampler's evaluation
-
     settings = EvalConfig(**{**asdict(cfg.eval), **options})
     return evaluate_sampler(source, cfg.data, load_data(cfg.data).spec.num_classes, settings)
 
