@@ -7,6 +7,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from ganlab.folders import RunDir
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "quickstart.ipynb"
 
 
@@ -24,4 +26,4 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path):
     texts = " ".join(o.get("data", {}).get("text/plain", "") for o in outputs if o.output_type == "execute_result")
     assert "Run(" in texts and "torch.Size([6, 1, 8, 8])" in texts and "cfd500_test" in texts
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3  # the grid, the curves, the loss plot
-    assert (tmp_path / "runs" / "quickstart").is_dir()
+    assert RunDir(tmp_path / "runs" / "quickstart").is_run()

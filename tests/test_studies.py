@@ -96,7 +96,8 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     again = CliRunner().invoke(main, args + ["--docs", str(tmp_path / "docs")])
     assert again.exit_code == 0 and again.output.count("done before") == len(ran)
     copied = {p.name for p in (tmp_path / "docs").iterdir()}
-    assert {"steps.json", *({"findings.md", "findings.json"} if findings else set())} <= copied
+    expected = [out.steps, *([out.findings_md, out.findings_json] if findings else [])]
+    assert {p.name for p in expected} <= copied
     assert any(name.endswith(".png") for name in copied)
     with pytest.raises(GanlabError, match="holds the tiny scale"):
         run_study(STUDIES / f"{name}.yaml", "cpu", out.path, run_command=lambda args: None)

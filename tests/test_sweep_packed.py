@@ -138,8 +138,8 @@ def test_interrupted_packed_group_resumes_from_member_checkpoints(tmp_path):
     assert result.trained == 2 and result.remaining == 0
     for row, ref in zip(result.rows, reference.rows):
         assert row["packed_models"] == 2 and row["step"] == 6
-        a = torch.load(tmp_path / "seq" / ref["run_dir"] / "checkpoints" / "last.pt", weights_only=True)
-        b = torch.load(out / row["run_dir"] / "checkpoints" / "last.pt", weights_only=True)
+        a = torch.load(RunDir(tmp_path / "seq" / ref["run_dir"]).last_checkpoint, weights_only=True)
+        b = torch.load(RunDir(out / row["run_dir"]).last_checkpoint, weights_only=True)
         for name in a["G"]:
             torch.testing.assert_close(b["G"][name].float(), a["G"][name].float(), atol=ATOL, rtol=0)
 
@@ -175,7 +175,7 @@ def test_packed_sweep_evaluates_during_training_with_ema(tmp_path, digits_classi
     assert result.remaining == 0
     for row in result.rows:
         assert row["packed_models"] == 2
-        evals = [json.loads(line) for line in (tmp_path / "sw" / row["run_dir"] / "metrics.jsonl").read_text().splitlines()
+        evals = [json.loads(line) for line in RunDir(tmp_path / "sw" / row["run_dir"]).metrics.read_text().splitlines()
                  if '"kind": "eval"' in line]
         assert [r["epoch"] for r in evals] == [1, 2]  # 4 batches of 32 an epoch, 8 iterations
         assert all(0 <= r["metrics"]["acc40"]["value"] <= 1 and r["metrics"]["cfd40_test"]["value"] > 0 for r in evals)

@@ -106,8 +106,7 @@ def test_packed_sweep_evaluates_every_point_draws_the_metric_and_its_measured_fl
     assert "cfd60_test" in (SweepDir(out).results_csv).read_text().splitlines()[0]
     assert first.floor is not None and first.floor["column"] == "floor_cfd60_test"
     assert 0 < first.floor["value"] < min(r["cfd60_test"] for r in rows)  # real images score better than 6 steps
-    names = {p.name for p in first.figures}
-    assert {"cfd60_test_vs_model.z_dim.png", "d_outputs.png"} <= names
+    assert {SweepDir(out).metric_vs_key("cfd60_test", "model.z_dim"), SweepDir(out).d_outputs} <= set(first.figures)
     saved = json.loads(RunDir(SweepDir(out).run("z_dim=2_seed=0").path).eval.read_text())
     assert set(saved) == {"cfd60_test", "acc60"}
     log = RunDir(SweepDir(out).run("z_dim=2_seed=0").path).metrics
