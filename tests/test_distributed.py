@@ -33,7 +33,7 @@ def torchrun(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ddp") / "runs"
+    out = tmp_path_factory.mktemp("ddp") / "numbered"
     result = torchrun("--out", str(out), *RUN)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("finished at iteration") == 1, result.stdout  # rank 0 reports, alone

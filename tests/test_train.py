@@ -12,7 +12,7 @@ from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.explore.sample_run import sample_images
-from ganlab.folders import RunDir
+from ganlab.folders import RUNS_ROOT, RunDir
 from ganlab.training.checkpoint import load_checkpoint
 from ganlab.training.metrics_log import read_metrics
 from ganlab.training.run import train
@@ -149,7 +149,7 @@ def test_cli_train_sample_dry_run_and_errors(tmp_path: Path, tiny_overrides, mon
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     out = runner.invoke(main, ["train", "--dry-run", *tiny_overrides])
-    assert out.exit_code == 0 and "z_dim: 8" in out.output and not (tmp_path / "runs").exists()
+    assert out.exit_code == 0 and "z_dim: 8" in out.output and not (tmp_path / RUNS_ROOT).exists()
     out = runner.invoke(main, ["train", "--run-dir", "run", *tiny_overrides])
     assert out.exit_code == 0, out.output
     assert re.search(r"ganlab: run: G [\d,]+ parameters, D [\d,]+ parameters", out.output)  # printed at the start
