@@ -19,7 +19,6 @@ def _classes(text: Optional[str]) -> Optional[list[int]]:
 
 @main.group()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@data_root_option()
 @click.pass_context
 def explore(ctx: click.Context, run_dir: str) -> None:
     """Explore a trained generator: each command writes PNGs and a JSON of numbers into RUN_DIR/explore/."""
@@ -27,10 +26,11 @@ def explore(ctx: click.Context, run_dir: str) -> None:
 
 
 def _explorer_options(command):
-    """--epoch, --out and --device of every explore command; passes the loaded Explorer as ``ex``."""
+    """--epoch, --out, --device and --data-root of every explore command; passes the loaded Explorer as ``ex``."""
     @click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
     @device_option
+    @data_root_option()
     @click.pass_obj
     @functools.wraps(command)
     def wrapper(run_dir: str, epoch: Optional[int], out_dir: Optional[str], device: str, **options):
