@@ -54,15 +54,15 @@ def plan_run(run_dir: str | Path, cfg: Optional[Config], force: bool = False, ov
 
 
 def open_run(run_dir: str | Path, plan: RunPlan) -> Path:
-    """Make the folder ready for ``plan``: a start empties it and writes the config; a continue with a changed
-    config writes the new one. Returns the folder."""
+    """Make the folder ready for ``plan``: a start empties it; both start and continue write the plan's config
+    (the same text when it did not change, the new one when ``plan_run`` let a changed config through). Returns
+    the folder."""
     files = RunDir(run_dir)
     if plan.action == "start":
         if files.path.exists():
             shutil.rmtree(files.path)
         files.path.mkdir(parents=True)
-    if plan.action == "start" or (plan.action == "continue" and diff(files.read_config(), plan.cfg)):
-        atomic_write_text(files.config, to_yaml(plan.cfg))
+    atomic_write_text(files.config, to_yaml(plan.cfg))
     return files.path
 
 
