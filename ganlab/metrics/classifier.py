@@ -72,6 +72,7 @@ class Classifier:
     net: DomainClassifier
     meta: dict[str, Any]
     device: torch.device
+    source: str = ""  # the weights file and its modification time: which classifier this is, for in-process caches
 
     @torch.no_grad()
     def _batched(self, images: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor],
@@ -180,7 +181,7 @@ def load_classifier(data_name: str, resolution: int, channels: int, device: str 
     dev = resolve_device(device)
     net = DomainClassifier(meta["channels"], meta["num_classes"], meta["config"]["width"])
     net.load_state_dict(load_file(str(path)))
-    return Classifier(net.to(dev).eval(), meta, dev)
+    return Classifier(net.to(dev).eval(), meta, dev, f"{path}@{path.stat().st_mtime_ns}")
 
 
 # ----- what it measures -----------------------------------------------------------------------------------

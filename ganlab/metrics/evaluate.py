@@ -7,6 +7,7 @@ size, e.g. ``fid10k_test``, ``kid10k_train``, ``fid2k_test500``, ``is10k``, ``ac
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional, Sequence
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from ganlab.choices import registry
-from ganlab.config import DataConfig, EvalConfig, validate_eval
+from ganlab.config import DATA_ENV, DataConfig, EvalConfig, validate_eval
 from ganlab.data import load_split
 from ganlab.devices import resolve_device
 from ganlab.errors import GanlabError
@@ -165,12 +166,26 @@ def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 
+_CLASSIFIER_REFERENCE_FEATURES: dict[tuple[str, ...], np.ndarray] = {}  # (classifier, reference) -> features
+
+
+def _classifier_reference_features(clf: Classifier, ref: Reference) -> np.ndarray:
+    """The classifier's features of the reference images, kept for the process (an evaluation during training
+    would otherwise spend most of its time on the same 10,000 real images)."""
+    key = (clf.source, repr(ref), os.environ.get(DATA_ENV, ""))
+    if key not in _CLASSIFIER_REFERENCE_FEATURES or not clf.source:
+        if len(_CLASSIFIER_REFERENCE_FEATURES) >= 4:
+            _CLASSIFIER_REFERENCE_FEATURES.clear()
+        _CLASSIFIER_REFERENCE_FEATURES[key] = clf.features(ref.images()[0])
+    return _CLASSIFIER_REFERENCE_FEATURES[key]
+
+
 def metric_cfd(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Classifier-feature Fréchet distance: FID's formula on the domain classifier's penultimate features of
     the samples and of the reference images (seconds on a CPU where Inception takes minutes)."""
     clf = _classifier(ctx)
-    real, _ = ctx.reference.images()
-    value = frechet_distance_from_features(clf.features(ctx.samples), clf.features(real), ctx.device)
+    real = _classifier_reference_features(clf, ctx.reference)
+    value = frechet_distance_from_features(clf.features(ctx.samples), real, ctx.device)
     return {ctx.name("cfd"): {"value": value, "n": ctx.n, "feature_dim": int(clf.net.head[-1].in_features),
                                    "classifier_test_accuracy": clf.meta["test_accuracy"], **describe(ctx.reference)}}
 

@@ -73,6 +73,7 @@ def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
             finding = Finding(**item)
         except TypeError as e:
             raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, step, metric, rule")
+        finding.note = finding.note.strip()
         if finding.rule not in RULES:
             raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of {', '.join(RULES)}")
         found.append(finding)

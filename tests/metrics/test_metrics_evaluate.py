@@ -77,3 +77,22 @@ def test_distance_matrix_between_samplers():
 def test_balanced_labels_cycle_over_classes():
     assert balanced_labels(5, 3).tolist() == [0, 1, 2, 0, 1]
     assert balanced_labels(3, 0).tolist() == [0, 0, 0]
+
+
+def test_cfd_reads_the_reference_features_once_per_classifier_and_gives_the_same_value(digits_classifier,
+                                                                                       monkeypatch):
+    import ganlab.metrics.classifier as classifier
+
+    calls = []
+    features = classifier.Classifier.features
+
+    def counted(self, images):
+        calls.append(len(images))
+        return features(self, images)
+
+    cfg = EvalConfig(n=20, ref="test", ref_n=30, bootstrap=0, batch_size=40)
+    monkeypatch.setattr(classifier.Classifier, "features", counted)
+    first = evaluate(real_sampler(), DIGITS, 10, cfg, ["cfd"], "cpu")["cfd20_test30"]["value"]
+    second = evaluate(real_sampler(), DIGITS, 10, cfg, ["cfd"], "cpu")["cfd20_test30"]["value"]
+    assert first == second
+    assert calls.count(30) <= 1 and calls.count(20) == 2  # the 30 reference images at most once, the samples twice
