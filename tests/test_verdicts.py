@@ -37,7 +37,8 @@ def test_interval_matches_hand_computation_and_constants():
     assert (iv.low, iv.high) == pytest.approx((5 - 2.4841, 5 + 2.4841), abs=1e-4)
     assert V.LEVEL == 0.95 and V.MIN_SEEDS == 3
     assert set(V.VERDICTS) == {"reproduced", "not reproduced", "inconclusive",
-                               "inconclusive (still changing)", "inconclusive (too few seeds)"}
+                               "inconclusive (still changing)", "inconclusive (too few seeds)",
+                               "inconclusive (not measured at this scale)"}
 
 
 def test_to_dict_has_the_fields_and_turns_nan_into_none():

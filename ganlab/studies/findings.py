@@ -9,6 +9,7 @@ A finding in a study file::
         step: latent                  # the sweep step whose points it reads
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
         rule: all_directions          # direction | value | all_directions | best | trend | flat (ganlab.studies.verdicts)
+                                      # | not_measured (a row, with the note saying why this scale cannot test it)
         ref: {z_dim: 0}               # the points a rule compares, by their swept values
         expect: ">"                   # ref - every other point > 0
 
@@ -33,7 +34,7 @@ from ganlab.studies.verdicts import Values, Verdict
 from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
-RULES = ("direction", "value", "all_directions", "best", "trend", "flat")
+RULES = ("direction", "value", "all_directions", "best", "trend", "flat", "not_measured")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -42,9 +43,9 @@ class Finding:
     id: str  # the finding's id in the findings list (R0-F2)
     claim: str  # the claim in one line
     report: str  # the report's value, and where it stands
-    step: str  # the sweep step whose points it reads
-    metric: str  # an evaluation metric during training (cfd, or its protocol name cfd2k_test) or a results column
     rule: str  # one of RULES
+    step: str = ""  # the sweep step whose points it reads
+    metric: str = ""  # an evaluation metric during training (cfd, or its protocol name cfd2k_test) or a results column
     a: dict[str, Any] = field(default_factory=dict)  # direction, value: the point (swept key -> value)
     b: dict[str, Any] = field(default_factory=dict)  # direction: the point a is compared with
     ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
@@ -72,10 +73,15 @@ def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
         try:
             finding = Finding(**item)
         except TypeError as e:
-            raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, step, metric, rule")
+            raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, rule")
         finding.note = finding.note.strip()
         if finding.rule not in RULES:
             raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of {', '.join(RULES)}")
+        if finding.rule == "not_measured" and not finding.note:
+            raise GanlabError(f"finding {finding.id} of {where}: rule not_measured needs a note saying why")
+        if finding.rule != "not_measured" and not (finding.step and finding.metric):
+            raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule} needs the step and the metric "
+                              f"it reads")
         found.append(finding)
     ids = [f.id for f in found]
     if len(set(ids)) != len(ids):
@@ -188,6 +194,10 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
 
 def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
     """The finding's row: its verdict settled over the measurements in the second half of training."""
+    if finding.rule == "not_measured":
+        return {"id": finding.id, "claim": finding.claim, "report": finding.report, "verdict": verdicts.NOT_MEASURED,
+                "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
+                "metric": "", "step": "", "rule": finding.rule, "measurements": []}
     measured = measure(study, finding.step, finding.metric)
     late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
     history = [decide_at(finding, measured, s) for s in late]
@@ -213,11 +223,13 @@ def findings_table(rows: list[dict[str, Any]]) -> str:
     lines = ["Verdicts on the report's findings (mean and 95 % interval over seeds, paired by seed)", "",
              "| finding | claim | report | measured [95 % CI] | seeds | verdict |", "|---|---|---|---|---|---|"]
     for r in rows:
-        measured = f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}] ({r['metric']})"
+        measured = (f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}] ({r['metric']})"
+                    if r["measured"] is not None else "not measured")
         lines.append(f"| {r['id']} | {r['claim']} | {r['report']} | {measured} | {r['seeds']} | {r['verdict']} |")
     lines.append("")
     lines += [f"- {r['id']}: {r['test']}; {r['detail']}" + (f" Note: {r['note']}" if r.get("note") else "")
-              for r in rows]
+              for r in rows if r["rule"] != "not_measured"]
+    lines += [f"- {r['id']}: not measured: {r['detail']}" for r in rows if r["rule"] == "not_measured"]
     return "\n".join(lines) + "\n"
 
 

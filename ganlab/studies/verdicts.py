@@ -26,7 +26,8 @@ NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 STILL_CHANGING = "inconclusive (still changing)"
 TOO_FEW_SEEDS = "inconclusive (too few seeds)"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, STILL_CHANGING, TOO_FEW_SEEDS)
+NOT_MEASURED = "inconclusive (not measured at this scale)"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, STILL_CHANGING, TOO_FEW_SEEDS, NOT_MEASURED)
 
 Values = Mapping[int, float]
 """One point's measurements: seed -> value."""
