@@ -95,9 +95,12 @@ def test_a_finding_this_scale_cannot_measure_is_a_row_that_says_why(tmp_path):
     study = StudyDir(tmp_path)
     _sweep(study, {(0, s): [3, 3, 3 + s] for s in range(3)} | {(8, s): [1, 1, 1] for s in range(3)})
     rows = write_findings(_findings({"id": "fid", "rule": "not_measured", "note": "needs FID of 10k samples"},
-                                    {"id": "d", "rule": "direction", "a": {"z_dim": 0}, "b": {"z_dim": 8}}), study)
+                                    {"id": "d", "rule": "direction", "a": {"z_dim": 0}, "b": {"z_dim": 8}},
+                                    {"id": "s", "rule": "similar", "a": {"z_dim": 0}, "b": {"z_dim": 8},
+                                     "tolerance": 0.2}), study)
     assert rows[0]["verdict"] == verdicts.NOT_MEASURED and rows[0]["seeds"] == 0 and rows[1]["verdict"] == "reproduced"
-    assert "| fid | c | r | not measured | 0 | inconclusive (not measured at this scale) |" in study.findings_md.read_text()
+    assert rows[2]["verdict"] == "not reproduced" and rows[2]["rule"] == "similar"  # 3 vs 1: 100 % apart
+    assert "| fid | c | r | not measured | 0 | inconclusive (not measured) |" in study.findings_md.read_text()
     with pytest.raises(GanlabError, match="rule not_measured needs a note"):
         _findings({"id": "x", "rule": "not_measured"})
     with pytest.raises(GanlabError, match="needs the step and the metric"):

@@ -38,7 +38,7 @@ def test_interval_matches_hand_computation_and_constants():
     assert V.LEVEL == 0.95 and V.MIN_SEEDS == 3
     assert set(V.VERDICTS) == {"reproduced", "not reproduced", "inconclusive",
                                "inconclusive (still changing)", "inconclusive (too few seeds)",
-                               "inconclusive (not measured at this scale)"}
+                               "inconclusive (not measured)"}
 
 
 def test_to_dict_has_the_fields_and_turns_nan_into_none():
@@ -132,6 +132,21 @@ def test_value_inconclusive_across_the_band_edge():
 
 def test_value_too_few_seeds():
     assert V.value(seeds(40, 40), 40, 5).verdict == V.TOO_FEW_SEEDS
+
+
+# --- similar ----------------------------------------------------------------------------------------------
+
+def test_similar_reproduced_when_the_relative_difference_stays_inside_the_tolerance():
+    v = V.similar(seeds(44, 45, 46), seeds(45, 45, 45), tolerance=0.15)  # (a-b)/mean: -0.0225, 0, 0.0220
+    assert v.verdict == V.REPRODUCED and v.test == "paired t of the relative difference, 95 %, n=3"
+    assert_interval(v, [-1 / 44.5, 0.0, 1 / 45.5])
+
+
+def test_similar_not_reproduced_when_a_differs_beyond_it_and_inconclusive_across_its_edge():
+    assert V.similar(seeds(60, 61, 62), seeds(40, 40, 40), tolerance=0.15).verdict == V.NOT_REPRODUCED
+    assert V.similar(seeds(40, 47, 54), seeds(40, 40, 40), tolerance=0.15).verdict == V.INCONCLUSIVE
+    with pytest.raises(GanlabError, match="tolerance -1 is negative"):
+        V.similar(seeds(1, 1, 1), seeds(1, 1, 1), -1)
 
 
 # --- all_directions ---------------------------------------------------------------------------------------

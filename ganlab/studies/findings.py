@@ -8,8 +8,8 @@ A finding in a study file::
         report: "Fig. 1: FID highest at z = 0"
         step: latent                  # the sweep step whose points it reads
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
-        rule: all_directions          # direction | value | all_directions | best | trend | flat (ganlab.studies.verdicts)
-                                      # | not_measured (a row, with the note saying why this scale cannot test it)
+        rule: all_directions          # direction | similar | value | all_directions | best | trend | flat
+                                      # (ganlab.studies.verdicts) | not_measured (a row; its note says why)
         ref: {z_dim: 0}               # the points a rule compares, by their swept values
         expect: ">"                   # ref - every other point > 0
 
@@ -34,7 +34,7 @@ from ganlab.studies.verdicts import Values, Verdict
 from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
-RULES = ("direction", "value", "all_directions", "best", "trend", "flat", "not_measured")
+RULES = ("direction", "similar", "value", "all_directions", "best", "trend", "flat", "not_measured")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -46,14 +46,14 @@ class Finding:
     rule: str  # one of RULES
     step: str = ""  # the sweep step whose points it reads
     metric: str = ""  # an evaluation metric during training (cfd, or its protocol name cfd2k_test) or a results column
-    a: dict[str, Any] = field(default_factory=dict)  # direction, value: the point (swept key -> value)
-    b: dict[str, Any] = field(default_factory=dict)  # direction: the point a is compared with
+    a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value: the point (swept key -> value)
+    b: dict[str, Any] = field(default_factory=dict)  # direction, similar: the point a is compared with
     ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
     expected: dict[str, Any] = field(default_factory=dict)  # best: the point claimed best
     among: dict[str, list[Any]] = field(default_factory=dict)  # the points taking part (key -> values); {} = all
     expect: str = ">"  # direction, all_directions: the sign claimed of a - b; trend: of rho (">0" rises, "<0" falls)
     target: float = math.nan  # value: the value claimed
-    tolerance: float = math.nan  # value: the band around it that agrees
+    tolerance: float = math.nan  # value: the band around it that agrees; similar: the relative difference (0.15)
     x: str = ""  # trend, flat: the swept key along which the metric is read
     margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
     lower_is_better: bool = True  # best: the metric's direction
@@ -177,6 +177,9 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
     if rule == "direction":
         return verdicts.direction(_one(pick(finding.a), "a", finding)[1], _one(pick(finding.b), "b", finding)[1],
                                   finding.expect)
+    if rule == "similar":
+        return verdicts.similar(_one(pick(finding.a), "a", finding)[1], _one(pick(finding.b), "b", finding)[1],
+                                finding.tolerance)
     if rule == "value":
         return verdicts.value(_one(pick(finding.a), "a", finding)[1], finding.target, finding.tolerance)
     if rule == "all_directions":

@@ -26,7 +26,7 @@ NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 STILL_CHANGING = "inconclusive (still changing)"
 TOO_FEW_SEEDS = "inconclusive (too few seeds)"
-NOT_MEASURED = "inconclusive (not measured at this scale)"
+NOT_MEASURED = "inconclusive (not measured)"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, STILL_CHANGING, TOO_FEW_SEEDS, NOT_MEASURED)
 
 Values = Mapping[int, float]
@@ -161,6 +161,18 @@ def _direction(a: Values, b: Values, claim: str, label: str) -> Verdict:
 def direction(a: Values, b: Values, claim: str) -> Verdict:
     """The claim "a - b > 0" (claim ">") or "< 0" (claim "<"), on the paired differences' interval."""
     return _direction(a, b, claim, "a - b")
+
+
+def similar(a: Values, b: Values, tolerance: float) -> Verdict:
+    """The claim "a and b are about equal": the paired relative difference (a - b) / ((a + b) / 2), its interval
+    inside +-tolerance (a fraction); not reproduced when it lies entirely outside."""
+    if not tolerance >= 0:
+        raise GanlabError(f"tolerance {tolerance} is negative or NaN: give a tolerance >= 0 (a fraction, 0.15 = 15 %)")
+    paired = _pair([a, b])
+    iv = interval((paired.columns[0] - paired.columns[1]) / ((paired.columns[0] + paired.columns[1]) / 2))
+    what = f"relative difference (a - b) / mean(a, b) within +-{_fmt(tolerance)} claimed; measured"
+    return _verdict(iv, _in_band(iv, -tolerance, tolerance), "paired t of the relative difference", what,
+                    paired.notes)
 
 
 def value(a: Values, target: float, tolerance: float) -> Verdict:
