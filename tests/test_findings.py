@@ -101,6 +101,9 @@ def test_a_finding_this_scale_cannot_measure_is_a_row_that_says_why(tmp_path):
     assert rows[0]["verdict"] == verdicts.NOT_MEASURED and rows[0]["seeds"] == 0 and rows[1]["verdict"] == "reproduced"
     assert rows[2]["verdict"] == "not reproduced" and rows[2]["rule"] == "similar"  # 3 vs 1: 100 % apart
     assert "| fid | c | r | not measured | 0 | inconclusive (not measured) |" in study.findings_md.read_text()
+    by_extremes, = write_findings(_findings({"id": "m", "rule": "direction", "a": {"z_dim": "min"},
+                                             "b": {"z_dim": "max"}}), study)
+    assert by_extremes["measured"] == rows[1]["measured"]  # min and max name z = 0 and z = 8
     with pytest.raises(GanlabError, match="rule not_measured needs a note"):
         _findings({"id": "x", "rule": "not_measured"})
     with pytest.raises(GanlabError, match="needs the step and the metric"):

@@ -10,7 +10,7 @@ A finding in a study file::
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
         rule: all_directions          # direction | similar | value | all_directions | best | trend | flat
                                       # (ganlab.studies.verdicts) | not_measured (a row; its note says why)
-        ref: {z_dim: 0}               # the points a rule compares, by their swept values
+        ref: {z_dim: 0}               # the points a rule compares, by their swept values (or min / max)
         expect: ">"                   # ref - every other point > 0
 
 Each point is measured along its training (every evaluation during training, ``eval.every``); the finding is
@@ -35,6 +35,7 @@ from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
 RULES = ("direction", "similar", "value", "all_directions", "best", "trend", "flat", "not_measured")
+EXTREMES = {"min": min, "max": max}  # selection values naming the smallest / largest swept value of a key
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -98,9 +99,21 @@ class Measured:
     column: str  # the metric's protocol name as logged
 
     def at(self, step: int, select: dict[str, Any], among: dict[str, list[Any]]) -> dict[Cell, Values]:
-        """{cell: {seed: value}} at iteration ``step`` of the cells matching ``select`` and ``among``."""
+        """{cell: {seed: value}} at iteration ``step`` of the cells matching ``select`` and ``among`` (a value
+        ``min`` or ``max`` is the smallest or largest value of that key swept)."""
+        select = {k: self._extreme(k, v) for k, v in select.items()}
+        among = {k: [self._extreme(k, v) for v in values] for k, values in among.items()}
         return {cell: by_step.get(step, {}) for cell, by_step in self.values.items()
                 if matches_values(dict(cell), select) and _among(dict(cell), among)}
+
+    def _extreme(self, key: str, value: Any) -> Any:
+        """``value``, or for ``min``/``max`` the smallest/largest value of ``key`` over the cells."""
+        if value not in EXTREMES:
+            return value
+        swept = [v for cell in self.values for k, v in cell if k == key or k.split(".")[-1] == key]
+        if not swept:
+            raise GanlabError(f"{key}={value}: {key} is not a swept key of this step")
+        return EXTREMES[value](swept, key=float)
 
 
 def _among(values: dict[str, Any], among: dict[str, list[Any]]) -> bool:
