@@ -201,8 +201,9 @@ class SweepDir:
 
     def find_point(self, overrides: dict[str, Any]) -> RunDir:
         """The run folder of the one point whose swept values and seed match ``overrides`` (dotted key -> value;
-        a key may be given by its last component, e.g. z_dim=8 seed=0)."""
+        a key may be given by its last component, e.g. z_dim=8 seed=0; min / max name a key's extreme value)."""
         points = self.read_points()
+        overrides = resolve_extremes(overrides, [entry.get("values", {}) for entry in points.values()])
         matches = [pid for pid, entry in points.items()
                    if matches_values({**entry.get("values", {}), "seed": entry.get("seed")}, overrides)]
         if len(matches) != 1:
@@ -215,6 +216,22 @@ class SweepDir:
 
 def _safe(column: str) -> str:
     return column.replace("/", "-")
+
+
+EXTREMES = {"min": min, "max": max}  # values naming the smallest / largest swept value of a key
+
+
+def resolve_extremes(overrides: dict[str, Any], swept: list[dict[str, Any]]) -> dict[str, Any]:
+    """``overrides`` with each value ``min`` or ``max`` replaced by the smallest or largest value its key takes
+    in ``swept`` (the swept values of several points)."""
+    resolved = dict(overrides)
+    for key, wanted in overrides.items():
+        if wanted in EXTREMES:
+            values = [v for point in swept for k, v in point.items() if k == key or k.split(".")[-1] == key]
+            if not values:
+                raise GanlabError(f"{key}={wanted}: {key} is not a swept key here")
+            resolved[key] = EXTREMES[wanted](values, key=float)
+    return resolved
 
 
 def matches_values(values: dict[str, Any], overrides: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Optional
 
 from ganlab.errors import GanlabError
-from ganlab.folders import RunDir, StudyDir, matches_values
+from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.studies import verdicts
 from ganlab.studies.verdicts import Values, Verdict
@@ -35,7 +35,6 @@ from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
 RULES = ("direction", "similar", "value", "all_directions", "best", "trend", "flat", "not_measured")
-EXTREMES = {"min": min, "max": max}  # selection values naming the smallest / largest swept value of a key
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -101,19 +100,11 @@ class Measured:
     def at(self, step: int, select: dict[str, Any], among: dict[str, list[Any]]) -> dict[Cell, Values]:
         """{cell: {seed: value}} at iteration ``step`` of the cells matching ``select`` and ``among`` (a value
         ``min`` or ``max`` is the smallest or largest value of that key swept)."""
-        select = {k: self._extreme(k, v) for k, v in select.items()}
-        among = {k: [self._extreme(k, v) for v in values] for k, values in among.items()}
+        swept = [dict(cell) for cell in self.values]
+        select = resolve_extremes(select, swept)
+        among = {k: [resolve_extremes({k: v}, swept)[k] for v in values] for k, values in among.items()}
         return {cell: by_step.get(step, {}) for cell, by_step in self.values.items()
                 if matches_values(dict(cell), select) and _among(dict(cell), among)}
-
-    def _extreme(self, key: str, value: Any) -> Any:
-        """``value``, or for ``min``/``max`` the smallest/largest value of ``key`` over the cells."""
-        if value not in EXTREMES:
-            return value
-        swept = [v for cell in self.values for k, v in cell if k == key or k.split(".")[-1] == key]
-        if not swept:
-            raise GanlabError(f"{key}={value}: {key} is not a swept key of this step")
-        return EXTREMES[value](swept, key=float)
 
 
 def _among(values: dict[str, Any], among: dict[str, list[Any]]) -> bool:
