@@ -17,6 +17,7 @@ from cli_helpers import parse_command
 from click.testing import CliRunner
 
 from ganlab.cli import main
+from ganlab.cli.base import run_command
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir
 from ganlab.studies.engine import run_study
@@ -128,11 +129,29 @@ def _trained(out: StudyDir) -> list[dict]:
     return [{k: row.get(k) for k in ("point", *COMPARED)} for row in read_results(out.sweep("sweep").path)]
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from /proc (Linux)")
 def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_through(tmp_path):
+    """kill -9 of ``ganlab study`` while its sweep trains points in parallel worker processes (the default backend
+    on a CPU with 2 cores): the workers die with it, and the study run again ends as one run straight through."""
     study_file = tmp_path / "kill.yaml"
     study_file.write_text(KILL_STUDY)
     straight, cut = StudyDir(tmp_path / "straight"), StudyDir(tmp_path / "cut")
-    assert _study(study_file, straight.path).wait(timeout=600) == 0
+    run_study(study_file, "tiny", straight.path, run_command=run_command)  # in this process: no start-up to pay
     proc = _study(study_file, cut.path)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:  # kill once a point has checkpointed mid-run
@@ -141,8 +160,11 @@ def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_thro
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the study ended before it could be killed"
+    workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    time.sleep(1.0)
+    assert len(workers) >= 2 and not [w for w in workers if _alive(w)]  # the parallel workers died with it
     runs = [RunDir(r) for r in cut.sweep("sweep").run_dirs()]
     assert any(r.state() == "running" and r.has_checkpoint() for r in runs)  # cut between two checkpoints
     assert "sweep" not in cut.read_steps().get("steps", {})

@@ -63,10 +63,14 @@ def test_sweep_file_fields_are_checked(tmp_path):
 
 
 def test_repo_sweep_configs_are_valid():
-    for name in ("configs/sweep_report000_latent.yaml", "configs/sweep_report001_grid.yaml"):
-        spec = load_sweep_file(name)
+    for name in ("configs/sweep_report000_latent.yaml", "configs/sweep_report000_ablation.yaml",
+                 "configs/sweep_report001_grid.yaml"):
+        spec = load_sweep_file(name)  # validates the base, overrides, every axis and every explicit point
         assert len(spec.seeds) == 3
-    latent = expand(load_sweep_file("configs/sweep_report000_latent.yaml"))
-    assert {p.cfg.model.z_dim for p in latent} >= {0, 128}
+    z_dims = load_sweep_file("configs/sweep_report000_latent.yaml").grid["model.z_dim"]  # 195 points: not expanded
+    assert min(z_dims) == 0 and max(z_dims) == 128 and len(z_dims) == 65
+    ablation = expand(load_sweep_file("configs/sweep_report000_ablation.yaml"))
+    assert {(p.cfg.model.g_width, p.cfg.model.conditioning) for p in ablation} == {(64, "onehot"), (16, "onehot"),
+                                                                                 (64, "none")}
     grid = expand(load_sweep_file("configs/sweep_report001_grid.yaml"))
     assert len(grid) == 8 * 3 and all(p.cfg.train.batch_size == 64 and p.cfg.train.steps == 5000 for p in grid)

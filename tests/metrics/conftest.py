@@ -10,7 +10,7 @@ import torch
 
 from ganlab.config import DataConfig
 
-N_PER_SPLIT = 64  # real MNIST images per split fed through Inception once per session (~25 s on 2 idle cores)
+N_PER_SPLIT = 40  # real MNIST images per split fed through Inception once per session (~7 s on 2 idle cores)
 
 
 @dataclass

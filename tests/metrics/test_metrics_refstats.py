@@ -61,7 +61,7 @@ def test_reference_larger_than_the_split_is_refused(mnist_cfg):
 
 
 def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mnist_cfg, real_features, monkeypatch):
-    net = InceptionNet(device="cpu", batch_size=1)  # chunks of 10 images; the network itself is loaded once
+    net = InceptionNet(device="cpu", batch_size=2)  # chunks of 20 images; the network itself is loaded once
     ref = Reference(mnist_cfg, "test", 24)
     partial = _cache_path("partial", ref, net)
     # The saved state of a pass stopped after 4 images, except that its sums are of 4 *train* images: a resumed
