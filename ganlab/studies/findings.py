@@ -224,15 +224,21 @@ def _number(v: Any) -> str:
     return "" if v is None else f"{v:.4g}"
 
 
+def measured_text(row: dict[str, Any]) -> str:
+    """A finding row's measured value: mean [95 % interval] (metric), or "not measured"."""
+    if row["measured"] is None:
+        return "not measured"
+    return f"{_number(row['measured'])} [{_number(row['ci_low'])}, {_number(row['ci_high'])}] ({row['metric']})"
+
+
 def findings_table(rows: list[dict[str, Any]]) -> str:
     """findings.md: one table row per finding (id, claim, the report's value, measured mean [95 % CI], seeds,
     verdict), then each finding's test and detail."""
     lines = ["Verdicts on the report's findings (mean and 95 % interval over seeds, paired by seed)", "",
              "| finding | claim | report | measured [95 % CI] | seeds | verdict |", "|---|---|---|---|---|---|"]
     for r in rows:
-        measured = (f"{_number(r['measured'])} [{_number(r['ci_low'])}, {_number(r['ci_high'])}] ({r['metric']})"
-                    if r["measured"] is not None else "not measured")
-        lines.append(f"| {r['id']} | {r['claim']} | {r['report']} | {measured} | {r['seeds']} | {r['verdict']} |")
+        lines.append(f"| {r['id']} | {r['claim']} | {r['report']} | {measured_text(r)} | {r['seeds']} | "
+                     f"{r['verdict']} |")
     lines.append("")
     lines += [f"- {r['id']}: {r['test']}; {r['detail']}" + (f" Note: {r['note']}" if r.get("note") else "")
               for r in rows if r["rule"] != "not_measured"]

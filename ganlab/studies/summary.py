@@ -1,0 +1,82 @@
+"""The verdicts of every study published under a docs folder, as the Markdown block the README shows.
+
+    python -m ganlab.studies.summary docs/studies            # print the block
+    python -m ganlab.studies.summary docs/studies README.md  # replace the block between its markers in README.md
+
+Each ``docs/studies/NAME/`` holds what ``ganlab study ... --docs`` copied: ``steps.json`` (the commands, their
+wall times) and ``findings.json`` (a row per finding). The block is one table of all verdicts, then one line per
+study: its command, its wall time here, where its evidence is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ganlab.errors import GanlabError
+from ganlab.folders import StudyDir, read_json
+from ganlab.io import atomic_write_text
+from ganlab.studies.findings import measured_text
+
+START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
+DECIDED = ("reproduced", "not reproduced")
+
+
+def _studies(docs: Path) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
+    """(folder, steps.json, findings.json rows) of each published study that has findings, by name."""
+    found = []
+    for folder in sorted(p for p in docs.iterdir() if p.is_dir()):
+        study = StudyDir(folder)
+        rows = read_json(study.findings_json)
+        if rows:
+            found.append((folder, study.read_steps(), rows))
+    return found
+
+
+def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
+    """The Markdown block: the verdicts table and a line per study (links relative to ``link_root``)."""
+    studies = _studies(docs)
+    if not studies:
+        raise GanlabError(f"no study under {docs} has a findings.json; publish one with ganlab study ... --docs DIR")
+    rows = [row for _, _, found in studies for row in found]
+    decided = sum(r["verdict"] in DECIDED for r in rows)
+    lines = [START, "", f"{len(rows)} findings, {decided} decided ({decided / len(rows):.0%}); each verdict from "
+             f"its study's seeds (mean and 95 % interval, paired by seed) at the cpu scale, as in its `findings.md`.",
+             "", "| finding | claim | report | measured here [95 % CI] | seeds | verdict |", "|---|---|---|---|---|---|"]
+    for folder, _, found in studies:
+        link = (folder / "findings.md").relative_to(link_root) if folder.is_relative_to(link_root) else folder
+        lines += [f"| [{r['id']}]({link}) | {r['claim']} | {r['report']} | {measured_text(r)} | {r['seeds']} | "
+                  f"{r['verdict']} |" for r in found]
+    lines.append("")
+    for folder, steps, _ in studies:
+        minutes = sum(s.get("seconds", 0.0) for s in steps.get("steps", {}).values()) / 60
+        command = f"ganlab study {steps.get('study', '?')} --scale {steps.get('scale', '?')} --data-root DATA"
+        where = folder.relative_to(link_root) if folder.is_relative_to(link_root) else folder
+        lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); evidence in [{where}/]({where}/)")
+    return "\n".join([*lines, "", END])
+
+
+def replace_block(text: str, block: str, where: str) -> str:
+    """``text`` with the part between the markers (included) replaced by ``block``."""
+    if START not in text or END not in text:
+        raise GanlabError(f"{where} has no {START} ... {END} block; add the two markers where the table goes")
+    head, rest = text.split(START, 1)
+    return head + block + rest.split(END, 1)[1]
+
+
+def main(argv: list[str]) -> int:
+    if not argv or len(argv) > 2:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    docs = Path(argv[0])
+    if len(argv) == 1:
+        print(summary_block(docs))
+        return 0
+    readme = Path(argv[1])
+    atomic_write_text(readme, replace_block(readme.read_text(), summary_block(docs, readme.parent), str(readme)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

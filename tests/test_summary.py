@@ -1,0 +1,49 @@
+"""The README's verdicts block is the one the published studies' findings.json give (one fact, one place)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ganlab.errors import GanlabError
+from ganlab.studies.summary import END, START, main, replace_block, summary_block
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _row(fid: str, verdict: str, measured: float | None = 1.0) -> dict:
+    return {"id": fid, "claim": f"claim {fid}", "report": "Fig. 1", "verdict": verdict, "measured": measured,
+            "ci_low": 0.5, "ci_high": 1.5, "seeds": 3, "metric": "cfd2k_test"}
+
+
+def test_the_block_counts_decided_rows_and_lists_each_study(tmp_path):
+    for name, rows, seconds in (("report000", [_row("A", "reproduced"), _row("B", "inconclusive")], 600),
+                                ("report001", [_row("C", "not reproduced"), _row("D", "inconclusive (not measured)",
+                                                                                  None)], 1200)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "findings.json").write_text(json.dumps(rows))
+        (tmp_path / name / "steps.json").write_text(json.dumps({"study": f"studies/{name}.yaml", "scale": "cpu",
+                                                                "steps": {"a": {"seconds": seconds}}}))
+    (tmp_path / "unpublished").mkdir()
+    block = summary_block(tmp_path, tmp_path)
+    assert block.startswith(START) and block.endswith(END)
+    assert "4 findings, 2 decided (50%)" in block
+    assert "| [C](report001/findings.md) | claim C | Fig. 1 | 1 [0.5, 1.5] (cfd2k_test) | 3 | not reproduced |" in block
+    assert "| not measured | 3 | inconclusive (not measured) |" in block
+    assert "- `ganlab study studies/report001.yaml --scale cpu --data-root DATA`: 20 min here" in block
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{START}\nold\n{END}\ntail\n")
+    assert main([str(tmp_path), str(readme)]) == 0
+    assert readme.read_text() == f"# x\n{summary_block(tmp_path, tmp_path)}\ntail\n"
+    with pytest.raises(GanlabError, match="has no <!-- verdicts: start -->"):
+        replace_block("no markers", block, "README.md")
+    with pytest.raises(GanlabError, match="no study under"):
+        summary_block(tmp_path / "unpublished")
+
+
+def test_the_readme_shows_the_published_verdicts():
+    readme = (REPO / "README.md").read_text()
+    assert summary_block(REPO / "docs" / "studies", REPO) in readme, (
+        "README's verdicts block is out of date: python -m ganlab.studies.summary docs/studies README.md")
