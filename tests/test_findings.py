@@ -108,3 +108,19 @@ def test_a_finding_this_scale_cannot_measure_is_a_row_that_says_why(tmp_path):
         _findings({"id": "x", "rule": "not_measured"})
     with pytest.raises(GanlabError, match="needs the step and the metric"):
         load_findings([{"id": "x", "claim": "c", "report": "r", "rule": "direction"}], "test")
+
+
+def test_a_point_read_along_its_own_training(tmp_path):
+    study = StudyDir(tmp_path)  # z = 0 keeps falling over its training; z = 8 is level from half-way on
+    _sweep(study, {(0, s): [9, 6 - s / 10, 3] for s in range(3)}
+           | {(8, s): [5, 2 + s / 10, 2 + s / 10] for s in range(3)})
+    falls, level, level0 = write_findings(_findings(
+        {"id": "falls", "rule": "trend", "x": "training", "a": {"z_dim": 0}, "expect": "<0", "after": 0},
+        {"id": "level", "rule": "flat", "x": "training", "a": {"z_dim": 8}, "margin": 0.5, "after": 0.6},
+        {"id": "level0", "rule": "flat", "x": "training", "a": {"z_dim": 0}, "margin": 0.5, "after": 0.6}), study)
+    assert falls["verdict"] == "reproduced" and falls["measured"] == -1  # rho over the 3 measurements, each seed
+    assert level["verdict"] == "reproduced" and level["measured"] == pytest.approx(0)  # 75 -> 100: no change
+    assert level0["verdict"] == "not reproduced" and level0["measured"] < -0.5  # falls by ~3 per whole training
+    with pytest.raises(GanlabError, match="works with the trend and flat rules"):
+        write_findings(_findings({"id": "x", "rule": "direction", "x": "training", "a": {"z_dim": 0},
+                                  "b": {"z_dim": 8}}), study)

@@ -16,7 +16,9 @@ A finding in a study file::
 Each point is measured along its training (every evaluation during training, ``eval.every``); the finding is
 decided at each of its measurements in the second half of training, and counts as decided only when the last
 two agree (``verdicts.settled``): otherwise *inconclusive (still changing)*, and ``budget`` says what would
-settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.studies.verdicts``.
+settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.studies.verdicts``. A trend or
+flat rule with ``x: training`` reads one point (``a``) along its own training instead, from ``after`` (a fraction
+of the training) on, decided once over those measurements.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ganlab.studies.verdicts import Values, Verdict
 from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
+ALONG_TRAINING = "training"  # x of a trend or flat rule read along one point's training instead of across points
 RULES = ("direction", "similar", "value", "all_directions", "best", "trend", "flat", "not_measured")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
@@ -54,7 +57,8 @@ class Finding:
     expect: str = ">"  # direction, all_directions: the sign claimed of a - b; trend: of rho (">0" rises, "<0" falls)
     target: float = math.nan  # value: the value claimed
     tolerance: float = math.nan  # value: the band around it that agrees; similar: the relative difference (0.15)
-    x: str = ""  # trend, flat: the swept key along which the metric is read
+    x: str = ""  # trend, flat: the swept key along which the metric is read, or "training" (one point, a, over time)
+    after: float = 0.5  # x: training: the part of training read, from this fraction of it on
     margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
     lower_is_better: bool = True  # best: the metric's direction
     budget: str = ""  # what training would settle the finding when it is still changing
@@ -199,6 +203,19 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
     return verdicts.flat(_by_x(pick({}), finding), finding.margin)
 
 
+def along_training(finding: Finding, measured: Measured, steps: list[int]) -> Verdict:
+    """A trend or flat rule over one point's own measurements at ``steps``, x being the fraction of its training
+    done (so a flat margin is a change of the metric per whole training)."""
+    if finding.rule not in ("trend", "flat"):
+        raise GanlabError(f"finding {finding.id}: x: {ALONG_TRAINING} works with the trend and flat rules, not "
+                          f"{finding.rule}")
+    cell, _ = _one(measured.at(steps[-1], finding.a, finding.among), "a", finding)
+    xs = {s / measured.steps[-1]: measured.values[cell].get(s, {}) for s in steps}
+    if finding.rule == "trend":
+        return verdicts.trend(xs, finding.expect)
+    return verdicts.flat(xs, finding.margin)
+
+
 def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
     """The finding's row: its verdict settled over the measurements in the second half of training."""
     if finding.rule == "not_measured":
@@ -206,9 +223,15 @@ def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
                 "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
                 "metric": "", "step": "", "rule": finding.rule, "measurements": []}
     measured = measure(study, finding.step, finding.metric)
-    late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
-    history = [decide_at(finding, measured, s) for s in late]
-    verdict = verdicts.settled(history)
+    if finding.x == ALONG_TRAINING:
+        late = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
+        history = [along_training(finding, measured, late)]
+        verdict = history[0]  # read over the training itself: there is no later measurement to agree with
+        late = late[-1:]
+    else:
+        late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
+        history = [decide_at(finding, measured, s) for s in late]
+        verdict = verdicts.settled(history)
     row = {"id": finding.id, "claim": finding.claim, "report": finding.report, **verdict.to_dict(),
            "metric": measured.column, "step": finding.step, "rule": finding.rule,
            "measurements": [{"iteration": s, "verdict": v.verdict, "measured": v.to_dict()["measured"]}

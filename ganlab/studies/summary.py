@@ -43,7 +43,8 @@ def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
     decided = sum(r["verdict"] in DECIDED for r in rows)
     lines = [START, "", f"{len(rows)} findings, {decided} decided ({decided / len(rows):.0%}); each verdict from "
              f"its study's seeds (mean and 95 % interval, paired by seed) at the cpu scale, as in its `findings.md`.",
-             "", "| finding | claim | report | measured here [95 % CI] | seeds | verdict |", "|---|---|---|---|---|---|"]
+             "", "| finding | claim | report | measured here [95 % CI] | seeds | verdict |",
+             "|---|---|---|---|---|---|"]
     for folder, _, found in studies:
         link = (folder / "findings.md").relative_to(link_root) if folder.is_relative_to(link_root) else folder
         lines += [f"| [{r['id']}]({link}) | {r['claim']} | {r['report']} | {measured_text(r)} | {r['seeds']} | "
