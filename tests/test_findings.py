@@ -124,3 +124,19 @@ def test_a_point_read_along_its_own_training(tmp_path):
     with pytest.raises(GanlabError, match="works with the trend and flat rules"):
         write_findings(_findings({"id": "x", "rule": "direction", "x": "training", "a": {"z_dim": 0},
                                   "b": {"z_dim": 8}}), study)
+
+
+def test_a_training_log_column_is_read_at_every_logged_iteration(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(0, s): [3, 3, 3] for s in range(3)} | {(8, s): [1, 1, 1] for s in range(3)})
+    for pid in study.sweep("latent").read_points():  # D(x) logged at 50 and 100: 0.5 early, 0.8 + seed/100 late
+        seed = int(pid[-1])
+        with RunDir(study.sweep("latent").run(pid).path).metrics.open("a") as log:
+            log.write(json.dumps({"step": 50, "d_real": 0.5}) + "\n"
+                      + json.dumps({"step": 100, "d_real": 0.8 + seed / 100}) + "\n")
+    measured = measure(study, "latent", "d_real")
+    assert measured.column == "d_real" and measured.steps == [50, 100]
+    away, = write_findings(_findings({"id": "away", "rule": "away", "metric": "d_real", "target": 0.5,
+                                      "tolerance": 0.05}), study)
+    assert away["verdict"] == "inconclusive (still changing)"  # inside the band at 50, away at 100
+    assert [m["verdict"] for m in away["measurements"]] == ["not reproduced", "reproduced"]

@@ -149,6 +149,21 @@ def test_similar_not_reproduced_when_a_differs_beyond_it_and_inconclusive_across
         V.similar(seeds(1, 1, 1), seeds(1, 1, 1), -1)
 
 
+# --- away -------------------------------------------------------------------------------------------------
+
+def test_away_reproduced_when_every_point_stays_outside_the_band():
+    v = V.away({"a": seeds(0.9, 0.91, 0.89), "b": seeds(0.7, 0.71, 0.69)}, target=0.5, tolerance=0.05)
+    assert v.verdict == V.REPRODUCED and v.measured == pytest.approx(0.7)  # the nearest point, b
+    assert "2 of 2 points away" in v.detail
+
+
+def test_away_not_reproduced_when_one_point_sits_inside_and_inconclusive_across_the_edge():
+    inside = V.away({"a": seeds(0.9, 0.91, 0.89), "b": seeds(0.5, 0.51, 0.49)}, target=0.5, tolerance=0.05)
+    assert inside.verdict == V.NOT_REPRODUCED and "inside the band: b" in inside.detail
+    edge = V.away({"a": seeds(0.9, 0.91, 0.89), "b": seeds(0.5, 0.6, 0.7)}, target=0.5, tolerance=0.05)
+    assert edge.verdict == V.INCONCLUSIVE
+
+
 # --- all_directions ---------------------------------------------------------------------------------------
 
 REF = seeds(50, 52, 51)

@@ -8,7 +8,7 @@ A finding in a study file::
         report: "Fig. 1: FID highest at z = 0"
         step: latent                  # the sweep step whose points it reads
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
-        rule: all_directions          # direction | similar | value | all_directions | best | trend | flat
+        rule: all_directions          # direction | similar | value | away | all_directions | best | trend | flat
                                       # (ganlab.studies.verdicts) | not_measured (a row; its note says why)
         ref: {z_dim: 0}               # the points a rule compares, by their swept values (or min / max)
         expect: ">"                   # ref - every other point > 0
@@ -37,7 +37,7 @@ from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
 ALONG_TRAINING = "training"  # x of a trend or flat rule read along one point's training instead of across points
-RULES = ("direction", "similar", "value", "all_directions", "best", "trend", "flat", "not_measured")
+RULES = ("direction", "similar", "value", "away", "all_directions", "best", "trend", "flat", "not_measured")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -48,15 +48,15 @@ class Finding:
     report: str  # the report's value, and where it stands
     rule: str  # one of RULES
     step: str = ""  # the sweep step whose points it reads
-    metric: str = ""  # an evaluation metric during training (cfd, or its protocol name cfd2k_test) or a results column
+    metric: str = ""  # an evaluation during training (cfd or cfd2k_test), a training log column (d_real), a results column
     a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value: the point (swept key -> value)
     b: dict[str, Any] = field(default_factory=dict)  # direction, similar: the point a is compared with
     ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
     expected: dict[str, Any] = field(default_factory=dict)  # best: the point claimed best
     among: dict[str, list[Any]] = field(default_factory=dict)  # the points taking part (key -> values); {} = all
     expect: str = ">"  # direction, all_directions: the sign claimed of a - b; trend: of rho (">0" rises, "<0" falls)
-    target: float = math.nan  # value: the value claimed
-    tolerance: float = math.nan  # value: the band around it that agrees; similar: the relative difference (0.15)
+    target: float = math.nan  # value: the value claimed; away: the value every point stays away from
+    tolerance: float = math.nan  # value, away: the band around target; similar: the relative difference (0.15)
     x: str = ""  # trend, flat: the swept key along which the metric is read, or "training" (one point, a, over time)
     after: float = 0.5  # x: training: the part of training read, from this fraction of it on
     margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
@@ -124,23 +124,28 @@ def _column(names: set[str], metric: str) -> Optional[str]:
 
 
 def measure(study: StudyDir, step: str, metric: str) -> Measured:
-    """The metric of every point of a sweep step along its training (its evaluations during training), or only at
-    the end (the results table) when it was not evaluated during training."""
+    """The metric of every point of a sweep step along its training (its evaluations during training, or the
+    training log's column of that name), or only at the end (the results table)."""
     sweep = study.sweep(step)
     points = sweep.read_points()
     if not points:
         raise GanlabError(f"study step {step} holds no sweep points in {sweep.path}; run the study first")
     series: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))
+    logged: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))  # a training log column
     column = None
     for pid, entry in points.items():
-        cell = tuple(sorted(entry.get("values", {}).items()))
+        cell, seed = tuple(sorted(entry.get("values", {}).items())), int(entry["seed"])
         for record in read_metrics(RunDir(sweep.run(pid).path).metrics):
+            if "kind" not in record and isinstance(record.get(metric), (int, float)):
+                logged[cell][int(record["step"])][seed] = float(record[metric])
             if record.get("kind") != "eval":
                 continue
             name = _column(set(record["metrics"]), metric)
             if name is not None and record["metrics"][name].get("value") is not None:
                 column = name
-                series[cell][int(record["step"])][int(entry["seed"])] = float(record["metrics"][name]["value"])
+                series[cell][int(record["step"])][seed] = float(record["metrics"][name]["value"])
+    if column is None and logged:  # a column of the training log (d_real): every logged iteration
+        column, series = metric, logged
     if column is None:  # not evaluated during training: the final results only
         for row in read_results(sweep.path):
             name = _column(set(row), metric)
@@ -190,6 +195,8 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
                                 finding.tolerance)
     if rule == "value":
         return verdicts.value(_one(pick(finding.a), "a", finding)[1], finding.target, finding.tolerance)
+    if rule == "away":
+        return verdicts.away({_label(c): v for c, v in pick({}).items()}, finding.target, finding.tolerance)
     if rule == "all_directions":
         ref, ref_values = _one(pick(finding.ref), "ref", finding)
         others = {_label(c): v for c, v in pick({}).items() if c != ref}

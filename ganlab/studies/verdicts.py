@@ -186,6 +186,30 @@ def value(a: Values, target: float, tolerance: float) -> Verdict:
     return _verdict(iv, _in_band(iv, *band), "one-sample t", what, paired.notes)
 
 
+def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> Verdict:
+    """The claim "every point stays away from target": each point's interval entirely outside target +- tolerance.
+    Not reproduced when some point's interval lies inside the band; measured is the point nearest the target."""
+    if not points or not tolerance >= 0:
+        raise GanlabError(f"away needs at least one point and a tolerance >= 0, got {len(points)} and {tolerance}")
+    band = (target - tolerance, target + tolerance)
+    per_point = {}
+    for key, values in points.items():
+        paired = _pair([values])
+        iv = interval(paired.columns[0])
+        inside = _in_band(iv, *band)
+        decision = {REPRODUCED: NOT_REPRODUCED, NOT_REPRODUCED: REPRODUCED}.get(inside, INCONCLUSIVE)
+        per_point[key] = _verdict(iv, decision, "one-sample t", f"{key}: mean", paired.notes)
+    nearest = min(per_point, key=lambda k: math.inf if math.isnan(per_point[k].measured)
+                  else abs(per_point[k].measured - target))
+    near = [str(k) for k, v in per_point.items() if v.verdict == NOT_REPRODUCED]
+    detail = "; ".join([f"outside {_fmt(band[0])}..{_fmt(band[1])} claimed for every point; nearest: "
+                        f"{per_point[nearest].detail}",
+                        f"{sum(v.verdict == REPRODUCED for v in per_point.values())} of {len(per_point)} points away"]
+                       + ([f"inside the band: {', '.join(near)}"] if near else []))
+    return replace(per_point[nearest], verdict=_combine(per_point), test=f"one-sample t per point, {_LEVEL_TEXT}",
+                   detail=detail)
+
+
 def _weakest(pairs: Mapping[Hashable, Verdict], claim: str) -> Hashable:
     """The pair whose mean difference is least on the claimed side (NaN means count as weakest of all)."""
     sign = _sign(claim)
