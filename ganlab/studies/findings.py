@@ -48,7 +48,7 @@ class Finding:
     report: str  # the report's value, and where it stands
     rule: str  # one of RULES
     step: str = ""  # the sweep step whose points it reads
-    metric: str = ""  # an evaluation during training (cfd, cfd2k_test), a training log column (d_real), a results column
+    metric: str = ""  # an evaluation in training (cfd, cfd2k_test), a training log column (d_real), a results column
     a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value: the point (swept key -> value)
     b: dict[str, Any] = field(default_factory=dict)  # direction, similar: the point a is compared with
     ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
