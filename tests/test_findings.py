@@ -16,14 +16,14 @@ from ganlab.studies.findings import load_findings, measure, write_findings
 STEPS = (50, 75, 100)  # the iterations each point was evaluated at
 
 
-def _sweep(study: StudyDir, metric: dict[tuple[int, int], list[float]]) -> None:
-    """A sweep step 'latent' whose point (z, seed) logged ``metric[(z, seed)]`` at STEPS (cfd100_test)."""
-    sweep = study.sweep("latent")
+def _sweep(study: StudyDir, metric: dict[tuple[int, int], list[float]], step: str = "latent",
+           key: str = "model.z_dim") -> None:
+    """A sweep step (default 'latent') whose point (z, seed) logged ``metric[(z, seed)]`` at STEPS (cfd100_test)."""
+    sweep = study.sweep(step)
     points = {}
     for (z, seed), values in metric.items():
-        pid = f"z_dim={z}_seed={seed}"
-        points[pid] = {"state": "finished", "run_dir": sweep.relative_run(pid), "values": {"model.z_dim": z},
-                       "seed": seed}
+        pid = f"{key.split('.')[-1]}={z}_seed={seed}"
+        points[pid] = {"state": "finished", "run_dir": sweep.relative_run(pid), "values": {key: z}, "seed": seed}
         log = RunDir(sweep.run(pid).path).metrics
         log.parent.mkdir(parents=True)
         log.write_text("".join(json.dumps({"kind": "eval", "step": s, "epoch": s / 25,
@@ -140,3 +140,16 @@ def test_a_training_log_column_is_read_at_every_logged_iteration(tmp_path):
                                       "tolerance": 0.05}), study)
     assert away["verdict"] == "inconclusive (still changing)"  # inside the band at 50, away at 100
     assert [m["verdict"] for m in away["measurements"]] == ["not reproduced", "reproduced"]
+
+
+def test_a_finding_compares_points_of_two_steps(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(z, s): [z + 1.0] * 3 for z in (0, 16) for s in range(3)})  # latent: z = 0, 16
+    _sweep(study, {(16, s): [30.0 + s] * 3 for s in range(3)}, step="ablation", key="model.g_width")  # narrow nets
+    row, = write_findings(_findings({"id": "w", "step": ["latent", "ablation"], "rule": "direction",
+                                     "a": {"g_width": 16}, "b": {"z_dim": 16}}), study)
+    assert row["verdict"] == "reproduced" and row["measured"] == pytest.approx(14.0)  # (30 + s) - 17, s = 0, 1, 2
+    _sweep(study, {(0, s): [1.0] * 3 for s in range(3)}, step="again")  # the same point z = 0 as in latent
+    with pytest.raises(GanlabError, match="both have the point z_dim=0"):
+        write_findings(_findings({"id": "x", "step": ["latent", "again"], "rule": "direction", "a": {"z_dim": 0},
+                                  "b": {"z_dim": 16}}), study)

@@ -72,7 +72,7 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
         atomic_write_json(folders.steps, record)
     shown = [PageStep(s.name, s.about, record["steps"][s.name]["command"], record["steps"][s.name]["seconds"], s.show)
              for s in study.steps if s.name in record["steps"]]
-    decidable = [f for f in study.findings if f.step in record["steps"] or f.rule == "not_measured"]
+    decidable = [f for f in study.findings if f.rule == "not_measured" or set(f.steps()) <= set(record["steps"])]
     if decidable:
         rows = write_findings(decidable, folders)
         record["verdicts"] = {r["id"]: r["verdict"] for r in rows}

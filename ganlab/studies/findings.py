@@ -47,7 +47,7 @@ class Finding:
     claim: str  # the claim in one line
     report: str  # the report's value, and where it stands
     rule: str  # one of RULES
-    step: str = ""  # the sweep step whose points it reads
+    step: str | list[str] = ""  # the sweep step whose points it reads, or several (their points side by side)
     metric: str = ""  # an evaluation in training (cfd, cfd2k_test), a training log column (d_real), a results column
     a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value: the point (swept key -> value)
     b: dict[str, Any] = field(default_factory=dict)  # direction, similar: the point a is compared with
@@ -63,6 +63,10 @@ class Finding:
     lower_is_better: bool = True  # best: the metric's direction
     budget: str = ""  # what training would settle the finding when it is still changing
     note: str = ""  # where this study reads or tests the report differently
+
+    def steps(self) -> list[str]:
+        """The sweep steps it reads."""
+        return [self.step] if isinstance(self.step, str) else list(self.step)
 
 
 def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
@@ -160,6 +164,24 @@ def measure(study: StudyDir, step: str, metric: str) -> Measured:
     return Measured(steps, {c: dict(v) for c, v in series.items()}, column)
 
 
+def measure_steps(study: StudyDir, steps: list[str], metric: str) -> Measured:
+    """``measure`` over several sweep steps, their points side by side (each point's swept values must tell it
+    apart from every other step's: a key one step sweeps and another fixes names no point of the other)."""
+    parts = [measure(study, step, metric) for step in steps]
+    if len(parts) == 1:
+        return parts[0]
+    values: dict[Cell, dict[int, Values]] = {}
+    for step, part in zip(steps, parts):
+        if clash := set(values) & set(part.values):
+            raise GanlabError(f"steps {', '.join(steps)} both have the point {_label(next(iter(clash)))}; a finding "
+                              f"reading several steps needs points that differ in their swept values")
+        values.update(part.values)
+    if len({p.column for p in parts}) != 1:
+        raise GanlabError(f"steps {', '.join(steps)} measured {metric} differently "
+                          f"({', '.join(p.column for p in parts)})")
+    return Measured(sorted(set().union(*(p.steps for p in parts))), values, parts[0].column)
+
+
 def _label(cell: Cell) -> str:
     return " ".join(f"{k.split('.')[-1]}={v}" for k, v in cell) or "all"
 
@@ -178,7 +200,7 @@ def _by_x(points: dict[Cell, Values], finding: Finding) -> dict[float, Values]:
     for cell, values in points.items():
         matched = [v for k, v in cell if k == finding.x or k.split(".")[-1] == finding.x]
         if len(matched) != 1:
-            raise GanlabError(f"finding {finding.id}: x={finding.x!r} is not a swept key of step {finding.step}")
+            raise GanlabError(f"finding {finding.id}: x={finding.x!r} is not a swept key of {finding.step}")
         out[float(matched[0])] = values
     return out
 
@@ -229,7 +251,7 @@ def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
         return {"id": finding.id, "claim": finding.claim, "report": finding.report, "verdict": verdicts.NOT_MEASURED,
                 "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
                 "metric": "", "step": "", "rule": finding.rule, "measurements": []}
-    measured = measure(study, finding.step, finding.metric)
+    measured = measure_steps(study, finding.steps(), finding.metric)
     if finding.x == ALONG_TRAINING:
         late = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
         history = [along_training(finding, measured, late)]
