@@ -153,3 +153,13 @@ def test_a_finding_compares_points_of_two_steps(tmp_path):
     with pytest.raises(GanlabError, match="both have the point z_dim=0"):
         write_findings(_findings({"id": "x", "step": ["latent", "again"], "rule": "direction", "a": {"z_dim": 0},
                                   "b": {"z_dim": 16}}), study)
+
+
+def test_a_study_step_names_a_point_by_the_extremes_of_a_swept_key(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(z, 0): [1.0] * 3 for z in (0, 4, 16)})
+    sweep = study.sweep("latent")
+    assert sweep.find_point({"z_dim": "max", "seed": 0}).path.name == "z_dim=16_seed=0"
+    assert sweep.find_point({"model.z_dim": "min", "seed": "0"}).path.name == "z_dim=0_seed=0"
+    with pytest.raises(GanlabError, match="g_width=max: g_width is not a swept key"):
+        sweep.find_point({"g_width": "max", "seed": 0})
