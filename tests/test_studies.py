@@ -91,7 +91,7 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     if findings:  # one seed at the tiny scale: every finding is written, none decided
         rows = json.loads(out.findings_json.read_text())
         assert [r["id"] for r in rows] == [f.id for f in findings] and record["verdicts"].keys() == {r["id"] for r in rows}
-        assert all(r["verdict"].startswith("inconclusive") and r["seeds"] == 1 for r in rows)
+        assert all(r["verdict"].startswith("inconclusive") and r["seeds"] <= 1 for r in rows)  # 0: not measured
         assert "Verdicts" in page and out.findings_md.is_file()
     assert page.count("<section") == len(ran) + 1 + bool(findings) and "data:image/png;base64," in page
     again = CliRunner().invoke(main, args + ["--docs", str(tmp_path / "docs")])
