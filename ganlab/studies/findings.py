@@ -252,19 +252,18 @@ def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
                 "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
                 "metric": "", "step": "", "rule": finding.rule, "measurements": []}
     measured = measure_steps(study, finding.steps(), finding.metric)
-    if finding.x == ALONG_TRAINING:
-        late = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
-        history = [along_training(finding, measured, late)]
-        verdict = history[0]  # read over the training itself: there is no later measurement to agree with
-        late = late[-1:]
+    if finding.x == ALONG_TRAINING:  # read over the training itself: one verdict, at its last measurement
+        read = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
+        verdict = along_training(finding, measured, read)
+        history = [(read[-1], verdict)]
     else:
         late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
-        history = [decide_at(finding, measured, s) for s in late]
-        verdict = verdicts.settled(history)
+        history = [(s, decide_at(finding, measured, s)) for s in late]
+        verdict = verdicts.settled([v for _, v in history])
     row = {"id": finding.id, "claim": finding.claim, "report": finding.report, **verdict.to_dict(),
            "metric": measured.column, "step": finding.step, "rule": finding.rule,
            "measurements": [{"iteration": s, "verdict": v.verdict, "measured": v.to_dict()["measured"]}
-                            for s, v in zip(late, history)]}
+                            for s, v in history]}
     if verdict.verdict == verdicts.STILL_CHANGING and finding.budget:
         row["detail"] += f"; would settle: {finding.budget}"
     if finding.note:
