@@ -17,6 +17,7 @@ from typing import Any
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir, read_json
 from ganlab.io import atomic_write_text
+from ganlab.studies.engine import total_seconds
 from ganlab.studies.findings import measured_text
 
 START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
@@ -45,16 +46,17 @@ def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
              f"its study's seeds (mean and 95 % interval, paired by seed) at the cpu scale, as in its `findings.md`.",
              "", "| finding | claim | report | measured here [95 % CI] | seeds | verdict |",
              "|---|---|---|---|---|---|"]
+    where = {folder: folder.relative_to(link_root) if folder.is_relative_to(link_root) else folder
+             for folder, _, _ in studies}
     for folder, _, found in studies:
-        link = (folder / "findings.md").relative_to(link_root) if folder.is_relative_to(link_root) else folder
-        lines += [f"| [{r['id']}]({link}) | {r['claim']} | {r['report']} | {measured_text(r)} | {r['seeds']} | "
-                  f"{r['verdict']} |" for r in found]
+        lines += [f"| [{r['id']}]({where[folder] / 'findings.md'}) | {r['claim']} | {r['report']} | "
+                  f"{measured_text(r)} | {r['seeds']} | {r['verdict']} |" for r in found]
     lines.append("")
     for folder, steps, _ in studies:
-        minutes = sum(s.get("seconds", 0.0) for s in steps.get("steps", {}).values()) / 60
+        minutes = (total_seconds(steps) or 0.0) / 60
         command = f"ganlab study {steps.get('study', '?')} --scale {steps.get('scale', '?')} --data-root DATA"
-        where = folder.relative_to(link_root) if folder.is_relative_to(link_root) else folder
-        lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); evidence in [{where}/]({where}/)")
+        lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); evidence in "
+                     f"[{where[folder]}/]({where[folder]}/)")
     return "\n".join([*lines, "", END])
 
 

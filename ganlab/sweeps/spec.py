@@ -32,7 +32,6 @@ from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
 from ganlab.syntax import parse_list, yaml_file
 
-BACKENDS = SWEEP_BACKENDS
 SEED_KEY = "seed"
 
 
@@ -155,8 +154,8 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
 
 def validate_spec(spec: SweepSpec) -> None:
     """Refuse bad backends and sizes, and any swept key the run Config schema does not have (with suggestions)."""
-    if spec.backend not in BACKENDS:
-        raise GanlabError(f"backend={spec.backend!r} is not one of {', '.join(BACKENDS)}")
+    if spec.backend not in SWEEP_BACKENDS:
+        raise GanlabError(f"backend={spec.backend!r} is not one of {', '.join(SWEEP_BACKENDS)}")
     if spec.workers < 0:
         raise GanlabError(f"workers must be >= 0 (0 = one per allowed core), got {spec.workers}")
     if spec.pack_size < 0:
