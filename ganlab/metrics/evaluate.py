@@ -234,7 +234,7 @@ def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
         net = InceptionNet(cfg.inception, resolve_device(device), cfg.batch_size, cfg.allow_tf32)
         if "is" in cfg.metrics and not net.has_logits:
             net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
-    if set(cfg.metrics) & {"acc", "cis", "cfd"}:
+    if set(cfg.metrics) & {"acc", "cis", "cfd"} or cfg.probes:
         load_classifier(data.name, resolution, channels, "cpu")
 
 

@@ -37,7 +37,7 @@ from ganlab.sweeps.results import read_results
 from ganlab.training.metrics_log import read_metrics
 
 ALONG_TRAINING = "training"  # x of a trend or flat rule read along one point's training instead of across points
-RULES = ("direction", "similar", "value", "away", "all_directions", "best", "trend", "flat", "not_measured")
+RULES = ("direction", "similar", "value", "compare", "away", "all_directions", "best", "trend", "flat", "not_measured")
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
@@ -49,13 +49,13 @@ class Finding:
     rule: str  # one of RULES
     step: str | list[str] = ""  # the sweep step whose points it reads, or several (their points side by side)
     metric: str = ""  # an evaluation in training (cfd, cfd2k_test), a training log column (d_real), a results column
-    a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value: the point (swept key -> value)
+    a: dict[str, Any] = field(default_factory=dict)  # direction, similar, value, compare: the point (key -> value)
     b: dict[str, Any] = field(default_factory=dict)  # direction, similar: the point a is compared with
     ref: dict[str, Any] = field(default_factory=dict)  # all_directions: the point every other is compared with
     expected: dict[str, Any] = field(default_factory=dict)  # best: the point claimed best
     among: dict[str, list[Any]] = field(default_factory=dict)  # the points taking part (key -> values); {} = all
-    expect: str = ">"  # direction, all_directions: the sign claimed of a - b; trend: of rho (">0" rises, "<0" falls)
-    target: float = math.nan  # value: the value claimed; away: the value every point stays away from
+    expect: str = ">"  # direction, all_directions: the sign claimed of a - b; compare: of a - target; trend: of rho
+    target: float = math.nan  # value: the value claimed; compare: a is claimed above/below it; away: stayed away from
     tolerance: float = math.nan  # value, away: the band around target; similar: the relative difference (0.15)
     x: str = ""  # trend, flat: the swept key along which the metric is read, or "training" (one point, a, over time)
     after: float = 0.5  # x: training: the part of training read, from this fraction of it on
@@ -120,10 +120,13 @@ def _among(values: dict[str, Any], among: dict[str, list[Any]]) -> bool:
 
 
 def _column(names: set[str], metric: str) -> Optional[str]:
-    """The logged name a finding's metric means: itself, or the one protocol name starting with it (cfd2k_test)."""
+    """The logged name a finding's metric means: itself, or the one protocol name that is the metric with its
+    sample count after the part before the first underscore (cfd -> cfd2k_test, zdrop_e1 -> zdrop1k_e1)."""
     if metric in names:
         return metric
-    candidates = sorted(n for n in names if n.startswith(metric) and n[len(metric):len(metric) + 1].isdigit())
+    head, _, tail = metric.partition("_")
+    candidates = sorted(n for n in names if n.startswith(head) and n[len(head):len(head) + 1].isdigit()
+                        and (not tail or n.endswith(f"_{tail}")))
     return candidates[0] if len(candidates) == 1 else None
 
 
@@ -217,6 +220,8 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
                                 finding.tolerance)
     if rule == "value":
         return verdicts.value(_one(pick(finding.a), "a", finding)[1], finding.target, finding.tolerance)
+    if rule == "compare":
+        return verdicts.compare(_one(pick(finding.a), "a", finding)[1], finding.target, finding.expect)
     if rule == "away":
         return verdicts.away({_label(c): v for c, v in pick({}).items()}, finding.target, finding.tolerance)
     if rule == "all_directions":

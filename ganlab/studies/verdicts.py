@@ -186,6 +186,17 @@ def value(a: Values, target: float, tolerance: float) -> Verdict:
     return _verdict(iv, _in_band(iv, *band), "one-sample t", what, paired.notes)
 
 
+def compare(a: Values, target: float, claim: str) -> Verdict:
+    """The claim "a > target" (claim ">") or "a < target" ("<"): reproduced when a's interval lies on that side."""
+    if math.isnan(target):
+        raise GanlabError("compare needs a target (the value a is claimed above or below)")
+    paired = _pair([a])
+    iv = interval(paired.columns[0])
+    shifted = Interval(iv.mean - target, iv.low - target, iv.high - target, iv.n)
+    what = f"mean {claim.rstrip('0')} {_fmt(target)} claimed; measured"
+    return _verdict(iv, _side_of_zero(shifted, claim), "one-sample t", what, paired.notes)
+
+
 def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> Verdict:
     """The claim "every point stays away from target": each point's interval entirely outside target +- tolerance.
     Not reproduced when some point's interval lies inside the band; measured is the point nearest the target."""

@@ -25,6 +25,7 @@ from ganlab.metrics.samplers import generator_sampler
 from ganlab.models.export import load_run_generator, save_generator
 from ganlab.training.checkpoint import save_best_checkpoint
 from ganlab.training.metrics_log import read_metrics
+from ganlab.training.probes import check_probes, run_probes
 
 if TYPE_CHECKING:  # for typing only: the trainer owns its evaluator
     from ganlab.training.trainer import Trainer
@@ -37,6 +38,7 @@ class TrainingEvaluator:
         self.every = cfg.eval.every
         self.patience = cfg.eval.patience
         if self.every > 0:  # missing weights or classifier: refused before training, not after an epoch
+            check_probes(cfg, cfg.model.conditioning != "none")
             preflight(cfg.eval, cfg.data, spec.channels, spec.resolution, device)
         self.best_fid: float | None = None
         self.best_epoch: int | None = None
@@ -75,6 +77,8 @@ class TrainingEvaluator:
         t0 = time.perf_counter()
         sampler = generator_sampler(trainer.sampling_generator, cfg.model.z_dim, trainer.device, cfg.eval.seed)
         results = evaluate(sampler, cfg.data, trainer.spec.num_classes, cfg.eval, device=trainer.device)
+        results.update(run_probes(cfg, trainer.sampling_generator, trainer.D, trainer.data, trainer.device,
+                                  self.run_dir))
         record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epoch, "metrics": results}
         fid_name = next((k for k in results if k.startswith("fid")), None)
         if fid_name is not None:
