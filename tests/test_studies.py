@@ -186,3 +186,21 @@ def test_a_study_file_that_is_not_yaml_is_one_line(tmp_path):
     bad.write_text("- just\n- a list\n")
     result = CliRunner().invoke(main, ["study", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "is not a YAML mapping; it must be a mapping with title and steps" in result.output
+
+
+def test_a_step_that_failed_counts_its_time_when_run_again(tmp_path):
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text("title: t\nscales: {full: [], cpu: [], tiny: []}\nsteps:\n"
+                          "  - name: one\n    command: [eval, x]\n")
+    out = StudyDir(tmp_path / "out")
+
+    def failing(args):
+        time.sleep(0.2)
+        raise GanlabError("stopped")
+
+    with pytest.raises(GanlabError, match="stopped"):
+        run_study(study_file, "tiny", out.path, run_command=failing)
+    assert out.read_steps()["interrupted"]["one"]["seconds"] >= 0.2 and "one" not in out.read_steps()["steps"]
+    record = run_study(study_file, "tiny", out.path, run_command=lambda args: None)
+    assert record["steps"]["one"]["seconds"] >= 0.2 and record["steps"]["one"]["interrupted_seconds"] >= 0.2
+    assert record["interrupted"] == {}

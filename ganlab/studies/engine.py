@@ -64,8 +64,17 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
         command = resolve_points(args, folders.path) + (["--force"] if force and args[0] in SCALED_VERBS else [])
         progress_line(f"ganlab: study step {step.name}: ganlab {' '.join(command)}")
         t0 = time.perf_counter()
-        run_command(command)
-        record["steps"][step.name] = {"command": args, "seconds": time.perf_counter() - t0,
+        before = record.setdefault("interrupted", {}).get(step.name, {})
+        earlier = before.get("seconds", 0.0) if before.get("command") == args else 0.0
+        try:
+            run_command(command)
+        except BaseException:  # an error or Ctrl-C: the time spent counts when the step is run again
+            record["interrupted"][step.name] = {"command": args, "seconds": earlier + time.perf_counter() - t0}
+            atomic_write_json(folders.steps, record)
+            raise
+        record["interrupted"].pop(step.name, None)
+        record["steps"][step.name] = {"command": args, "seconds": earlier + time.perf_counter() - t0,
+                                      "interrupted_seconds": earlier,
                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                       "load_average_1min": os.getloadavg()[0],  # other work on the machine
                                       "environment": environment()}

@@ -65,7 +65,8 @@ def run_parallel(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: 
                 for future in done:
                     on_done(running.pop(future), future.result())
         except BaseException:
+            workers_now = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(pool, "_processes", {}).values()):
+            for process in workers_now:
                 process.kill()
             raise
