@@ -24,7 +24,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.fast_path": ("auto", "eager", "cpu", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
     "eval.metrics": ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd"),
-    "eval.probes": ("dacc", "zero", "noise", "fakelabel", "paths"),
+    "eval.probes": ("dacc", "spread", "zero", "noise", "fakelabel", "paths"),
 }
 SWEEP_BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")  # a sweep spec's backend (not a run option)
 

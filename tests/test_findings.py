@@ -174,3 +174,27 @@ def test_a_metric_names_its_protocol_column_with_the_count_inside():
     assert _column(names, "dacc") == "dacc1k"
     assert _column(names, "zdrop") is None  # two candidates: ambiguous, the caller says which exist
     assert _column(names, "d_real") is None
+
+
+def test_a_finding_reads_some_classes_of_a_per_class_metric_against_the_rest(tmp_path):
+    study = StudyDir(tmp_path)
+    sweep = study.sweep("latent")
+    points = {}
+    for seed, low in enumerate((0.5, 0.6, 0.55)):  # classes 2 and 6 at `low`, the others at 0.9
+        pid = f"z_dim=8_seed={seed}"
+        points[pid] = {"state": "finished", "run_dir": sweep.relative_run(pid), "values": {"model.z_dim": 8},
+                       "seed": seed}
+        per_class = [low if c in (2, 6) else 0.9 for c in range(10)]
+        log = RunDir(sweep.run(pid).path).metrics
+        log.parent.mkdir(parents=True)
+        log.write_text("".join(json.dumps({"kind": "eval", "step": s, "metrics": {"acc2k": {
+            "value": 0.8, "per_class": per_class}}}) + "\n" for s in STEPS))
+    atomic_write_json(sweep.status, {"points": points})
+    measured = measure(study, "latent", "acc", classes=[2, 6])
+    assert measured.column == "acc2k of classes 2,6 minus the rest"
+    assert measured.values[(("model.z_dim", 8),)][100] == pytest.approx({0: -0.4, 1: -0.3, 2: -0.35})
+    row = write_findings(_findings({"id": "F", "metric": "acc", "rule": "compare", "a": {"z_dim": 8},
+                                    "target": 0, "expect": "<", "classes": [2, 6]}), study)[0]
+    assert row["verdict"] == verdicts.REPRODUCED
+    with pytest.raises(GanlabError, match="out of range"):
+        measure(study, "latent", "acc", classes=[12])

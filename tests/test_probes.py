@@ -18,7 +18,7 @@ from ganlab.training.probes import NOISE_EPS, check_probes, run_probes
 def _cfg(*overrides: str):
     return load_config(None, ["data.name=digits", "model.family=dcgan", "model.conditioning=embedding",
                               "model.z_dim=8", "model.g_width=8", "model.d_width=8", "model.d_batchnorm=true",
-                              "eval.probes=[dacc,zero,noise,fakelabel,paths]", "eval.probe_per_class=12", *overrides])
+                              "eval.probes=[dacc,spread,zero,noise,fakelabel,paths]", "eval.probe_per_class=12", *overrides])
 
 
 def test_probes_give_each_record_in_range_and_leave_d_unchanged(digits_classifier, tmp_path):
@@ -27,7 +27,7 @@ def test_probes_give_each_record_in_range_and_leave_d_unchanged(digits_classifie
     g, d = build_models(cfg.model, data.spec)
     before = {k: v.clone() for k, v in d.state_dict().items()}
     records = run_probes(cfg, g.eval(), d, data, torch.device("cpu"), tmp_path)
-    names = ({"dacc120", "dgap120", "zero120", "fakelabel240", "smooth100", "third100"}
+    names = ({"dacc120", "dgap120", "spread120", "zero120", "fakelabel240", "smooth100", "third100"}
              | {f"{p}120_e{e:g}" for p in ("zdrop", "ldrop", "lzgap") for e in NOISE_EPS})
     assert set(records) == names
     dacc = records["dacc120"]
@@ -39,6 +39,7 @@ def test_probes_give_each_record_in_range_and_leave_d_unchanged(digits_classifie
         z, label = records[f"zdrop120_e{e:g}"]["value"], records[f"ldrop120_e{e:g}"]["value"]
         assert -1 <= z <= 1 and records[f"lzgap120_e{e:g}"]["value"] == pytest.approx(label - z)
     assert -1 <= records["zero120"]["value"] <= 1 and len(records["zero120"]["zero_confidence"]) == 10
+    assert records["spread120"]["value"] > 0 and len(records["spread120"]["per_class"]) == 10
     fake = records["fakelabel240"]
     assert fake["value"] == pytest.approx(fake["inside_certainty"] - fake["outside_certainty"])
     assert 0.1 <= fake["inside_certainty"] <= 1  # a highest probability of 10 classes is at least 0.1
@@ -49,7 +50,7 @@ def test_probes_give_each_record_in_range_and_leave_d_unchanged(digits_classifie
 
 
 def test_probes_are_refused_with_the_fix():
-    with pytest.raises(GanlabError, match="choose from dacc, zero, noise, fakelabel, paths"):
+    with pytest.raises(GanlabError, match="choose from dacc, spread, zero"):
         _cfg("eval.probes=[dac]")
     with pytest.raises(GanlabError, match="probe_per_class"):
         _cfg("eval.probe_per_class=0")

@@ -8,8 +8,7 @@ A finding in a study file::
         report: "Fig. 1: FID highest at z = 0"
         step: latent                  # the sweep step whose points it reads
         metric: cfd                   # an evaluation during training (cfd -> cfd2k_test), or a results column
-        rule: all_directions          # direction | similar | value | away | all_directions | best | trend | flat
-                                      # (ganlab.studies.verdicts) | not_measured (a row; its note says why)
+        rule: all_directions          # a rule of ganlab.studies.verdicts (RULES) | not_measured (its note says why)
         ref: {z_dim: 0}               # the points a rule compares, by their swept values (or min / max)
         expect: ">"                   # ref - every other point > 0
 
@@ -26,7 +25,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
 
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
@@ -61,6 +62,7 @@ class Finding:
     after: float = 0.5  # x: training: the part of training read, from this fraction of it on
     margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
     lower_is_better: bool = True  # best: the metric's direction
+    classes: list[int] = field(default_factory=list)  # a per-class metric (acc): these classes' mean minus the rest's
     budget: str = ""  # what training would settle the finding when it is still changing
     note: str = ""  # where this study reads or tests the report differently
 
@@ -130,9 +132,21 @@ def _column(names: set[str], metric: str) -> Optional[str]:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def measure(study: StudyDir, step: str, metric: str) -> Measured:
+def _class_contrast(record: dict[str, Any], classes: Sequence[int]) -> Optional[float]:
+    """A per-class record's mean over ``classes`` minus its mean over the other classes (None without per_class)."""
+    per_class = record.get("per_class")
+    if not isinstance(per_class, list) or not per_class:
+        return None
+    if bad := [c for c in classes if not 0 <= c < len(per_class)]:
+        raise GanlabError(f"classes {bad} out of range: the metric has classes 0..{len(per_class) - 1}")
+    rest = [v for c, v in enumerate(per_class) if c not in classes]
+    return float(np.mean([per_class[c] for c in classes]) - np.mean(rest))
+
+
+def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()) -> Measured:
     """The metric of every point of a sweep step along its training (its evaluations during training, or the
-    training log's column of that name), or only at the end (the results table)."""
+    training log's column of that name), or only at the end (the results table). With ``classes``, a per-class
+    evaluation's mean over those classes minus over the rest."""
     sweep = study.sweep(step)
     points = sweep.read_points()
     if not points:
@@ -148,9 +162,15 @@ def measure(study: StudyDir, step: str, metric: str) -> Measured:
             if record.get("kind") != "eval":
                 continue
             name = _column(set(record["metrics"]), metric)
-            if name is not None and record["metrics"][name].get("value") is not None:
-                column = name
-                series[cell][int(record["step"])][seed] = float(record["metrics"][name]["value"])
+            if name is None or record["metrics"][name].get("value") is None:
+                continue
+            value = _class_contrast(record["metrics"][name], classes) if classes else record["metrics"][name]["value"]
+            if value is not None:
+                column = f"{name} of classes {','.join(map(str, classes))} minus the rest" if classes else name
+                series[cell][int(record["step"])][seed] = float(value)
+    if column is None and classes:
+        raise GanlabError(f"no evaluation of study step {step} has {metric!r} per class; classes needs a per-class "
+                          f"metric such as acc")
     if column is None and logged:  # a column of the training log (d_real): every logged iteration
         column, series = metric, logged
     if column is None:  # not evaluated during training: the final results only
@@ -167,10 +187,10 @@ def measure(study: StudyDir, step: str, metric: str) -> Measured:
     return Measured(steps, {c: dict(v) for c, v in series.items()}, column)
 
 
-def measure_steps(study: StudyDir, steps: list[str], metric: str) -> Measured:
+def measure_steps(study: StudyDir, steps: list[str], metric: str, classes: Sequence[int] = ()) -> Measured:
     """``measure`` over several sweep steps, their points side by side (each point's swept values must tell it
     apart from every other step's: a key one step sweeps and another fixes names no point of the other)."""
-    parts = [measure(study, step, metric) for step in steps]
+    parts = [measure(study, step, metric, classes) for step in steps]
     if len(parts) == 1:
         return parts[0]
     values: dict[Cell, dict[int, Values]] = {}
@@ -256,7 +276,7 @@ def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
         return {"id": finding.id, "claim": finding.claim, "report": finding.report, "verdict": verdicts.NOT_MEASURED,
                 "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
                 "metric": "", "step": "", "rule": finding.rule, "measurements": []}
-    measured = measure_steps(study, finding.steps(), finding.metric)
+    measured = measure_steps(study, finding.steps(), finding.metric, finding.classes)
     if finding.x == ALONG_TRAINING:  # read over the training itself: one verdict, at its last measurement
         read = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
         verdict = along_training(finding, measured, read)

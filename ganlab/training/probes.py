@@ -1,9 +1,9 @@
 """Probes: measurements of the networks themselves, taken with each evaluation during training (``eval.probes``).
 
-Report 002 reads its trained CGAN through D's accuracy per class on real and generated images, the domain
-classifier's confidence in the class "mean" images G(0, y), how the classifier's accuracy falls when noise is
-added to z or to the label code, how sure it is of images of made-up label codes, and what it reads along
-interpolation paths. Measured once on a final model such a number has no history; measured at every
+Report 002 reads its trained CGAN through D's accuracy per class on real and generated images, the diversity
+within each class against the real images', the domain classifier's confidence in the class "mean" images
+G(0, y), how the classifier's accuracy falls when noise is added to z or to the label code, how sure it is of
+images of made-up label codes, and what it reads along interpolation paths. Measured once on a final model such a number has no history; measured at every
 evaluation, a study sees whether it has settled. Each probe returns metric records ({name: {"value": ...}}) that
 go into the evaluation's record beside acc and cfd; names carry the images per probe (``dacc1k``, ``zdrop1k_e1``).
 D is run as training runs it (``as_in_training``), so probing changes nothing.
@@ -58,6 +58,24 @@ class ProbeContext:
         """One latent per image of ``classes``, seeds seed, seed + 1, ..."""
         return self.explorer.latents([self.seed + i for i in range(len(self.classes))]).cpu()
 
+    def real(self) -> torch.Tensor:
+        """per_class held-out images of each class (the training images where the data has no held-out split),
+        chosen by ``seed``, in ``classes`` order: uint8 (N, C, H, W)."""
+        split = self.data.test if self.data.test is not None else self.data.train
+        g = torch.Generator().manual_seed(self.seed)
+        picks = []
+        for c in range(self.explorer.num_classes):
+            members = (split.labels == c).nonzero().squeeze(1)
+            if members.numel() < self.per_class:
+                raise GanlabError(f"eval.probes: class {c} has {members.numel()} held-out images; lower "
+                                  f"eval.probe_per_class (now {self.per_class})")
+            picks.append(members[torch.randperm(members.numel(), generator=g)[:self.per_class]])
+        return split.images[torch.cat(picks)]
+
+    def fake(self) -> torch.Tensor:
+        """Generated images of ``classes``, latents ``latents()``: uint8 (N, C, H, W)."""
+        return self.explorer.render(self.latents(), self.explorer.codes(self.classes).cpu())
+
     def label_probability(self, images: torch.Tensor) -> np.ndarray:
         """The classifier's probability of each image's asked-for class (images in ``classes`` order)."""
         probs = self.classifier.probabilities(images)
@@ -75,28 +93,28 @@ class ProbeContext:
 def probe_dacc(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
     """D's accuracy on per_class real test images and as many generated ones of each class (report 002, table 3):
     dacc = its mean over both, dgap = fake accuracy - real accuracy (each the mean over classes)."""
-    test = ctx.data.test if ctx.data.test is not None else ctx.data.train
-    g = torch.Generator().manual_seed(ctx.seed)
-    picks = []
-    for c in range(ctx.explorer.num_classes):
-        members = (test.labels == c).nonzero().squeeze(1)
-        if members.numel() < ctx.per_class:
-            raise GanlabError(f"eval.probes dacc: class {c} has {members.numel()} held-out images; lower "
-                              f"eval.probe_per_class (now {ctx.per_class})")
-        picks.append(members[torch.randperm(members.numel(), generator=g)[:ctx.per_class]])
-    pick = torch.cat(picks)
     labels = torch.as_tensor(ctx.classes)
     ex = ctx.explorer
-    fake = ex.render(ctx.latents(), ex.codes(ctx.classes).cpu())
     d = ctx.discriminator
     with torch.no_grad(), as_in_training(d):
-        rows = per_class_d_accuracy(lambda x, y: d(x, y), test.images[pick], test.labels[pick], fake, labels,
+        rows = per_class_d_accuracy(lambda x, y: d(x, y), ctx.real(), labels, ctx.fake(), labels,
                                     ex.num_classes, batch_size=ex.cfg.train.batch_size, device=ex.device)
     real_acc = float(np.mean([r["real_acc"] for r in rows]))
     fake_acc = float(np.mean([r["fake_acc"] for r in rows]))
     common = {"real_acc": real_acc, "fake_acc": fake_acc, "per_class_images": ctx.per_class}
     return {ctx.name("dacc"): {"value": (real_acc + fake_acc) / 2, **common, "per_class": rows},
             ctx.name("dgap"): {"value": fake_acc - real_acc, **common}}
+
+
+def probe_spread(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
+    """Diversity within each class (report 002, figures 5-8): the total variance of the classifier's features of
+    per_class generated images of a class over that of as many real held-out images of it, the mean over classes."""
+    k = ctx.explorer.num_classes
+    fake = ctx.classifier.features(ctx.fake()).reshape(k, ctx.per_class, -1)
+    real = ctx.classifier.features(ctx.real()).reshape(k, ctx.per_class, -1)
+    ratios = fake.var(axis=1).sum(axis=1) / np.maximum(real.var(axis=1).sum(axis=1), 1e-12)
+    return {ctx.name("spread"): {"value": float(ratios.mean()), "per_class": ratios.tolist(),
+                                 "per_class_images": ctx.per_class}}
 
 
 def probe_zero(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
@@ -184,7 +202,8 @@ def probe_paths(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
 
 
 PROBES: dict[str, Callable[[ProbeContext], dict[str, dict[str, Any]]]] = registry("eval.probes", {
-    "dacc": probe_dacc, "zero": probe_zero, "noise": probe_noise, "fakelabel": probe_fakelabel, "paths": probe_paths,
+    "dacc": probe_dacc, "spread": probe_spread, "zero": probe_zero, "noise": probe_noise, "fakelabel": probe_fakelabel,
+    "paths": probe_paths,
 })
 
 
