@@ -18,7 +18,8 @@ from ganlab.training.probes import NOISE_EPS, check_probes, run_probes
 def _cfg(*overrides: str):
     return load_config(None, ["data.name=digits", "model.family=dcgan", "model.conditioning=embedding",
                               "model.z_dim=8", "model.g_width=8", "model.d_width=8", "model.d_batchnorm=true",
-                              "eval.probes=[dacc,spread,zero,noise,fakelabel,paths]", "eval.probe_per_class=12", *overrides])
+                              "eval.probes=[dacc,spread,zero,noise,fakelabel,paths]", "eval.probe_per_class=12",
+                              *overrides])
 
 
 def test_probes_give_each_record_in_range_and_leave_d_unchanged(digits_classifier, tmp_path):
