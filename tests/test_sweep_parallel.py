@@ -10,7 +10,7 @@ import pytest
 from sweep_helpers import TINY
 
 from ganlab.sweeps import build_spec, read_results, run_sweep
-from ganlab.sweeps.parallel import worker_count
+from ganlab.sweeps.parallel import run_parallel, worker_count
 
 TRAINED = ("step", "loss_d", "loss_g", "d_real", "d_fake", "acc_real", "acc_fake")
 ITEMS = [*TINY, "train.steps=15", "train.log_every=5", "model.z_dim=2,4", "seed=0,1"]
@@ -22,6 +22,14 @@ def _trained(sweep: Path) -> dict[str, dict]:
 
 def test_worker_count_fills_the_cores_and_never_exceeds_the_points():
     assert worker_count(4, 2) == 2 and worker_count(1, 8) == 1 and worker_count(3, 0) >= 1
+
+
+def test_an_error_while_the_pool_runs_stops_the_sweep_with_that_error():
+    def fails(job):
+        raise RuntimeError("the sweep's own error")
+
+    with pytest.raises(RuntimeError, match="the sweep's own error"):  # not the pool's clean-up failing after it
+        run_parallel([object()], fails, lambda job, error: None, False, workers=1)
 
 
 def test_parallel_trains_what_sequential_trains(tmp_path):
