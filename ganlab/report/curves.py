@@ -23,6 +23,7 @@ PANEL_Y_LABELS = {"losses": "loss", "D outputs": "mean D output (0..1)", "D accu
                   "IS": "IS (higher is better)"}
 
 Series = tuple[list[float], list[float], str, str]  # xs, ys, label, line style
+PANELS_PER_ROW = 4  # a figure of more panels wraps into rows
 
 
 def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
@@ -41,13 +42,15 @@ def eval_title(run_name: str, families: list[str]) -> str:
 
 
 def _save_panels(out: Path, panels: list[tuple[str, list[Series]]], title: str, marker: str = "") -> Path:
-    """One row of line-plot panels (title, series) under the figure title ``title``, written as a PNG (its title
-    also kept as the PNG's "Title" text), x axis in epochs."""
+    """Line-plot panels (title, series), at most PANELS_PER_ROW a row, under the figure title ``title``, written
+    as a PNG (its title also kept as the PNG's "Title" text), x axis in epochs."""
     plt = pyplot()
-
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
-    for ax, (panel_title, series) in zip(axes[0], panels):
+    columns = max(1, min(len(panels), PANELS_PER_ROW))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.8 * rows + 0.4), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (panel_title, series) in zip(axes.flat, panels):
         for xs, ys, label, style in series:
             ax.plot(xs, ys, label=label, linestyle=style, marker=marker or None, markersize=3)
         ax.set_title(panel_title, fontsize=10)
