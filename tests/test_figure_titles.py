@@ -149,3 +149,15 @@ def test_sample_refuses_a_grid_too_large_unless_npz(explore_run, tmp_path):
     assert out.exit_code == 0 and out.output.count("\n") == 1, out.output
     assert "no PNG grid" in out.output and not (tmp_path / "big.png").exists()
     assert np.load(tmp_path / "big.npz")["images"].shape[0] == GRID_MAX_IMAGES + 1
+
+
+def test_an_eval_figure_of_many_metrics_wraps_into_rows(tmp_path):
+    from ganlab.report.curves import PANELS_PER_ROW
+
+    names = [f"m{i}100" for i in range(PANELS_PER_ROW + 2)]  # one panel each: two rows
+    RunDir(tmp_path).metrics.write_text("".join(
+        json.dumps({"kind": "eval", "step": 10 * e, "epoch": e, "metrics": {n: {"value": e * 0.1} for n in names}})
+        + "\n" for e in (1, 2)))
+    with Image.open(plot_eval_curves(tmp_path)) as png:
+        width, height = png.size
+    assert 0.95 * 500 * PANELS_PER_ROW <= width <= 500 * PANELS_PER_ROW and height > 2 * 380  # tight bbox
