@@ -99,6 +99,8 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     copied = {p.name for p in (tmp_path / "docs").iterdir()}
     expected = [out.steps, *([out.findings_md, out.findings_json] if findings else [])]
     assert {p.name for p in expected} <= copied
+    published = (tmp_path / "docs" / out.steps.name).read_text()  # names no folder of this machine
+    assert str(STUDIES.resolve().parent) not in published and "{root}" in published
     assert any(name.endswith(".png") for name in copied)
     with pytest.raises(GanlabError, match="holds the tiny scale"):
         run_study(STUDIES / f"{name}.yaml", "cpu", out.path, run_command=lambda args: None)

@@ -8,6 +8,7 @@ The engine runs command lines through a ``run_command`` callable that the CLI ha
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -97,7 +98,10 @@ def publish(record: dict[str, Any], study_dir: str | Path, dest: str | Path) -> 
     results.csv (STEP-results.csv) and every figure and table its page shows (STEP-NAME); returns the files."""
     folders, out = StudyDir(study_dir), Path(dest)
     out.mkdir(parents=True, exist_ok=True)
-    copies = {folders.steps: out / folders.steps.name, folders.findings_md: out / folders.findings_md.name,
+    root = str(Path(record["study"]).resolve().parent.parent)
+    atomic_write_json(out / folders.steps.name, portable_steps(record, root))
+    written = [out / folders.steps.name]
+    copies = {folders.findings_md: out / folders.findings_md.name,
               folders.findings_json: out / folders.findings_json.name}
     study = load_study(record["study"])
     for step in study.steps:
@@ -107,12 +111,17 @@ def publish(record: dict[str, Any], study_dir: str | Path, dest: str | Path) -> 
         copies[sweep.results_csv] = out / f"{step.name}-{sweep.results_csv.name}"
         shown = PageStep(step.name, step.about, [], 0.0, step.show)
         copies.update({f: out / f"{step.name}-{f.name}" for f in shown_files(folders.path, shown)})
-    written = []
     for source, target in copies.items():
         if source.is_file():
             shutil.copyfile(source, target)
             written.append(target)
     return written
+
+
+def portable_steps(record: dict[str, Any], root: str) -> dict[str, Any]:
+    """A steps record with the repository's folder written ``{root}``, as in the study file, so that a published
+    copy names no folder of the machine it ran on."""
+    return json.loads(json.dumps(record).replace(json.dumps(root)[1:-1], "{root}"))
 
 
 def total_seconds(record: dict[str, Any]) -> Optional[float]:
