@@ -198,3 +198,23 @@ def test_a_finding_reads_some_classes_of_a_per_class_metric_against_the_rest(tmp
     assert row["verdict"] == verdicts.REPRODUCED
     with pytest.raises(GanlabError, match="out of range"):
         measure(study, "latent", "acc", classes=[12])
+
+
+def test_a_point_read_along_its_own_training_when_another_trains_fewer_iterations(tmp_path):
+    study = StudyDir(tmp_path)
+    sweep = study.sweep("latent")
+    points = {}
+    for z, steps in ((8, (50, 75, 100)), (16, (5, 8, 10))):  # z = 16 logs other iterations (more D steps)
+        for seed in range(3):
+            pid = f"z_dim={z}_seed={seed}"
+            points[pid] = {"state": "finished", "run_dir": sweep.relative_run(pid), "values": {"model.z_dim": z},
+                           "seed": seed}
+            log = RunDir(sweep.run(pid).path).metrics
+            log.parent.mkdir(parents=True)
+            log.write_text("".join(json.dumps({"kind": "eval", "step": s, "metrics": {"cfd100_test": {
+                "value": 10.0 - i - seed * 0.1}}}) + "\n" for i, s in enumerate(steps)))
+    atomic_write_json(sweep.status, {"points": points})
+    finding = {"id": "F", "rule": "trend", "x": "training", "after": 0.0, "expect": "<0"}
+    for z in (8, 16):
+        row = write_findings(_findings({**finding, "a": {"z_dim": z}}), study)[0]
+        assert row["verdict"] == verdicts.REPRODUCED and row["seeds"] == 3, row

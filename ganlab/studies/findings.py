@@ -257,17 +257,22 @@ def decide_at(finding: Finding, measured: Measured, step: int) -> Verdict:
     return verdicts.flat(_by_x(pick({}), finding), finding.margin)
 
 
-def along_training(finding: Finding, measured: Measured, steps: list[int]) -> Verdict:
-    """A trend or flat rule over one point's own measurements at ``steps``, x being the fraction of its training
-    done (so a flat margin is a change of the metric per whole training)."""
+def along_training(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
+    """A trend or flat rule over one point's own measurements from the fraction ``after`` of its training on, x
+    being the fraction of its training done (so a flat margin is a change of the metric per whole training);
+    returns the point's last iteration and the verdict. Points of a sweep may train for different numbers of
+    iterations (9 D steps per G step make fewer): each is read over its own."""
     if finding.rule not in ("trend", "flat"):
         raise GanlabError(f"finding {finding.id}: x: {ALONG_TRAINING} works with the trend and flat rules, not "
                           f"{finding.rule}")
-    cell, _ = _one(measured.at(steps[-1], finding.a, finding.among), "a", finding)
-    xs = {s / measured.steps[-1]: measured.values[cell].get(s, {}) for s in steps}
+    cell, _ = _one(measured.at(measured.steps[-1], finding.a, finding.among), "a", finding)
+    own = measured.values[cell]
+    steps = sorted(own)
+    read = [s for s in steps if s >= finding.after * steps[-1]]
+    xs = {s / steps[-1]: own[s] for s in read}
     if finding.rule == "trend":
-        return verdicts.trend(xs, finding.expect)
-    return verdicts.flat(xs, finding.margin)
+        return read[-1], verdicts.trend(xs, finding.expect)
+    return read[-1], verdicts.flat(xs, finding.margin)
 
 
 def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
@@ -278,9 +283,8 @@ def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
                 "metric": "", "step": "", "rule": finding.rule, "measurements": []}
     measured = measure_steps(study, finding.steps(), finding.metric, finding.classes)
     if finding.x == ALONG_TRAINING:  # read over the training itself: one verdict, at its last measurement
-        read = [s for s in measured.steps if s >= finding.after * measured.steps[-1]]
-        verdict = along_training(finding, measured, read)
-        history = [(read[-1], verdict)]
+        last, verdict = along_training(finding, measured)
+        history = [(last, verdict)]
     else:
         late = [s for s in measured.steps if s * 2 >= measured.steps[-1]] or measured.steps[-1:]
         history = [(s, decide_at(finding, measured, s)) for s in late]
