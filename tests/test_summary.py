@@ -33,6 +33,7 @@ def test_the_block_counts_decided_rows_and_lists_each_study(tmp_path):
     assert "| [C](report001/findings.md) | claim C | Fig. 1 | 1 [0.5, 1.5] (cfd2k_test) | 3 | not reproduced |" in block
     assert "| not measured | 3 | inconclusive (not measured) |" in block
     assert "- `ganlab study studies/report001.yaml --scale cpu --data-root DATA`: 20 min here" in block
+    assert "(its `steps.json`); 1 not reproduced, 1 inconclusive (not measured); evidence in" in block
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n{START}\nold\n{END}\ntail\n")
     assert main([str(tmp_path), str(readme)]) == 0

@@ -5,12 +5,13 @@
 
 Each ``docs/studies/NAME/`` holds what ``ganlab study ... --docs`` copied: ``steps.json`` (the commands, their
 wall times) and ``findings.json`` (a row per finding). The block is one table of all verdicts, then one line per
-study: its command, its wall time here, where its evidence is.
+study: its command, its wall time here, its verdicts counted, where its evidence is.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ganlab.folders import StudyDir, read_json
 from ganlab.io import atomic_write_text
 from ganlab.studies.engine import total_seconds
 from ganlab.studies.findings import measured_text
+from ganlab.studies.verdicts import VERDICTS
 
 START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
 DECIDED = ("reproduced", "not reproduced")
@@ -33,6 +35,12 @@ def _studies(docs: Path) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]
         if rows:
             found.append((folder, study.read_steps(), rows))
     return found
+
+
+def verdict_counts(rows: list[dict[str, Any]]) -> str:
+    """How many rows have each verdict, in the order of ``verdicts.VERDICTS``: "2 reproduced, 1 inconclusive"."""
+    counts = Counter(r["verdict"] for r in rows)
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
 
 
 def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
@@ -52,11 +60,11 @@ def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
         lines += [f"| [{r['id']}]({where[folder] / 'findings.md'}) | {r['claim']} | {r['report']} | "
                   f"{measured_text(r)} | {r['seeds']} | {r['verdict']} |" for r in found]
     lines.append("")
-    for folder, steps, _ in studies:
+    for folder, steps, found in studies:
         minutes = (total_seconds(steps) or 0.0) / 60
         command = f"ganlab study {steps.get('study', '?')} --scale {steps.get('scale', '?')} --data-root DATA"
-        lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); evidence in "
-                     f"[{where[folder]}/]({where[folder]}/)")
+        lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); {verdict_counts(found)}; evidence "
+                     f"in [{where[folder]}/]({where[folder]}/)")
     return "\n".join([*lines, "", END])
 
 
