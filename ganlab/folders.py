@@ -158,6 +158,10 @@ class SweepDir:
         """D(x) and D(G(z)) over training of every point."""
         return self.figures / "d_outputs.png"
 
+    def over_training(self, column: str) -> Path:
+        """The figure of an evaluation during training against the epoch, per point over its seeds."""
+        return self.figures / f"{_safe(column)}_over_training.png"
+
     def metric_vs_key(self, column: str, key: str) -> Path:
         """The figure of a results column against one swept key."""
         return self.figures / f"{_safe(column)}_vs_{key}.png"

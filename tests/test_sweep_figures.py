@@ -53,3 +53,25 @@ def test_latent_figure_and_grid_table_are_written(tmp_path):
     assert draw_sweep_figures(tmp_path / "none", grid, ["model.z_dim"], "missing_metric") == []
     assert "| 100 | 100 | 201 ± 1 | 3 |" in grid_table(summarize(grid, ["model.z_dim", "model.g_width"], "fid"),
                                                    ["model.z_dim", "model.g_width"], "fid")
+
+
+def test_an_evaluation_during_training_is_drawn_per_point_with_its_band(tmp_path):
+    from ganlab.folders import RunDir
+    from ganlab.sweeps.figures import family, over_training_title
+
+    rows = []
+    for z in (4, 8):
+        for seed in range(3):
+            name = f"z_dim={z}_seed={seed}"
+            run = SweepDir(tmp_path).run(name).path
+            run.mkdir(parents=True)
+            RunDir(run).metrics.write_text("".join(json.dumps({"kind": "eval", "step": 10 * e, "epoch": e, "metrics": {
+                "fid500_test1k": {"value": 100.0 / e + z + seed}}}) + "\n" for e in (1, 2, 3)))
+            rows.append({"state": "finished", "point": name, "run_dir": f"runs/{name}", "seed": seed,
+                         "model.z_dim": z, "fid500_test1k": 40.0 + z})
+    assert family("fid500_test1k") == "fid" and family("acc10k") == "acc"
+    paths = draw_sweep_figures(tmp_path, rows, ["model.z_dim"], "fid500_test1k")
+    figure = SweepDir(tmp_path).over_training("fid500_test1k")
+    assert figure in paths
+    with Image.open(figure) as png:
+        assert png.text["Title"] == over_training_title(tmp_path.resolve().name, "fid500_test1k", 2)

@@ -161,6 +161,13 @@ def grid_table(cells: Sequence[Cell], keys: Sequence[str], metric: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _colours(plt: Any, n: int) -> Any:
+    """A colour per index 0..n-1: the ten distinct tab10 colours in order, else n steps of viridis."""
+    if n <= 10:
+        return plt.get_cmap("tab10")
+    return plt.get_cmap("viridis", n)
+
+
 def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: str | Path) -> Optional[Path]:
     """D(x) (solid) and D(G(z)) (dashed) over training of every finished point, overlaid (report 001 section 4)."""
     plt = pyplot()
@@ -172,7 +179,7 @@ def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: s
         return None
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    colours = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis", len(runs))
+    colours = _colours(plt, len(runs))
     for i, (name, recs) in enumerate(runs):
         steps = [rec["step"] for rec in recs]
         ax.plot(steps, [rec["d_real"] for rec in recs], color=colours(i), lw=1, label=name)
@@ -189,14 +196,84 @@ def plot_d_outputs(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], out: s
     return save_plot(out, fig, dpi=100)
 
 
+def over_training_title(sweep_name: str, column: str, points: int) -> str:
+    """The figure title of an evaluation during training over a sweep's points."""
+    return (f"{sweep_name}: {column} during training, {points} point(s): mean over seeds (line), 95% interval "
+            f"(band, 3 seeds or more), each seed (thin)")
+
+
+def _training_series(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], family: str
+                     ) -> tuple[Optional[str], dict[str, dict[int, dict[float, float]]]]:
+    """The evaluation during training whose name is ``family`` then its sample count (fid -> fid500_test1k), and
+    per point label (swept values), per seed, its {epoch: value}."""
+    column: Optional[str] = None
+    series: dict[str, dict[int, dict[float, float]]] = defaultdict(dict)
+    for row in rows:
+        if row.get("state") != "finished" or not row.get("run_dir"):
+            continue
+        label = str(row["point"]).rsplit("_seed=", 1)[0]
+        for rec in read_metrics(Path(sweep_dir) / row["run_dir"]):
+            if rec.get("kind") != "eval":
+                continue
+            for name, record in rec["metrics"].items():
+                value = _number(record.get("value"))
+                if name.startswith(family) and name[len(family):len(family) + 1].isdigit() and value is not None \
+                        and column in (None, name):
+                    column = name
+                    series[label].setdefault(int(row.get("seed", 0)), {})[float(rec["epoch"])] = value
+    return column, series
+
+
+def plot_over_training(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], family: str) -> Optional[Path]:
+    """The evaluation ``family`` (fid, cfd, acc) along training: per point, each seed thin, the mean over seeds and
+    its 95% band; None when no point evaluated it during training."""
+    column, series = _training_series(sweep_dir, rows, family)
+    if column is None:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = _colours(plt, len(series))
+    for i, (label, by_seed) in enumerate(sorted(series.items())):
+        epochs = sorted(set().union(*by_seed.values()))
+        for values in by_seed.values():
+            ax.plot(sorted(values), [values[e] for e in sorted(values)], color=colours(i), lw=0.6, alpha=0.5)
+        means, halves = [], []
+        for e in epochs:
+            xs = [v[e] for v in by_seed.values() if e in v]
+            means.append(sum(xs) / len(xs))
+            sd = math.sqrt(sum((x - means[-1]) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else math.nan
+            halves.append(stats.t.ppf(0.975, len(xs) - 1) * sd / math.sqrt(len(xs))
+                          if len(xs) >= BAND_MIN_SEEDS else math.nan)
+        ax.plot(epochs, means, color=colours(i), lw=2, marker="o", markersize=3,
+                label=f"{label} ({len(by_seed)} seeds)")
+        if not any(math.isnan(h) for h in halves):
+            ax.fill_between(epochs, [m - h for m, h in zip(means, halves)], [m + h for m, h in zip(means, halves)],
+                            color=colours(i), alpha=0.2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(column)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="point", title_fontsize=7)
+    fig.suptitle(over_training_title(Path(sweep_dir).resolve().name, column, len(series)), fontsize=9, x=0.01,
+                 ha="left")
+    fig.tight_layout()
+    return save_plot(SweepDir(sweep_dir).over_training(column), fig, dpi=100)
+
+
+def family(column: str) -> str:
+    """A metric column's family: its name before the sample count (fid500_test1k -> fid, acc10k -> acc)."""
+    head = column.split("_")[0]
+    return head.rstrip("0123456789k") or head
+
+
 def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], swept_keys: Sequence[str],
                        metric: str, lower_is_better: bool = True, floor: Optional[float] = None) -> list[Path]:
-    """Into SWEEP_DIR/figures: the D-output curves of every point; for one swept key, the metric against it with
+    """Into SWEEP_DIR/figures: the D-output curves of every point, the metric's evaluations during training per
+    point (mean and band over seeds); for one swept key, the metric against it with
     the plateau estimate; for several keys, the grid table (Markdown and JSON). The metric's figures are drawn
     when some finished row has it."""
     folders = SweepDir(sweep_dir)
-    curves = plot_d_outputs(sweep_dir, rows, folders.d_outputs)
-    written: list[Path] = [curves] if curves is not None else []
+    drawn = [plot_d_outputs(sweep_dir, rows, folders.d_outputs), plot_over_training(sweep_dir, rows, family(metric))]
+    written: list[Path] = [p for p in drawn if p is not None]
     if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
         return written
     if len(swept_keys) == 1:
