@@ -75,3 +75,11 @@ def test_an_evaluation_during_training_is_drawn_per_point_with_its_band(tmp_path
     assert figure in paths
     with Image.open(figure) as png:
         assert png.text["Title"] == over_training_title(tmp_path.resolve().name, "fid500_test1k", 2)
+    only_seeds = []
+    for r in rows[:3]:  # a sweep over seeds alone (points named seed=N): one point, its seeds together
+        name = f"seed={r['seed']}"
+        (tmp_path / r["run_dir"]).rename(SweepDir(tmp_path).run(name).path)
+        only_seeds.append({**r, "point": name, "run_dir": f"runs/{name}"})
+    from ganlab.sweeps.figures import plot_over_training
+    with Image.open(plot_over_training(tmp_path, only_seeds, "fid")) as png:
+        assert png.text["Title"] == over_training_title(tmp_path.resolve().name, "fid500_test1k", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -211,7 +212,7 @@ def _training_series(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], fami
     for row in rows:
         if row.get("state") != "finished" or not row.get("run_dir"):
             continue
-        label = str(row["point"]).rsplit("_seed=", 1)[0]
+        label = re.sub(r"(^|_)seed=[^_]*$", "", str(row["point"])) or "all"  # its swept values, seed aside
         for rec in read_metrics(Path(sweep_dir) / row["run_dir"]):
             if rec.get("kind") != "eval":
                 continue
