@@ -166,14 +166,14 @@ def test_a_study_step_names_a_point_by_the_extremes_of_a_swept_key(tmp_path):
 
 
 def test_a_metric_names_its_protocol_column_with_the_count_inside():
-    from ganlab.studies.findings import _column
+    from ganlab.metrics.names import protocol_name
 
     names = {"cfd2k_test", "acc2k", "zdrop1k_e1", "zdrop1k_e2", "dacc1k", "dgap1k"}
-    assert _column(names, "cfd") == "cfd2k_test"
-    assert _column(names, "zdrop_e2") == "zdrop1k_e2"
-    assert _column(names, "dacc") == "dacc1k"
-    assert _column(names, "zdrop") is None  # two candidates: ambiguous, the caller says which exist
-    assert _column(names, "d_real") is None
+    assert protocol_name(names, "cfd") == "cfd2k_test"
+    assert protocol_name(names, "zdrop_e2") == "zdrop1k_e2"
+    assert protocol_name(names, "dacc") == "dacc1k"
+    assert protocol_name(names, "zdrop") is None  # two candidates: ambiguous, the caller says which exist
+    assert protocol_name(names, "d_real") is None
 
 
 def test_a_finding_reads_some_classes_of_a_per_class_metric_against_the_rest(tmp_path):

@@ -57,7 +57,8 @@ def test_latent_figure_and_grid_table_are_written(tmp_path):
 
 def test_an_evaluation_during_training_is_drawn_per_point_with_its_band(tmp_path):
     from ganlab.folders import RunDir
-    from ganlab.sweeps.figures import family, over_training_title
+    from ganlab.metrics.names import metric_family as family
+    from ganlab.sweeps.figures import over_training_title
 
     rows = []
     for z in (4, 8):

@@ -32,6 +32,7 @@ import numpy as np
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
 from ganlab.io import atomic_write_json, atomic_write_text
+from ganlab.metrics.names import protocol_name
 from ganlab.studies import verdicts
 from ganlab.studies.verdicts import Values, Verdict
 from ganlab.sweeps.results import read_results
@@ -121,17 +122,6 @@ def _among(values: dict[str, Any], among: dict[str, list[Any]]) -> bool:
     return all(any(matches_values(values, {key: v}) for v in allowed) for key, allowed in among.items())
 
 
-def _column(names: set[str], metric: str) -> Optional[str]:
-    """The logged name a finding's metric means: itself, or the one protocol name that is the metric with its
-    sample count after the part before the first underscore (cfd -> cfd2k_test, zdrop_e1 -> zdrop1k_e1)."""
-    if metric in names:
-        return metric
-    head, _, tail = metric.partition("_")
-    candidates = sorted(n for n in names if n.startswith(head) and n[len(head):len(head) + 1].isdigit()
-                        and (not tail or n.endswith(f"_{tail}")))
-    return candidates[0] if len(candidates) == 1 else None
-
-
 def _class_contrast(record: dict[str, Any], classes: Sequence[int]) -> Optional[float]:
     """A per-class record's mean over ``classes`` minus its mean over the other classes (None without per_class)."""
     per_class = record.get("per_class")
@@ -161,7 +151,7 @@ def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()
                 logged[cell][int(record["step"])][seed] = float(record[metric])
             if record.get("kind") != "eval":
                 continue
-            name = _column(set(record["metrics"]), metric)
+            name = protocol_name(record["metrics"], metric)
             if name is None or record["metrics"][name].get("value") is None:
                 continue
             value = _class_contrast(record["metrics"][name], classes) if classes else record["metrics"][name]["value"]
@@ -175,7 +165,7 @@ def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()
         column, series = metric, logged
     if column is None:  # not evaluated during training: the final results only
         for row in read_results(sweep.path):
-            name = _column(set(row), metric)
+            name = protocol_name(row, metric)
             if name is not None and row.get(name) is not None and row.get("state") == "finished":
                 column = name
                 cell = tuple(sorted(points.get(row["point"], {}).get("values", {}).items()))

@@ -16,6 +16,7 @@ from scipy import stats
 
 from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json, atomic_write_text
+from ganlab.metrics.names import metric_family, protocol_name
 from ganlab.plotting import pyplot, save_plot
 from ganlab.training.metrics_log import read_metrics
 
@@ -216,12 +217,11 @@ def _training_series(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], fami
         for rec in read_metrics(Path(sweep_dir) / row["run_dir"]):
             if rec.get("kind") != "eval":
                 continue
-            for name, record in rec["metrics"].items():
-                value = _number(record.get("value"))
-                if name.startswith(family) and name[len(family):len(family) + 1].isdigit() and value is not None \
-                        and column in (None, name):
-                    column = name
-                    series[label].setdefault(int(row.get("seed", 0)), {})[float(rec["epoch"])] = value
+            name = protocol_name(rec["metrics"], family)
+            value = _number(rec["metrics"][name].get("value")) if name is not None else None
+            if value is not None and column in (None, name):
+                column = name
+                series[label].setdefault(int(row.get("seed", 0)), {})[float(rec["epoch"])] = value
     return column, series
 
 
@@ -260,12 +260,6 @@ def plot_over_training(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], fa
     return save_plot(SweepDir(sweep_dir).over_training(column), fig, dpi=100)
 
 
-def family(column: str) -> str:
-    """A metric column's family: its name before the sample count (fid500_test1k -> fid, acc10k -> acc)."""
-    head = column.split("_")[0]
-    return head.rstrip("0123456789k") or head
-
-
 def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], swept_keys: Sequence[str],
                        metric: str, lower_is_better: bool = True, floor: Optional[float] = None) -> list[Path]:
     """Into SWEEP_DIR/figures: the D-output curves of every point, the metric's evaluations during training per
@@ -273,7 +267,7 @@ def draw_sweep_figures(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], sw
     the plateau estimate; for several keys, the grid table (Markdown and JSON). The metric's figures are drawn
     when some finished row has it."""
     folders = SweepDir(sweep_dir)
-    drawn = [plot_d_outputs(sweep_dir, rows, folders.d_outputs), plot_over_training(sweep_dir, rows, family(metric))]
+    drawn = [plot_d_outputs(sweep_dir, rows, folders.d_outputs), plot_over_training(sweep_dir, rows, metric_family(metric))]
     written: list[Path] = [p for p in drawn if p is not None]
     if not any(_number(r.get(metric)) is not None for r in rows) or not swept_keys:
         return written
