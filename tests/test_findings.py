@@ -124,6 +124,9 @@ def test_a_point_read_along_its_own_training(tmp_path):
     with pytest.raises(GanlabError, match="works with the trend and flat rules"):
         write_findings(_findings({"id": "x", "rule": "direction", "x": "training", "a": {"z_dim": 0},
                                   "b": {"z_dim": 8}}), study)
+    late, = write_findings(_findings(  # only the last measurement lies in the part read: still changing, said why
+        {"id": "late", "rule": "trend", "x": "training", "a": {"z_dim": 0}, "expect": "<0", "after": 0.9}), study)
+    assert late["verdict"] == "inconclusive (still changing)" and "needs at least two" in late["detail"]
 
 
 def test_a_training_log_column_is_read_at_every_logged_iteration(tmp_path):

@@ -57,3 +57,15 @@ def test_probes_are_refused_with_the_fix():
         _cfg("eval.probe_per_class=0")
     with pytest.raises(GanlabError, match="unconditional"):
         check_probes(_cfg("model.conditioning=none"), conditional=False)
+
+
+def test_an_unconditional_generator_takes_the_paths_probe_alone(digits_classifier, tmp_path):
+    cfg = _cfg("model.conditioning=none", "eval.probes=[paths]")
+    check_probes(cfg, conditional=False)  # accepted
+    data = load_data(cfg.data)
+    g, d = build_models(cfg.model, data.spec)
+    records = run_probes(cfg, g.eval(), d, data, torch.device("cpu"), tmp_path)
+    assert set(records) == {"smooth120"}  # 12 pairs of latents, 10 images each
+    smooth = records["smooth120"]
+    assert smooth["paths"] == 12 and 0 <= smooth["value"] <= 1
+    assert 0 <= smooth["mean_changes"] <= 9 and (smooth["value"] < 1 or smooth["mean_changes"] <= 1)

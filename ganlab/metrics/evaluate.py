@@ -166,6 +166,17 @@ def metric_acc(ctx: EvalContext) -> dict[str, dict[str, Any]]:
                                          "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
 
 
+def metric_share(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """How often the domain classifier gives the samples each class (per_class: the shares, in its labels) and how
+    uneven that is: value = the total variation distance from equal shares (0 when every class is as common;
+    report 001, section 6, reads an unconditional model's class histogram this way)."""
+    clf = _classifier(ctx)
+    k = clf.meta["num_classes"]
+    shares = np.bincount(clf.predict(ctx.samples), minlength=k) / ctx.n
+    return {ctx.name("share"): {"value": float(np.abs(shares - 1 / k).sum() / 2), "per_class": shares.tolist(),
+                                "n": ctx.n, "classifier_test_accuracy": clf.meta["test_accuracy"]}}
+
+
 _CLASSIFIER_REFERENCE_FEATURES: dict[tuple[str, ...], np.ndarray] = {}  # (classifier, reference) -> features
 
 
@@ -222,7 +233,7 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 
 METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = registry("eval.metrics", {
     "fid": metric_fid, "is": metric_is, "cis": metric_cis, "kid": metric_kid, "pr": metric_pr,
-    "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor, "cfd": metric_cfd,
+    "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor, "cfd": metric_cfd, "share": metric_share,
 })
 
 
@@ -234,7 +245,7 @@ def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
         net = InceptionNet(cfg.inception, resolve_device(device), cfg.batch_size, cfg.allow_tf32)
         if "is" in cfg.metrics and not net.has_logits:
             net.probabilities(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))  # raises the explanation
-    if set(cfg.metrics) & {"acc", "cis", "cfd"} or cfg.probes:
+    if set(cfg.metrics) & {"acc", "cis", "cfd", "share"} or cfg.probes:
         load_classifier(data.name, resolution, channels, "cpu")
 
 

@@ -259,6 +259,10 @@ def along_training(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
     own = measured.values[cell]
     steps = sorted(own)
     read = [s for s in steps if s >= finding.after * steps[-1]]
+    if len(read) < 2:  # e.g. a tiny scale's one evaluation: nothing to read a trend from yet
+        return read[-1], verdicts.Verdict(verdicts.STILL_CHANGING, math.nan, math.nan, math.nan, 0, "none",
+                                          f"{len(read)} measurement(s) in the part of training read; a {finding.rule} "
+                                          f"over training needs at least two (evaluate more often: eval.every)")
     xs = {s / steps[-1]: own[s] for s in read}
     if finding.rule == "trend":
         return read[-1], verdicts.trend(xs, finding.expect)

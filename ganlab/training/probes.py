@@ -176,6 +176,21 @@ def _path_labels(ctx: ProbeContext, z: torch.Tensor, codes: torch.Tensor) -> np.
     return ctx.classifier.predict(images).reshape(paths, steps)
 
 
+def _latent_paths(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
+    """An unconditional generator's paths (report 001, section 5): per_class pairs of random latents, PATH_STEPS
+    images from one to the other; smooth = the share of paths along which the classifier's label changes at most
+    once."""
+    n = ctx.per_class
+    t = torch.linspace(0, 1, PATH_STEPS).view(1, -1, 1)
+    z_a = ctx.explorer.latents([ctx.seed + i for i in range(n)]).cpu().unsqueeze(1)
+    z_b = ctx.explorer.latents([ctx.seed + n + i for i in range(n)]).cpu().unsqueeze(1)
+    codes = ctx.explorer.codes([0] * n * PATH_STEPS).cpu().view(n, PATH_STEPS, -1)
+    labels = _path_labels(ctx, z_a + t * (z_b - z_a), codes)
+    changes = (labels[:, 1:] != labels[:, :-1]).sum(axis=1)
+    return {ctx.name("smooth", images=n * PATH_STEPS): {"value": float((changes <= 1).mean()), "paths": n,
+                                                        "steps": PATH_STEPS, "mean_changes": float(changes.mean())}}
+
+
 def probe_paths(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
     """Interpolation paths of PATH_STEPS images, per_class / 10 of them per class (report 002, figures 11-13):
     smooth = the share of paths from the class "mean" G(0, y) to G(z, y) along which the classifier's label changes
@@ -184,6 +199,8 @@ def probe_paths(ctx: ProbeContext) -> dict[str, dict[str, Any]]:
     ex = ctx.explorer
     if ex.z_dim == 0:
         raise GanlabError("eval.probes paths needs a latent (model.z_dim > 0); drop 'paths' from eval.probes")
+    if not ex.conditional:
+        return _latent_paths(ctx)
     k, per = ex.num_classes, max(1, ctx.per_class // 10)
     starts = torch.arange(k).repeat_interleave(per)  # class a of each path
     ends = (starts + 1 + torch.randint(k - 1, (k * per,), generator=torch.Generator().manual_seed(ctx.seed))) % k
@@ -206,12 +223,14 @@ PROBES: dict[str, Callable[[ProbeContext], dict[str, dict[str, Any]]]] = registr
     "paths": probe_paths,
 })
 
+UNCONDITIONAL_PROBES = ("paths",)  # the probes that also measure an unconditional generator
+
 
 def check_probes(cfg: Config, conditional: bool) -> None:
     """Refuse probes a run cannot take, before it trains."""
-    if cfg.eval.probes and not conditional:
-        raise GanlabError(f"eval.probes ({', '.join(cfg.eval.probes)}) measure a conditional GAN per class; this "
-                          f"run is unconditional (model.conditioning=none): drop eval.probes")
+    if per_class := [] if conditional else [p for p in cfg.eval.probes if p not in UNCONDITIONAL_PROBES]:
+        raise GanlabError(f"eval.probes {', '.join(per_class)} measure a conditional GAN per class; this run is "
+                          f"unconditional (model.conditioning=none): keep only {', '.join(UNCONDITIONAL_PROBES)}")
 
 
 def run_probes(cfg: Config, generator: nn.Module, discriminator: nn.Module, data: DataSplits,

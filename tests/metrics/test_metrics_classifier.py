@@ -105,3 +105,17 @@ def test_acc_of_a_run_keeping_some_classes_is_measured_in_the_classifiers_labels
     record = evaluate(sampler, data, 2, EvalConfig(n=60), ["acc"], "cpu")["acc60"]
     assert record["value"] > 0.85
     assert record["class_histogram"][7] + record["class_histogram"][2] > 0.85 * 60
+
+
+def test_share_of_real_images_is_even_and_of_one_digit_is_not(digits_classifier):
+    """share: the classifier's class shares of the samples and their distance from equal shares."""
+    from ganlab.config import EvalConfig
+    from ganlab.metrics.evaluate import evaluate
+
+    cfg = EvalConfig(n=200, metrics=["share"])
+    even = evaluate(real_sampler(split="test"), DIGITS, 10, cfg, device="cpu")["share200"]
+    assert sum(even["per_class"]) == pytest.approx(1) and len(even["per_class"]) == 10
+    assert even["value"] < 0.15  # balanced labels, a classifier right > 85 % of the time
+    sevens = real_sampler(split="test")
+    only = evaluate(lambda y: sevens(torch.full_like(y, 7)), DIGITS, 10, cfg, device="cpu")["share200"]
+    assert only["per_class"][7] > 0.85 and only["value"] > 0.75  # 0.9 when every image reads 7
