@@ -19,6 +19,17 @@ def shared_data_root() -> Path | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (the default: ``-n auto``) each worker is one of as many processes as cores: one CPU
+    thread each, passed on to the processes it starts, as ganlab's own parallel sweeps do (torch's threads of
+    several processes would fight over the cores and make small steps many times slower)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     root = shared_data_root()

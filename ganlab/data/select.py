@@ -92,3 +92,19 @@ def select(data: ImageSet, cfg: DataConfig, cap: bool) -> ImageSet:
     if cfg.classes:
         data = keep_classes(data, class_indices(cfg.classes, data.class_names, cfg.name))
     return cap_per_class(data, cfg.per_class) if cap and cfg.per_class else data
+
+
+def random_per_class(data: ImageSet, num_classes: int, per_class: int, seed: int, what: str,
+                     fix: str) -> list[torch.Tensor]:
+    """``per_class`` indices into ``data`` of each class 0..num_classes-1 (num_classes 0: of all its images, one
+    group), chosen at random by ``seed``, each sorted; refused, naming ``what`` and the ``fix``, when a class has
+    fewer images."""
+    g = torch.Generator().manual_seed(seed)
+    groups = ([(data.labels == c).nonzero().squeeze(1) for c in range(num_classes)] if num_classes
+              else [torch.arange(len(data))])
+    picks = []
+    for c, members in enumerate(groups):
+        if members.numel() < per_class:
+            raise GanlabError(f"class {c} of {what} has {members.numel()} images, fewer than {per_class}; {fix}")
+        picks.append(members[torch.randperm(members.numel(), generator=g)[:per_class]].sort().values)
+    return picks

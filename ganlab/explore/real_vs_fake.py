@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ganlab.data import load_data
+from ganlab.data.select import random_per_class
 from ganlab.errors import GanlabError
 from ganlab.explore.common import Explorer, ExploreResult, pixel_distance, save_figure, save_numbers
 from ganlab.images import class_label
@@ -23,17 +24,10 @@ def real_rows(ex: Explorer, split: str, per_class: int, seed: int) -> tuple[torc
     if tuple(data.images.shape[1:]) != (ex.spec.channels, ex.spec.resolution, ex.spec.resolution):
         raise GanlabError(f"the run's data now loads as images {tuple(data.images.shape[1:])}, its generator makes "
                           f"{(ex.spec.channels, ex.spec.resolution, ex.spec.resolution)}; check the run's data.* config")
-    g = torch.Generator().manual_seed(seed)
-    rows, chosen = [], []
-    for c in range(ex.num_classes):
-        members = (data.labels == c).nonzero().squeeze(1) if ex.conditional else torch.arange(len(data))
-        if members.numel() < per_class:
-            raise GanlabError(f"class {c} of the {split} split has {members.numel()} images; lower --per-class")
-        pick = members[torch.randperm(members.numel(), generator=g)[:per_class]].sort().values
-        rows.append(data.images[pick])
-        chosen.append(pick.tolist())
+    picks = random_per_class(data, ex.num_classes if ex.conditional else 0, per_class, seed,
+                             f"the {split} split", "lower --per-class")
     names = list(data.class_names) if ex.conditional else ["all"]
-    return torch.stack(rows), chosen, names
+    return torch.stack([data.images[pick] for pick in picks]), [pick.tolist() for pick in picks], names
 
 
 def real_vs_fake(ex: Explorer, per_class: int = 8, split: str = "train", seed: int = 0) -> ExploreResult:

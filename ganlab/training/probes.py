@@ -21,6 +21,7 @@ import torch.nn as nn
 from ganlab.choices import registry
 from ganlab.config import Config
 from ganlab.data.load import DataSplits
+from ganlab.data.select import random_per_class
 from ganlab.errors import GanlabError
 from ganlab.explore.common import Explorer, gaussian
 from ganlab.explore.fake_labels import fake_codes
@@ -62,14 +63,8 @@ class ProbeContext:
         """per_class held-out images of each class (the training images where the data has no held-out split),
         chosen by ``seed``, in ``classes`` order: uint8 (N, C, H, W)."""
         split = self.data.test if self.data.test is not None else self.data.train
-        g = torch.Generator().manual_seed(self.seed)
-        picks = []
-        for c in range(self.explorer.num_classes):
-            members = (split.labels == c).nonzero().squeeze(1)
-            if members.numel() < self.per_class:
-                raise GanlabError(f"eval.probes: class {c} has {members.numel()} held-out images; lower "
-                                  f"eval.probe_per_class (now {self.per_class})")
-            picks.append(members[torch.randperm(members.numel(), generator=g)[:self.per_class]])
+        picks = random_per_class(split, self.explorer.num_classes, self.per_class, self.seed,
+                                 "the held-out images eval.probes reads", "lower eval.probe_per_class")
         return split.images[torch.cat(picks)]
 
     def fake(self) -> torch.Tensor:
