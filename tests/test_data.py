@@ -40,6 +40,7 @@ def test_mnist_through_torchvision_and_cache(data_root: Path):
     assert [p.stat().st_mtime_ns for p in cache_files] == stamp  # read from the cache, not re-decoded
 
 
+@pytest.mark.slow  # decodes and resizes all 70,000 MNIST images into the cache
 def test_mnist_resized_to_64_rgb(data_root: Path):
     cfg = data_cfg("data.name=mnist", f"data.root={data_root}", "data.resolution=64", "data.channels=3", "data.limit=10")
     images = load_data(cfg).train.images
@@ -47,6 +48,7 @@ def test_mnist_resized_to_64_rgb(data_root: Path):
     assert torch.equal(images[:, 0], images[:, 1])
 
 
+@pytest.mark.slow  # decodes all 60,000 CIFAR-10 JPEGs into the cache
 def test_cifar10_zip_loads_through_image_folder_source(data_root: Path):
     splits = load_data(data_cfg("data.name=cifar10", f"data.root={data_root}", "data.limit=100"))
     assert splits.train.images.shape == (100, 3, 32, 32)

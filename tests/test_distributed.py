@@ -63,6 +63,7 @@ def test_two_processes_write_one_run_and_stay_in_sync(ddp_run: Path):
     assert not torch.equal(a, b)  # each rank draws its own noise
 
 
+@pytest.mark.slow  # two more torchrun launches; the default suite launches one (the module's ddp_run)
 def test_resumed_two_process_run_equals_uninterrupted(ddp_run: Path, tmp_path: Path):
     parts = tmp_path / "parts"
     first = torchrun("--run-dir", str(parts), "--stop-after-steps", "5", *RUN)

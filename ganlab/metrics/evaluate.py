@@ -249,6 +249,9 @@ def preflight(cfg: EvalConfig, data: DataConfig, channels: int, resolution: int,
         load_classifier(data.name, resolution, channels, "cpu")
 
 
+COVARIANCE_METRICS = ("fid", "floor", "cfd", "ifid", "kid")  # metrics of a covariance: at least 2 samples
+
+
 def evaluate(sampler: Sampler, data: DataConfig, num_classes: int, cfg: EvalConfig = EvalConfig(),
              metrics: Optional[Sequence[str]] = None, device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
     """Draw cfg.n samples (labels cycling over the classes), compute the metrics, return {name: record}."""
@@ -264,6 +267,8 @@ def evaluate_images(samples: torch.Tensor, labels: torch.Tensor, data: DataConfi
                     ) -> dict[str, dict[str, Any]]:
     """The metrics ``cfg.metrics`` of given uint8 images (N, C, H, W) asked for ``labels`` (N,): {name: record}."""
     validate_eval(cfg)
+    if set(cfg.metrics) & set(COVARIANCE_METRICS):  # refused before any network runs
+        check_count(len(samples), "the samples to evaluate")
     dev = resolve_device(device)
     ctx = EvalContext(samples, labels, num_classes, data, cfg, dev, dict(timings or {}))
     results: dict[str, dict[str, Any]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,9 +37,20 @@ def mnist_cfg(data_root) -> DataConfig:
 
 
 @pytest.fixture(scope="session")
-def real_features(inception_net, mnist_cfg) -> RealFeatures:
+def real_features(inception_net, mnist_cfg, tmp_path_factory) -> RealFeatures:
+    """Computed once per test run: the first pytest-xdist worker to need them writes them for the others."""
+    from filelock import FileLock
+
     from ganlab.data import load_split
 
     train = load_split(mnist_cfg, "train").images[:N_PER_SPLIT]
     test = load_split(mnist_cfg, "test").images[:N_PER_SPLIT]
-    return RealFeatures(train, test, inception_net.features(train), inception_net.features(test))
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's folder is in the run's folder
+        run_dir = run_dir.parent
+    shared = run_dir / "real_features.npz"
+    with FileLock(f"{shared}.lock"):
+        if not shared.exists():
+            np.savez(shared, train=inception_net.features(train), test=inception_net.features(test))
+        with np.load(shared) as saved:
+            return RealFeatures(train, test, saved["train"], saved["test"])
