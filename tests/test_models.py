@@ -17,6 +17,7 @@ def test_shapes_and_gradients(family, conditioning, z_dim, image):
     if z_dim == 0 and conditioning == "none":
         pytest.skip("refused by the config (tested there)")
     channels, resolution = image
+    torch.manual_seed(0)  # unseeded, about 1 initialisation in 300 gives two labels the same image (seen once)
     cfg = load_config(None, [f"model.family={family}", f"model.conditioning={conditioning}", f"model.z_dim={z_dim}",
                              "model.g_width=8", "model.d_width=8", "model.embed_dim=3"]).model
     spec = ImageSpec(channels=channels, resolution=resolution, num_classes=10)

@@ -29,6 +29,7 @@ from ganlab.progress import Progress
 
 FEATURES_CACHED_UP_TO = 20000  # references this small keep their features on disk (20k x 2048 float32 = 164 MB)
 PARTIAL_SAVE_EVERY_S = 120.0  # how often a streamed reference pass saves its running sums (32 MB)
+CHUNK_BATCHES = 10  # network batches per chunk of a streamed pass (its running sums are saved between chunks)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _streamed_stats(net: InceptionNet, ref: Reference, partial_path: Path,
     outer = torch.from_numpy(state["outer"]).to(net.device)  # (2048, 2048) float64
     progress = Progress(_label(ref) + (f" (resumed at {done:,})" if done else ""), n, done)
     last_save = time.perf_counter()
-    chunk = 10 * net.batch_size
+    chunk = CHUNK_BATCHES * net.batch_size
     while done < n:
         x = torch.from_numpy(net.features(images[done:done + chunk], progress)).to(net.device, torch.float64)
         total += x.sum(0)

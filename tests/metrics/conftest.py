@@ -11,7 +11,7 @@ import torch
 
 from ganlab.config import DataConfig
 
-N_PER_SPLIT = 40  # real MNIST images per split fed through Inception once per session (~7 s on 2 idle cores)
+N_PER_SPLIT = 16  # real MNIST images per split fed through Inception once per session (~5 s on one core)
 
 
 @dataclass

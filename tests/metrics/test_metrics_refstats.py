@@ -61,33 +61,36 @@ def test_reference_larger_than_the_split_is_refused(mnist_cfg):
 
 
 def test_interrupted_streamed_pass_resumes_from_its_saved_sums(inception_net, mnist_cfg, real_features, monkeypatch):
-    net = InceptionNet(device="cpu", batch_size=1)  # chunks of 10 images; the network itself is loaded once
-    ref = Reference(mnist_cfg, "test", 13)  # a count no other test caches
+    net = InceptionNet(device="cpu", batch_size=1)  # chunks of 2 images; the network itself is loaded once
+    monkeypatch.setattr(refstats, "CHUNK_BATCHES", 2)
+    ref = Reference(mnist_cfg, "test", 5)  # a count no other test caches
     partial = _cache_path("partial", ref, net)
     # The saved state of a pass stopped after 3 images, except that its sums are of 3 *train* images: a resumed
-    # pass keeps them (and runs only images 3..12), a pass that started over would not.
+    # pass keeps them (and runs only images 3 and 4), a pass that started over would not.
     k = 3
     first = real_features.train[:k].astype(np.float64)
-    refstats._save(partial, {"n": np.array(13), "done": np.array(k), "total": first.sum(0), "outer": first.T @ first})
+    refstats._save(partial, {"n": np.array(5), "done": np.array(k), "total": first.sum(0), "outer": first.T @ first})
     monkeypatch.setattr(refstats, "PARTIAL_SAVE_EVERY_S", 0.0)
-    monkeypatch.setattr(refstats, "FEATURES_CACHED_UP_TO", 8)  # so 13 images are streamed, not kept
+    monkeypatch.setattr(refstats, "FEATURES_CACHED_UP_TO", 4)  # so 5 images are streamed, not kept
 
     stats = reference_stats(net, ref)
-    expected = gaussian_stats(np.concatenate([real_features.train[:k], real_features.test[k:13]]))
+    expected = gaussian_stats(np.concatenate([real_features.train[:k], real_features.test[k:5]]))
     np.testing.assert_allclose(stats.mu, expected.mu, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(stats.sigma, expected.sigma, rtol=1e-3, atol=1e-5)
     assert not partial.exists()  # removed once the statistics are cached
     assert not _cache_path("features", ref, net).exists()
 
 
-def test_streamed_pass_saves_its_running_sums_and_reports_progress(inception_net, mnist_cfg, real_features):
+def test_streamed_pass_saves_its_running_sums_and_reports_progress(inception_net, mnist_cfg, real_features,
+                                                                   monkeypatch):
     net = InceptionNet(device="cpu", batch_size=1)
-    ref = Reference(mnist_cfg, "test", 11)
+    monkeypatch.setattr(refstats, "CHUNK_BATCHES", 2)
+    ref = Reference(mnist_cfg, "test", 4)
     partial = _cache_path("partial", ref, net)
-    refstats._streamed_stats(net, ref, partial, save_every_s=0.0)  # chunks 0..9 then 10: one save
+    refstats._streamed_stats(net, ref, partial, save_every_s=0.0)  # chunks 0..1 then 2..3: one save
     with np.load(partial) as blob:
-        assert int(blob["done"]) == 10 and int(blob["n"]) == 11
-        np.testing.assert_allclose(blob["total"], real_features.test[:10].astype(np.float64).sum(0), rtol=1e-4)
+        assert int(blob["done"]) == 2 and int(blob["n"]) == 4
+        np.testing.assert_allclose(blob["total"], real_features.test[:2].astype(np.float64).sum(0), rtol=1e-4)
 
     out = io.StringIO()
     progress = Progress("mnist test reference", 15, done=10, every_s=0.0, stream=out)

@@ -15,7 +15,7 @@ from ganlab.folders import RunDir
 from ganlab.training.evaluation import TrainingEvaluator, run_fid
 from ganlab.training.metrics_log import read_metrics
 
-EVAL = ["eval.n=10", "eval.ref_n=30", "eval.bootstrap=0", "eval.batch_size=40"]
+EVAL = ["eval.n=10", "eval.ref_n=12", "eval.bootstrap=0", "eval.batch_size=40"]
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +32,25 @@ def evaluated_run(tmp_path_factory):
 def test_training_writes_eval_records_and_keeps_the_best(evaluated_run):
     evals = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"]
     assert [r["epoch"] for r in evals] == [1, 2]
-    assert all(r["fid_name"] == "fid10_test30" and r["fid"] > 0 for r in evals)
+    assert all(r["fid_name"] == "fid10_test12" and r["fid"] > 0 for r in evals)
     # wall time since the start and the evaluation's own share (benchmarks/speed.py's time to FID uses both)
     assert all(0 < r["eval_time_s"] < r["time_s"] for r in evals) and evals[0]["time_s"] < evals[1]["time_s"]
     best = min(evals, key=lambda r: r["fid"])
     assert evals[-1]["best_fid"] == best["fid"] and evals[-1]["best_epoch"] == best["epoch"]
     assert RunDir(evaluated_run).best_checkpoint.is_file()
     meta = json.loads(RunDir(evaluated_run).best_export.with_suffix(".json").read_text())
-    assert meta["epoch"] == best["epoch"] and meta["fid10_test30"] == best["fid"]
+    assert meta["epoch"] == best["epoch"] and meta["fid10_test12"] == best["fid"]
     status = json.loads(RunDir(evaluated_run).status.read_text())
     assert status["best_fid"] == best["fid"] and status["stopped_early"] is False
 
 
 def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
-    result = CliRunner().invoke(main, ["eval", str(evaluated_run), "--n", "10", "--ref-n", "30", "--bootstrap", "4",
+    result = CliRunner().invoke(main, ["eval", str(evaluated_run), "--n", "10", "--ref-n", "12", "--bootstrap", "4",
                                        "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    assert "fid10_test30" in result.output and "95% CI" in result.output
-    saved = json.loads(RunDir(evaluated_run).eval.read_text())["fid10_test30"]
-    assert saved["epoch"] == 2 and saved["bootstrap_resamples"] == 4 and saved["ref_n"] == 30
+    assert "fid10_test12" in result.output and "95% CI" in result.output
+    saved = json.loads(RunDir(evaluated_run).eval.read_text())["fid10_test12"]
+    assert saved["epoch"] == 2 and saved["bootstrap_resamples"] == 4 and saved["ref_n"] == 12
     # the export's samples are seeded: the same FID as the last evaluation during training
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
     assert saved["value"] == pytest.approx(last["fid"], rel=1e-6)
@@ -59,7 +59,7 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
 def test_sweep_fid_evaluator_uses_the_runs_eval_settings(evaluated_run):
     figures = run_fid(evaluated_run)
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
-    assert list(figures) == ["fid10_test30"] and figures["fid10_test30"] == pytest.approx(last["fid"], rel=1e-6)
+    assert list(figures) == ["fid10_test12"] and figures["fid10_test12"] == pytest.approx(last["fid"], rel=1e-6)
 
 
 def test_eval_command_refuses_bad_input_in_one_line(evaluated_run):
@@ -92,7 +92,7 @@ def test_early_stop_ends_training(tmp_path, monkeypatch):
     (5, 6, ...) so the stop is certain; the real metric path is covered by the tests above."""
     fids = iter([5.0, 6.0, 7.0, 8.0])
     monkeypatch.setattr("ganlab.training.evaluation.evaluate",
-                        lambda *a, **k: {"fid10_test30": {"value": next(fids)}})
+                        lambda *a, **k: {"fid10_test12": {"value": next(fids)}})
     overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=256",
                  "train.epochs=4", "device=cpu", "eval.every=1", "eval.patience=1", *EVAL]
     result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
