@@ -35,6 +35,26 @@ def test_grid_expands_to_product_times_seeds():
     assert spec.swept_keys == ["model.z_dim", "model.g_width", "model.d_width"]
 
 
+def test_excluded_cells_are_left_out_by_value_or_by_extreme(tmp_path):
+    """Report 001's 6 of 8 cells: exclusions by min / max still hold when a scale swaps the widths inline."""
+    sweep = tmp_path / "grid.yaml"
+    sweep.write_text("grid: {model.z_dim: [16, 100], model.g_width: [16, 100], model.d_width: [16, 100]}\n"
+                     "exclude:\n  - {model.z_dim: max, model.g_width: max, model.d_width: min}\n"
+                     "  - {model.z_dim: 100, model.g_width: 16, model.d_width: 100}\n")
+    ids = [p.id for p in expand(build_spec(str(sweep)))]
+    assert len(ids) == 6 and "z_dim=100_g_width=100_d_width=16_seed=0" not in ids
+    assert "z_dim=100_g_width=16_d_width=100_seed=0" not in ids and "z_dim=100_g_width=16_d_width=16_seed=0" in ids
+    with pytest.raises(GanlabError, match="matches no cell"):  # a value the scale swapped out: said, not ignored
+        expand(build_spec(str(sweep), ["model.g_width=8,32"]))
+    sweep.write_text(sweep.read_text().split("  - {model.z_dim: 100")[0])
+    rescaled = [p.id for p in expand(build_spec(str(sweep), ["model.g_width=8,32"]))]  # min/max follow
+    assert "z_dim=100_g_width=32_d_width=16_seed=0" not in rescaled and len(rescaled) == 7
+    with pytest.raises(GanlabError, match="must name swept keys"):
+        spec_from_dict({"grid": {"model.z_dim": [1, 2]}, "exclude": [{"model.g_width": 8}]})
+    with pytest.raises(GanlabError, match="matches no cell"):
+        expand(spec_from_dict({"grid": {"model.z_dim": [1, 2]}, "exclude": [{"model.z_dim": 3}]}))
+
+
 def test_unknown_swept_key_names_the_close_key():
     with pytest.raises(GanlabError, match=r"unknown config key 'model.zdim': did you mean model.z_dim"):
         build_spec(None, ["model.zdim=0:4"])
@@ -72,4 +92,5 @@ def test_repo_sweep_configs_are_valid():
     ablation = expand(load_sweep_file("configs/sweep_report000_ablation.yaml"))
     assert {(p.cfg.model.g_width, p.cfg.model.conditioning) for p in ablation} == {(16, "onehot"), (64, "none")}
     grid = expand(load_sweep_file("configs/sweep_report001_grid.yaml"))
-    assert len(grid) == 8 * 3 and all(p.cfg.train.batch_size == 64 and p.cfg.train.steps == 5000 for p in grid)
+    assert len(grid) == 6 * 3 and all(p.cfg.train.batch_size == 64 and p.cfg.train.steps == 5000 for p in grid)
+    assert (100, 100, 16) not in {(p.cfg.model.z_dim, p.cfg.model.g_width, p.cfg.model.d_width) for p in grid}

@@ -11,6 +11,7 @@ from typing import Any
 
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
+from ganlab.folders import matches_values, resolve_extremes
 from ganlab.sweeps.spec import SweepSpec, format_value
 
 
@@ -40,11 +41,20 @@ def point_id(values: dict[str, Any], seed: int, short: dict[str, str]) -> str:
 
 
 def cells(spec: SweepSpec) -> list[dict[str, Any]]:
-    """The swept values of every point before seeds: explicit points crossed with the grid's product."""
+    """The swept values of every point before seeds: explicit points crossed with the grid's product, less the
+    excluded cells (``min`` / ``max`` there name a key's smallest / largest value, so an exclusion holds when a
+    scale swaps the values)."""
     keys = list(spec.grid)
     product = [dict(zip(keys, combo)) for combo in itertools.product(*(spec.grid[k] for k in keys))]
     explicit = spec.points or [{}]
-    return [{**p, **g} for p in explicit for g in product]
+    every = [{**p, **g} for p in explicit for g in product]
+    kept = every
+    for entry in spec.exclude:
+        resolved = resolve_extremes(entry, every)
+        if not any(matches_values(c, resolved) for c in every):
+            raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
+        kept = [c for c in kept if not matches_values(c, resolved)]
+    return kept
 
 
 def _with_values(base: dict[str, Any], values: dict[str, Any]) -> Config:

@@ -6,6 +6,7 @@ A sweep YAML file looks like::
     overrides: [train.epochs=20]                # key=value applied to the base before the swept keys
     grid:                                       # cartesian product over dotted config keys
       model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
+    exclude: [{model.z_dim: max}]               # cells not trained (a value, or min / max of the key's values)
     seeds: [0, 1, 2]                            # every point is trained once per seed
     backend: packed
     eval: {metrics: [fid, cfd], n: 10000}      # evaluate every finished point (EvalConfig fields)
@@ -41,6 +42,7 @@ class SweepSpec:
     overrides: list[str] = field(default_factory=list)  # key=value items applied to the base before the swept keys
     grid: dict[str, list[Any]] = field(default_factory=dict)  # dotted key -> values; the points are their product
     points: list[dict[str, Any]] = field(default_factory=list)  # explicit points (dotted key -> value), crossed with grid
+    exclude: list[dict[str, Any]] = field(default_factory=list)  # cells left out (dotted key -> value, min or max)
     seeds: list[int] = field(default_factory=lambda: [0])  # every point is trained once per seed
     backend: str = "auto"  # auto (parallel on a CPU with several points and cores, else sequential) | sequential | parallel | packed | ray
     workers: int = 0  # parallel: worker processes, one CPU thread each; 0 = one per allowed core
@@ -95,7 +97,7 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
     if "floor" in data and not isinstance(data["floor"], bool):
         raise GanlabError(f"floor: {data['floor']!r} in {where}: the floor is measured with the metric's own protocol, "
                           f"not typed in; write floor: true (or false to draw none)")
-    spec = SweepSpec(**{k: v for k, v in data.items() if k not in ("grid", "seeds", "points", "overrides")})
+    spec = SweepSpec(**{k: v for k, v in data.items() if k not in ("grid", "seeds", "points", "exclude", "overrides")})
     spec.eval = dict(data.get("eval") or {})
     spec.overrides = [str(o) for o in data.get("overrides") or []]
     grid = dict(data.get("grid") or {})
@@ -105,6 +107,7 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
         spec.seeds = _seeds(data["seeds"])
     spec.grid = {str(k): parse_values(v) for k, v in grid.items()}
     spec.points = [dict(p) for p in data.get("points") or []]
+    spec.exclude = [dict(e) for e in data.get("exclude") or []]
     validate_spec(spec)
     return spec
 
@@ -166,6 +169,11 @@ def validate_spec(spec: SweepSpec) -> None:
     for point in spec.points:
         if SEED_KEY in point:
             raise GanlabError("a point may not set seed; list seeds under 'seeds' and every point runs each")
+    for cell in spec.exclude:
+        unknown = [k for k in cell if k not in spec.swept_keys]
+        if not cell or unknown:
+            raise GanlabError(f"exclude entry {cell} must name swept keys ({', '.join(spec.swept_keys) or 'none'}); "
+                              f"{', '.join(unknown) or 'it names none'}")
     # Validates every swept key (unknown keys get suggestions), the base, its overrides and the eval settings.
     probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
     load_config(spec.base, list(spec.overrides) + probe + eval_overrides(spec))
