@@ -85,7 +85,7 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     record = out.read_steps()
     ran = [s.name for s in load_study(STUDIES / f"{name}.yaml").steps if "tiny" in s.only]
     assert list(record["steps"]) == ran and record["scale"] == "tiny"
-    assert {"torch", "python", "cpu_count"} <= set(record["steps"][ran[0]]["environment"])
+    assert {"torch", "python", "cpu_count", "cpu_model"} <= set(record["steps"][ran[0]]["environment"])
     page = out.page.read_text()
     findings = load_study(STUDIES / f"{name}.yaml").findings
     if findings:  # one seed at the tiny scale: every finding is written, none decided

@@ -27,6 +27,18 @@ from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points
 RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module says: two runs of the same seeds
+    on different CPUs can train differently (other float kernels), so a study records which it ran on."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment() -> dict[str, Any]:
     """Where a study ran: machine, cores, Python and package versions (kept in steps.json)."""
     versions = {}
@@ -36,6 +48,7 @@ def environment() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+            "cpu_model": cpu_model(),
             "cpu_count": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "python": platform.python_version(), **versions}
 
