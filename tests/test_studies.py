@@ -149,7 +149,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from /proc (Linux)")
 def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_through(tmp_path):
     """kill -9 of ``ganlab study`` while its sweep trains points in parallel worker processes (the default backend
-    on a CPU with 2 cores): the workers die with it, and the study run again ends as one run straight through."""
+    on a CPU with 2 cores): the workers die with it, and the study run again (in this process, without workers to
+    start) ends as one run straight through."""
     study_file, sequential = tmp_path / "kill.yaml", tmp_path / "straight.yaml"
     study_file.write_text(KILL_STUDY)
     sequential.write_text(KILL_STUDY.replace('"seed=0,1",', '"seed=0,1", --backend, sequential,'))
@@ -172,7 +173,7 @@ def test_a_study_killed_mid_training_and_run_again_ends_as_one_run_straight_thro
     runs = [RunDir(r) for r in cut.sweep("sweep").run_dirs()]
     assert any(r.state() == "running" and r.has_checkpoint() for r in runs)  # cut between two checkpoints
     assert "sweep" not in cut.read_steps().get("steps", {})
-    run_study(study_file, "tiny", cut.path, run_command=run_command)  # run again, here: it resumes the sweep
+    run_study(sequential, "tiny", cut.path, run_command=run_command)  # run again, here, one point after another
     assert _trained(cut) == _trained(straight) and len(_trained(cut)) == 4
     assert all(row["step"] == 40 for row in _trained(cut))
     assert list(cut.read_steps()["steps"]) == ["sweep", "interpolation"]
