@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
 import torch
 
@@ -36,3 +38,15 @@ def use_allowed_cores() -> int:
     if not os.environ.get(THREADS_ENV):
         torch.set_num_threads(allowed_cores())
     return torch.get_num_threads()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module says: two runs of the same seeds
+    on different CPUs can train differently (other float kernels), so studies and benchmarks record it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ganlab.devices import cpu_model
 from ganlab.errors import GanlabError
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
@@ -25,18 +26,6 @@ from ganlab.studies.findings import write_findings
 from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
 
 RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module says: two runs of the same seeds
-    on different CPUs can train differently (other float kernels), so a study records which it ran on."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def environment() -> dict[str, Any]:
