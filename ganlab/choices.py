@@ -23,7 +23,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.precision": ("fp32", "bf16"),
     "train.fast_path": ("auto", "eager", "cpu", "compile", "cudagraph"),
     "eval.ref": ("train", "test"),
-    "eval.metrics": ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd", "share"),
+    "eval.metrics": ("fid", "is", "cis", "kid", "pr", "ifid", "acc", "floor", "cfd", "share", "checker"),
     "eval.probes": ("dacc", "spread", "zero", "noise", "fakelabel", "paths"),
 }
 SWEEP_BACKENDS = ("auto", "sequential", "parallel", "packed", "ray")  # a sweep spec's backend (not a run option)

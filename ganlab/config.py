@@ -55,6 +55,7 @@ class ModelConfig:
     g_batchnorm: bool = True  # resnet: BatchNorm in the generator's blocks
     kernel_size: int = 4  # dcgan: kernel side of G's transposed convs and D's convs, stride 2 (report 000's MNIST nets: 3)
     g_activation: str = "relu"  # dcgan: G's activation: relu | leakyrelu (slope 0.2, as D's)
+    extra_layers: int = 0  # dcgan: 3x3 stride-1 conv blocks added to G before its output conv and to D after its first conv (report 003's "more hidden layers")
     init: str = "auto"  # weight init: auto (the family's own: dcgan N(0,0.02), resnet SNGAN xavier, mlp torch) | dcgan | xavier | orthogonal
     d_spectral_norm: bool = False  # spectral norm on every D conv / linear / embedding weight (Miyato et al.)
     g_spectral_norm: bool = False  # spectral norm on every G conv / linear weight (SAGAN / BigGAN)
@@ -137,7 +138,7 @@ class Config:
 
 FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {  # model options some families read (refused with the others)
     "resnet": ("g_cond", "d_cond", "upsample", "g_batchnorm", "d_label_depth", "d_extra_blocks", "d_min_side"),
-    "dcgan": ("kernel_size", "g_activation", "d_cond"),
+    "dcgan": ("kernel_size", "g_activation", "d_cond", "extra_layers"),
 }
 
 
@@ -258,8 +259,9 @@ def _validate_models_and_controls(cfg: Config) -> None:
                               f"model.family={readers[0]} or drop model.{key}")
     if m.kernel_size < 2:
         raise GanlabError(f"model.kernel_size must be >= 2 (e.g. 3 or 4), got {m.kernel_size}")
-    if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.d_min_side < 1:
-        raise GanlabError("model.d_label_depth and model.d_extra_blocks must be >= 0, model.d_min_side >= 1")
+    if m.d_label_depth < 0 or m.d_extra_blocks < 0 or m.extra_layers < 0 or m.d_min_side < 1:
+        raise GanlabError("model.d_label_depth, model.d_extra_blocks and model.extra_layers must be >= 0, "
+                          "model.d_min_side >= 1")
     if not 0.0 <= t.ema_decay < 1.0:
         raise GanlabError(f"train.ema_decay must be in [0, 1) (0 = off, e.g. 0.999), got {t.ema_decay}")
     if t.ema_start < 0 or t.gp_weight < 0:

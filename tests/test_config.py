@@ -41,6 +41,8 @@ def test_roundtrip_through_yaml_and_dict(tmp_path: Path):
     (["model.family=mlp", "model.d_cond=projection"], "is a resnet and dcgan option; set model.family=resnet"),
     (["model.g_activation=tanh"], "model.g_activation='tanh' is not one of relu, leakyrelu"),
     (["model.kernel_size=1"], "model.kernel_size must be >= 2"),
+    (["model.family=resnet", "model.extra_layers=1"], "model.extra_layers=1 is a dcgan option"),
+    (["model.extra_layers=-1"], "model.extra_layers must be >= 0"),
 ])
 def test_bad_input_is_one_clear_line(overrides, message):
     with pytest.raises(GanlabError, match=message) as info:

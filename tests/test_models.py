@@ -108,6 +108,23 @@ def test_default_dcgan_is_kernel_4_with_relu():
     assert len(_layers(g, torch.nn.ReLU)) == 2 and not _layers(g, torch.nn.LeakyReLU)
 
 
+@pytest.mark.parametrize("batchnorm", [True, False])
+def test_extra_layers_add_same_size_3x3_blocks_to_both_networks(batchnorm):
+    """model.extra_layers=2: two 3x3 stride-1 convs in G before its output conv, two in D after its first."""
+    overrides = ["model.g_width=8", "model.d_width=8", f"model.d_batchnorm={batchnorm}"]
+    base = build_models(load_config(None, overrides).model, ImageSpec(3, 32, 10))
+    g, d = build_models(load_config(None, overrides + ["model.extra_layers=2"]).model, ImageSpec(3, 32, 10))
+    same = [[m for m in _layers(net, torch.nn.Conv2d) if m.stride == (1, 1)] for net in (g, d)]
+    assert [[(c.kernel_size, c.in_channels, c.out_channels) for c in convs] for convs in same] == [
+        [((3, 3), 8, 8)] * 2, [((3, 3), 8, 8)] * 2]
+    assert list(g.blocks)[-2].out_channels == 3 and isinstance(list(g.blocks)[-5], torch.nn.Conv2d)
+    assert isinstance(list(d.blocks)[0], torch.nn.Conv2d) and list(d.blocks)[2] is same[1][0]
+    assert len(_layers(d, torch.nn.BatchNorm2d)) - len(_layers(base[1], torch.nn.BatchNorm2d)) == (2 if batchnorm else 0)
+    y = torch.tensor([0, 1])
+    x = g(torch.randn(2, 100), y)
+    assert x.shape == (2, 3, 32, 32) and d(x, y).shape == (2,)
+
+
 def test_as_in_training_uses_batch_statistics_and_changes_nothing():
     import copy
 

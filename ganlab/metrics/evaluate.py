@@ -50,6 +50,7 @@ from ganlab.metrics.refstats import (
 )
 from ganlab.metrics.samplers import Sampler, balanced_labels, draw
 from ganlab.metrics.scores import inception_score, kernel_inception_distance, precision_recall
+from ganlab.metrics.spectrum import period2_share
 from ganlab.progress import Progress
 
 IS_SPLITS = 10
@@ -201,6 +202,21 @@ def metric_cfd(ctx: EvalContext) -> dict[str, dict[str, Any]]:
                                    "classifier_test_accuracy": clf.meta["test_accuracy"], **describe(ctx.reference)}}
 
 
+_REAL_PERIOD2_SHARE: dict[tuple[str, ...], float] = {}  # reference -> its mean period2_share
+
+
+def metric_checker(ctx: EvalContext) -> dict[str, dict[str, Any]]:
+    """Checkerboard artefacts: the samples' mean share of spectral power in patterns that repeat every 2 pixels
+    (``period2_share``) over the reference images' (1 = as real images; above 1 = a checkerboard the real ones
+    lack)."""
+    key = (repr(ctx.reference), os.environ.get(DATA_ENV, ""))
+    if key not in _REAL_PERIOD2_SHARE:
+        _REAL_PERIOD2_SHARE[key] = float(period2_share(ctx.reference.images()[0]).mean())
+    real, fake = _REAL_PERIOD2_SHARE[key], float(period2_share(ctx.samples).mean())
+    return {ctx.name("checker"): {"value": fake / real, "generated_share": fake, "real_share": real, "n": ctx.n,
+                                  **describe(ctx.reference)}}
+
+
 def metric_kid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
     """Kernel Inception Distance against up to N reference features."""
     real, ref = features_for_comparison(ctx.net, ctx.reference, ctx.n)
@@ -234,6 +250,7 @@ def metric_ifid(ctx: EvalContext) -> dict[str, dict[str, Any]]:
 METRICS: dict[str, Callable[[EvalContext], dict[str, dict[str, Any]]]] = registry("eval.metrics", {
     "fid": metric_fid, "is": metric_is, "cis": metric_cis, "kid": metric_kid, "pr": metric_pr,
     "ifid": metric_ifid, "acc": metric_acc, "floor": metric_floor, "cfd": metric_cfd, "share": metric_share,
+    "checker": metric_checker,
 })
 
 

@@ -6,7 +6,7 @@ from typing import Iterable, Optional
 
 from ganlab.config import EvalConfig
 
-REFERENCED = ("fid", "floor", "kid", "pr", "ifid", "cfd")  # metrics against a reference split: named with it
+REFERENCED = ("fid", "floor", "kid", "pr", "ifid", "cfd", "checker")  # metrics against a reference split: named with it
 
 
 def count_name(n: int) -> str:

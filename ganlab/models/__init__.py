@@ -19,9 +19,11 @@ from ganlab.models.resnet import ResNetDiscriminator, ResNetGenerator
 def build_dcgan(cfg: ModelConfig, spec: ImageSpec) -> tuple[nn.Module, nn.Module]:
     """DCGAN generator and discriminator, DCGAN-initialised."""
     g = DCGANGenerator(cfg.z_dim, spec.channels, spec.resolution, cfg.g_width,
-                       cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.g_activation)
+                       cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.g_activation,
+                       cfg.extra_layers)
     d = DCGANDiscriminator(spec.channels, spec.resolution, cfg.d_width, cfg.d_batchnorm,
-                           cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.d_cond)
+                           cfg.conditioning, spec.num_classes, cfg.embed_dim, cfg.kernel_size, cfg.d_cond,
+                           cfg.extra_layers)
     dcgan_init(g)
     dcgan_init(d)
     return g, d

@@ -21,14 +21,27 @@ def g_activation(name: str) -> nn.Module:
     return nn.LeakyReLU(0.2, inplace=True) if name == "leakyrelu" else nn.ReLU(inplace=True)
 
 
+def same_size_blocks(channels: int, count: int, batchnorm: bool, activation: nn.Module) -> list[nn.Module]:
+    """``count`` x [Conv 3x3 stride 1 + (BN) + act] keeping ``channels`` and the side: the extra hidden layers of
+    ``model.extra_layers`` (the DCGAN code's "n_extra_layers")."""
+    layers: list[nn.Module] = []
+    for _ in range(count):
+        layers.append(nn.Conv2d(channels, channels, 3, 1, 1, bias=not batchnorm))
+        layers += [nn.BatchNorm2d(channels)] if batchnorm else []
+        layers.append(activation)
+    return layers
+
+
 class DCGANGenerator(nn.Module):
     """[z, cond(y)] -> dense (width*2^(k-1), s, s) -> k x [ConvT kxk/2 + BN + act] -> tanh image.
 
-    The last block outputs the image channels without BatchNorm. Kernel 4 and ReLU by default.
+    The last block outputs the image channels without BatchNorm; ``extra_layers`` same-size 3x3 blocks come just
+    before it. Kernel 4 and ReLU by default.
     """
 
     def __init__(self, z_dim: int, channels: int, resolution: int, width: int,
-                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, activation: str):
+                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, activation: str,
+                 extra_layers: int = 0):
         super().__init__()
         self.z_dim = z_dim
         self.label = LabelEncoder(conditioning, num_classes, embed_dim)
@@ -46,6 +59,8 @@ class DCGANGenerator(nn.Module):
         for i in range(blocks):
             last = i == blocks - 1
             c_out = channels if last else c // 2
+            if last:
+                layers += same_size_blocks(c, extra_layers, True, g_activation(activation))
             layers.append(nn.ConvTranspose2d(c, c_out, kernel_size, 2, padding, output_padding, bias=last))
             layers += [nn.Tanh()] if last else [nn.BatchNorm2d(c_out), g_activation(activation)]
             c = c_out
@@ -63,14 +78,16 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """[x, cond planes] -> k x [Conv kxk/2 + (BN) + LeakyReLU 0.2] -> linear logit (kernel 4 by default).
+    """[x, cond planes] -> k x [Conv kxk/2 + (BN) + LeakyReLU 0.2] -> linear logit (kernel 4 by default), with
+    ``extra_layers`` same-size 3x3 blocks after the first.
 
     With ``label_mode='concat'`` the label enters as constant planes (one-hot: num_classes planes, or a learnt
     embedding); with ``'projection'`` the image enters alone and the head adds <embed(y), features>.
     """
 
     def __init__(self, channels: int, resolution: int, width: int, batchnorm: bool,
-                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, label_mode: str = "concat"):
+                 conditioning: str, num_classes: int, embed_dim: int, kernel_size: int, label_mode: str = "concat",
+                 extra_layers: int = 0):
         super().__init__()
         projection = label_mode == "projection" and conditioning != "none"
         self.label = LabelEncoder("none" if projection else conditioning, num_classes, embed_dim)
@@ -84,6 +101,8 @@ class DCGANDiscriminator(nn.Module):
             if batchnorm and i > 0:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
+            if i == 0:
+                layers += same_size_blocks(c_out, extra_layers, batchnorm, nn.LeakyReLU(0.2, inplace=True))
             c = c_out
         self.blocks = nn.Sequential(*layers)
         self.head = ProjectionHead(c * side * side, num_classes if projection else 0)
