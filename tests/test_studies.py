@@ -34,7 +34,8 @@ ARTEFACTS = {  # files per study that say the report's main result was produced 
     "report002": lambda s: [s.sweep("advantage").grid_table("acc100", ".md"), s.step("d-accuracy") / "d_accuracy.md",
                             s.step("real-vs-generated") / "real_vs_fake.png",
                             s.step("interpolation-within") / "interpolate.json", RunDir(s.step("adaptive")).curves],
-    "report003": lambda s: [s.sweep("dcgan").over_training("fid50_test100"), s.sweep("dcgan").d_outputs],
+    "report003": lambda s: [s.sweep("dcgan").over_training("fid50_test100"), s.sweep("dcgan").d_outputs,
+                            s.sweep("dcgan").over_training("checker50_test100")],
     "report004": lambda s: [s.sweep("l1").metric_vs_key("cfd100_test", "train.l1_weight"),
                             s.sweep("plain").over_training("cfd100_test"), s.sweep("l1").d_outputs],
 }
