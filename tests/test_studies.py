@@ -207,5 +207,30 @@ def test_a_step_that_failed_counts_its_time_when_run_again(tmp_path):
         run_study(study_file, "tiny", out.path, run_command=failing)
     assert out.read_steps()["interrupted"]["one"]["seconds"] >= 0.2 and "one" not in out.read_steps()["steps"]
     record = run_study(study_file, "tiny", out.path, run_command=lambda args: None)
-    assert record["steps"]["one"]["seconds"] >= 0.2 and record["steps"]["one"]["interrupted_seconds"] >= 0.2
+    assert record["steps"]["one"]["seconds"] >= 0.2 and record["steps"]["one"]["earlier_seconds"] >= 0.2
     assert record["interrupted"] == {}
+
+
+@pytest.mark.parametrize("verb, kept, counted", [("sweep", True, True), ("sweep", False, False), ("eval", True, False)])
+def test_a_sweep_step_run_again_under_another_command_counts_its_earlier_time(tmp_path, verb, kept, counted):
+    """More seeds for a finished sweep step: the sweep continues from the points it kept, so the step's seconds
+    include the first run's; a step that starts over (another verb, or its folder gone) counts only its new run."""
+    study_file = tmp_path / "study.yaml"
+    out = StudyDir(tmp_path / "out")
+
+    def study(seeds: str) -> None:
+        study_file.write_text(f"title: t\nscales: {{full: [], cpu: [], tiny: []}}\nsteps:\n"
+                              f"  - name: one\n    command: [{verb}, x, 'seed={seeds}']\n")
+
+    def slow(args):
+        (out.path / "one").mkdir(exist_ok=True)
+        time.sleep(0.2)
+
+    study("0,1")
+    first = run_study(study_file, "tiny", out.path, run_command=slow)["steps"]["one"]["seconds"]
+    if not kept:
+        (out.path / "one").rmdir()
+    study("0,1,2")
+    again = run_study(study_file, "tiny", out.path, run_command=slow)["steps"]["one"]
+    assert again["earlier_seconds"] == (pytest.approx(first) if counted else 0.0)
+    assert again["seconds"] >= (first + 0.2 if counted else 0.2)

@@ -42,6 +42,15 @@ def environment() -> dict[str, Any]:
             "python": platform.python_version(), **versions}
 
 
+def earlier_seconds(record: dict[str, Any], step: str, args: list[str], folder_kept: bool) -> float:
+    """The seconds a step run again has already cost: those of its interrupted run of the same command; and for a
+    train or sweep step whose folder is kept, those of its earlier run under any command, finished or not (more
+    seeds, other points), since its runs continue from what that time trained."""
+    before = record.setdefault("interrupted", {}).get(step) or record["steps"].get(step) or {}
+    counts = before.get("command") == args or (args[0] in SCALED_VERBS and folder_kept)
+    return float(before.get("seconds", 0.0)) if counts else 0.0
+
+
 def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: RunCommand, force: bool = False,
               progress_line: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every step of a study at ``scale`` into ``study_dir`` (skipping those already run), then write its page.
@@ -67,8 +76,7 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
         command = resolve_points(args, folders.path) + (["--force"] if force and args[0] in SCALED_VERBS else [])
         progress_line(f"ganlab: study step {step.name}: ganlab {' '.join(command)}")
         t0 = time.perf_counter()
-        before = record.setdefault("interrupted", {}).get(step.name, {})
-        earlier = before.get("seconds", 0.0) if before.get("command") == args else 0.0
+        earlier = earlier_seconds(record, step.name, args, (folders.path / step.name).is_dir())
         try:
             run_command(command)
         except BaseException:  # an error or Ctrl-C: the time spent counts when the step is run again
@@ -77,7 +85,7 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
             raise
         record["interrupted"].pop(step.name, None)
         record["steps"][step.name] = {"command": args, "seconds": earlier + time.perf_counter() - t0,
-                                      "interrupted_seconds": earlier,
+                                      "earlier_seconds": earlier,  # of interrupted or earlier runs, in seconds
                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                       "load_average_1min": os.getloadavg()[0],  # other work on the machine
                                       "environment": environment()}
