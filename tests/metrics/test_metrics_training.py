@@ -103,7 +103,8 @@ def test_early_stop_ends_training(tmp_path, monkeypatch):
     assert [r["fid"] for r in evals] == [5.0, 6.0] and evals[1]["evals_since_best"] == 1
 
 
-def test_classifier_train_command():
+def test_classifier_train_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANLAB_CACHE", str(tmp_path))  # its 1-epoch classifier must not replace the session's
     result = CliRunner().invoke(main, ["classifier", "train", "digits", "--epochs", "1", "--device", "cpu", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "digits classifier (8px): test accuracy" in result.output
