@@ -55,6 +55,22 @@ def test_excluded_cells_are_left_out_by_value_or_by_extreme(tmp_path):
         expand(spec_from_dict({"grid": {"model.z_dim": [1, 2]}, "exclude": [{"model.z_dim": 3}]}))
 
 
+def test_an_exclusion_naming_a_seed_leaves_out_that_seed_of_its_cells_only():
+    """Report 003's fourth seed for two of its three models: the third keeps seeds 0-2."""
+    points = [{"model.kernel_size": 4, "model.extra_layers": 0}, {"model.kernel_size": 4, "model.extra_layers": 1},
+              {"model.kernel_size": 3, "model.extra_layers": 0}]
+    spec = spec_from_dict({"points": points, "seeds": [0, 1, 2, 3], "exclude": [{"model.extra_layers": 1, "seed": 3}]})
+    ids = [p.id for p in expand(spec)]
+    assert len(ids) == 11 and "kernel_size=4_extra_layers=1_seed=3" not in ids
+    assert {"kernel_size=4_extra_layers=1_seed=2", "kernel_size=3_extra_layers=0_seed=3"} <= set(ids)
+    fewer = spec_from_dict({"points": points, "seeds": [0], "exclude": [{"model.extra_layers": 1, "seed": 3}]})
+    assert len(expand(fewer)) == 3  # a scale that trains seed 0 only: seed 3 is left out anyway
+    with pytest.raises(GanlabError, match="matches no cell"):
+        expand(spec_from_dict({"points": points, "seeds": [0, 3], "exclude": [{"model.extra_layers": 2, "seed": 3}]}))
+    with pytest.raises(GanlabError, match="must name swept keys"):  # a seed alone: list fewer seeds instead
+        spec_from_dict({"points": points, "seeds": [0, 1], "exclude": [{"seed": 1}]})
+
+
 def test_unknown_swept_key_names_the_close_key():
     with pytest.raises(GanlabError, match=r"unknown config key 'model.zdim': did you mean model.z_dim"):
         build_spec(None, ["model.zdim=0:4"])

@@ -6,7 +6,8 @@ A sweep YAML file looks like::
     overrides: [train.epochs=20]                # key=value applied to the base before the swept keys
     grid:                                       # cartesian product over dotted config keys
       model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
-    exclude: [{model.z_dim: max}]               # cells not trained (a value, or min / max of the key's values)
+    exclude: [{model.z_dim: max}]               # cells not trained (a value, or min / max of the key's values;
+                                                # with seed: N, that seed of the cell only)
     seeds: [0, 1, 2]                            # every point is trained once per seed
     backend: packed
     eval: {metrics: [fid, cfd], n: 10000}      # evaluate every finished point (EvalConfig fields)
@@ -170,10 +171,10 @@ def validate_spec(spec: SweepSpec) -> None:
         if SEED_KEY in point:
             raise GanlabError("a point may not set seed; list seeds under 'seeds' and every point runs each")
     for cell in spec.exclude:
-        unknown = [k for k in cell if k not in spec.swept_keys]
-        if not cell or unknown:
-            raise GanlabError(f"exclude entry {cell} must name swept keys ({', '.join(spec.swept_keys) or 'none'}); "
-                              f"{', '.join(unknown) or 'it names none'}")
+        unknown = [k for k in cell if k not in spec.swept_keys and k != SEED_KEY]
+        if not set(cell) - {SEED_KEY} or unknown:
+            raise GanlabError(f"exclude entry {cell} must name swept keys ({', '.join(spec.swept_keys) or 'none'}), "
+                              f"and seed to leave out one seed only; {', '.join(unknown) or 'it names no swept key'}")
     # Validates every swept key (unknown keys get suggestions), the base, its overrides and the eval settings.
     probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
     load_config(spec.base, list(spec.overrides) + probe + eval_overrides(spec))
