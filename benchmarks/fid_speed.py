@@ -29,7 +29,7 @@ from bench_env import environment, sync
 
 from ganlab.config import DataConfig, EvalConfig, ModelConfig
 from ganlab.data.spec import ImageSpec
-from ganlab.devices import resolve_device
+from ganlab.devices import cpu_model, resolve_device
 from ganlab.io import atomic_write_json
 from ganlab.metrics.evaluate import evaluate
 from ganlab.metrics.frechet import gaussian_stats, stats_distance
@@ -120,10 +120,8 @@ def compare_paths(args, device: torch.device) -> None:
         print(f"round {r}: shipped {row['shipped_images_per_s']:.2f} img/s, fast {row['fast_images_per_s']:.2f} img/s,"
               f" ratio {row['ratio']:.2f} (load {row['load_average_1min']:.1f})", flush=True)
     median = {k: statistics.median(r[k] for r in rounds) for k in ("shipped_images_per_s", "fast_images_per_s", "ratio")}
-    cpu_model = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                      if ln.startswith("model name")), None) if Path("/proc/cpuinfo").is_file() else None
-    result = {**environment(device), "cpu_model": cpu_model, "n": len(images), "batch_size": args.batch_size, "rounds": rounds,
-              "median": median}
+    result = {**environment(device), "cpu_model": cpu_model(), "n": len(images), "batch_size": args.batch_size,
+              "rounds": rounds, "median": median}
     if args.fid_n:
         a, b = evenly(data, "test", args.fid_n), evenly(data, "train", args.fid_n)
         fids = {}

@@ -46,7 +46,7 @@ def earlier_seconds(record: dict[str, Any], step: str, args: list[str], folder_k
     """The seconds a step run again has already cost: those of its interrupted run of the same command; and for a
     train or sweep step whose folder is kept, those of its earlier run under any command, finished or not (more
     seeds, other points), since its runs continue from what that time trained."""
-    before = record.setdefault("interrupted", {}).get(step) or record["steps"].get(step) or {}
+    before = record["interrupted"].get(step) or record["steps"].get(step) or {}
     counts = before.get("command") == args or (args[0] in SCALED_VERBS and folder_kept)
     return float(before.get("seconds", 0.0)) if counts else 0.0
 
@@ -64,7 +64,8 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
     record: dict[str, Any] = folders.read_steps()
     if record.get("scale", scale) != scale:
         raise GanlabError(f"{folders.path} holds the {record['scale']} scale of this study; pass another --out")
-    record.update(study=str(path), scale=scale, steps=record.get("steps", {}))
+    record.update(study=str(path), scale=scale, steps=record.get("steps", {}),
+                  interrupted=record.get("interrupted", {}))
     for step in study.steps:
         if scale not in step.only:
             continue

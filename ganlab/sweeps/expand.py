@@ -40,32 +40,29 @@ def point_id(values: dict[str, Any], seed: int, short: dict[str, str]) -> str:
     return re.sub(r"[^A-Za-z0-9._=+-]", "-", "_".join(parts))
 
 
-def _resolved_exclusions(spec: SweepSpec, every: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
-    """Each exclude entry as (its cell values with ``min`` / ``max`` resolved, its seed or None)."""
-    resolved = []
-    for entry in spec.exclude:
-        cell = resolve_extremes({k: v for k, v in entry.items() if k != SEED_KEY}, every)
-        seed = entry.get(SEED_KEY)
-        if not any(matches_values(c, cell) for c in every):  # a seed the sweep does not train is left out anyway
-            raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
-        resolved.append((cell, seed))
-    return resolved
-
-
-def _every_cell(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Explicit points crossed with the grid's product, before any exclusion."""
+def _kept_cells_and_dropped_seeds(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], int]]]:
+    """The cells left after the exclude entries without a seed, and (cell values, seed) of each entry with one;
+    ``min`` / ``max`` resolved against every cell, before any exclusion."""
     keys = list(spec.grid)
     product = [dict(zip(keys, combo)) for combo in itertools.product(*(spec.grid[k] for k in keys))]
-    return [{**p, **g} for p in (spec.points or [{}]) for g in product]
+    every = [{**p, **g} for p in (spec.points or [{}]) for g in product]
+    whole, by_seed = [], []
+    for entry in spec.exclude:
+        cell = resolve_extremes({k: v for k, v in entry.items() if k != SEED_KEY}, every)
+        if not any(matches_values(c, cell) for c in every):  # a seed the sweep does not train is left out anyway
+            raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
+        if SEED_KEY in entry:
+            by_seed.append((cell, entry[SEED_KEY]))
+        else:
+            whole.append(cell)
+    return [c for c in every if not any(matches_values(c, cell) for cell in whole)], by_seed
 
 
 def cells(spec: SweepSpec) -> list[dict[str, Any]]:
     """The swept values of every point before seeds: explicit points crossed with the grid's product, less the
     excluded cells (``min`` / ``max`` there name a key's smallest / largest value, so an exclusion holds when a
     scale swaps the values). An exclude entry that names a seed leaves out that seed only (see ``expand``)."""
-    every = _every_cell(spec)
-    whole = [cell for cell, seed in _resolved_exclusions(spec, every) if seed is None]
-    return [c for c in every if not any(matches_values(c, cell) for cell in whole)]
+    return _kept_cells_and_dropped_seeds(spec)[0]
 
 
 def _with_values(base: dict[str, Any], values: dict[str, Any]) -> Config:
@@ -88,8 +85,8 @@ def expand(spec: SweepSpec) -> list[Point]:
     base = to_dict(load_config(spec.base, list(spec.overrides)))  # keys were checked by validate_spec
     points: list[Point] = []
     seen: set[str] = set()
-    by_seed = [(cell, seed) for cell, seed in _resolved_exclusions(spec, _every_cell(spec)) if seed is not None]
-    for values in cells(spec):
+    kept, by_seed = _kept_cells_and_dropped_seeds(spec)
+    for values in kept:
         dropped = {seed for cell, seed in by_seed if matches_values(values, cell)}  # seeds left out of this cell
         for seed in [s for s in spec.seeds if s not in dropped]:
             try:
