@@ -71,6 +71,17 @@ def test_an_exclusion_naming_a_seed_leaves_out_that_seed_of_its_cells_only():
         spec_from_dict({"points": points, "seeds": [0, 1], "exclude": [{"seed": 1}]})
 
 
+def test_an_exclusion_may_name_several_seeds_in_the_seed_syntax():
+    """Report 002: seven seeds of the settings that train, three of the report's."""
+    points = [{"train.d_steps": 1}, {"train.d_steps": 9}]
+    for seeds in ("3:7", [3, 4, 5, 6], "3,4,5,6"):
+        spec = spec_from_dict({"points": points, "seeds": "0:7", "exclude": [{"train.d_steps": 9, "seed": seeds}]})
+        ids = [p.id for p in expand(spec)]
+        assert len(ids) == 10 and "d_steps=9_seed=2" in ids and "d_steps=9_seed=3" not in ids, seeds
+    with pytest.raises(GanlabError, match="seeds must be non-negative integers"):
+        spec_from_dict({"points": points, "seeds": [0, 1], "exclude": [{"train.d_steps": 9, "seed": "one"}]})
+
+
 def test_unknown_swept_key_names_the_close_key():
     with pytest.raises(GanlabError, match=r"unknown config key 'model.zdim': did you mean model.z_dim"):
         build_spec(None, ["model.zdim=0:4"])

@@ -12,7 +12,7 @@ from typing import Any
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
 from ganlab.folders import matches_values, resolve_extremes
-from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value
+from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value, parse_seeds
 
 
 @dataclass
@@ -40,8 +40,9 @@ def point_id(values: dict[str, Any], seed: int, short: dict[str, str]) -> str:
     return re.sub(r"[^A-Za-z0-9._=+-]", "-", "_".join(parts))
 
 
-def _kept_cells_and_dropped_seeds(spec: SweepSpec) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], int]]]:
-    """The cells left after the exclude entries without a seed, and (cell values, seed) of each entry with one;
+def _kept_cells_and_dropped_seeds(
+        spec: SweepSpec) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], list[int]]]]:
+    """The cells left after the exclude entries without a seed, and (cell values, seeds) of each entry with some;
     ``min`` / ``max`` resolved against every cell, before any exclusion."""
     keys = list(spec.grid)
     product = [dict(zip(keys, combo)) for combo in itertools.product(*(spec.grid[k] for k in keys))]
@@ -52,7 +53,7 @@ def _kept_cells_and_dropped_seeds(spec: SweepSpec) -> tuple[list[dict[str, Any]]
         if not any(matches_values(c, cell) for c in every):  # a seed the sweep does not train is left out anyway
             raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
         if SEED_KEY in entry:
-            by_seed.append((cell, entry[SEED_KEY]))
+            by_seed.append((cell, parse_seeds(entry[SEED_KEY])))
         else:
             whole.append(cell)
     return [c for c in every if not any(matches_values(c, cell) for cell in whole)], by_seed
@@ -87,7 +88,7 @@ def expand(spec: SweepSpec) -> list[Point]:
     seen: set[str] = set()
     kept, by_seed = _kept_cells_and_dropped_seeds(spec)
     for values in kept:
-        dropped = {seed for cell, seed in by_seed if matches_values(values, cell)}  # seeds left out of this cell
+        dropped = {seed for cell, seeds in by_seed if matches_values(values, cell) for seed in seeds}  # left out here
         for seed in [s for s in spec.seeds if s not in dropped]:
             try:
                 cfg = _with_values(base, {**values, "seed": seed})

@@ -7,7 +7,7 @@ A sweep YAML file looks like::
     grid:                                       # cartesian product over dotted config keys
       model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
     exclude: [{model.z_dim: max}]               # cells not trained (a value, or min / max of the key's values;
-                                                # with seed: N, that seed of the cell only)
+                                                # with seed: N or seed: "3:5", those seeds of the cell only)
     seeds: [0, 1, 2]                            # every point is trained once per seed
     backend: packed
     eval: {metrics: [fid, cfd], n: 10000}      # evaluate every finished point (EvalConfig fields)
@@ -74,7 +74,8 @@ def parse_values(raw: Any) -> list[Any]:
     return [raw]
 
 
-def _seeds(raw: Any) -> list[int]:
+def parse_seeds(raw: Any) -> list[int]:
+    """Seeds in the sweep's value syntax (a list, 'a:b', 'a,b' or one seed): distinct non-negative integers."""
     seeds = parse_values(raw)
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise GanlabError(f"seeds must be non-negative integers (e.g. seeds: [0, 1, 2] or seed=0:3), got {raw!r}")
@@ -103,9 +104,9 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
     spec.overrides = [str(o) for o in data.get("overrides") or []]
     grid = dict(data.get("grid") or {})
     if SEED_KEY in grid:
-        spec.seeds = _seeds(grid.pop(SEED_KEY))
+        spec.seeds = parse_seeds(grid.pop(SEED_KEY))
     if "seeds" in data:
-        spec.seeds = _seeds(data["seeds"])
+        spec.seeds = parse_seeds(data["seeds"])
     spec.grid = {str(k): parse_values(v) for k, v in grid.items()}
     spec.points = [dict(p) for p in data.get("points") or []]
     spec.exclude = [dict(e) for e in data.get("exclude") or []]
@@ -145,7 +146,7 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
             raise GanlabError(f"sweep item '{item}' is not key=VALUES (e.g. model.z_dim=0:129 or seed=0,1,2)")
         key, raw = (s.strip() for s in item.split("=", 1))
         if key in (SEED_KEY, "seeds"):
-            spec.seeds = _seeds(raw)
+            spec.seeds = parse_seeds(raw)
         else:
             values = parse_values(raw)
             if len(values) == 1 and key not in spec.grid:  # a single value is a fixed override, not an axis
@@ -174,7 +175,9 @@ def validate_spec(spec: SweepSpec) -> None:
         unknown = [k for k in cell if k not in spec.swept_keys and k != SEED_KEY]
         if not set(cell) - {SEED_KEY} or unknown:
             raise GanlabError(f"exclude entry {cell} must name swept keys ({', '.join(spec.swept_keys) or 'none'}), "
-                              f"and seed to leave out one seed only; {', '.join(unknown) or 'it names no swept key'}")
+                              f"and seed to leave out some seeds only; {', '.join(unknown) or 'it names no swept key'}")
+        if SEED_KEY in cell:
+            parse_seeds(cell[SEED_KEY])
     # Validates every swept key (unknown keys get suggestions), the base, its overrides and the eval settings.
     probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
     load_config(spec.base, list(spec.overrides) + probe + eval_overrides(spec))
