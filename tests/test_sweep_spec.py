@@ -114,8 +114,8 @@ def test_repo_sweep_configs_are_valid():
                  "configs/sweep_report001_grid.yaml"):
         spec = load_sweep_file(name)  # validates the base, overrides, every axis and every explicit point
         assert len(spec.seeds) == 3
-    z_dims = load_sweep_file("configs/sweep_report000_latent.yaml").grid["model.z_dim"]  # 195 points: not expanded
-    assert min(z_dims) == 0 and max(z_dims) == 128 and len(z_dims) == 65
+    z_dims = load_sweep_file("configs/sweep_report000_latent.yaml").grid["model.z_dim"]  # 198 points: not expanded
+    assert min(z_dims) == 0 and max(z_dims) == 128 and len(z_dims) == 66 and 3 in z_dims  # 3: the 3-d latent map
     ablation = expand(load_sweep_file("configs/sweep_report000_ablation.yaml"))
     assert {(p.cfg.model.g_width, p.cfg.model.conditioning) for p in ablation} == {(16, "onehot"), (64, "none")}
     grid = expand(load_sweep_file("configs/sweep_report001_grid.yaml"))

@@ -234,7 +234,7 @@ def plot_over_training(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], fa
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = _colours(plt, len(series))
-    for i, (label, by_seed) in enumerate(sorted(series.items())):
+    for i, (label, by_seed) in enumerate(series.items()):  # the sweep's order of points (z = 2 before z = 16)
         epochs = sorted(set().union(*by_seed.values()))
         for values in by_seed.values():
             ax.plot(sorted(values), [values[e] for e in sorted(values)], color=colours(i), lw=0.6, alpha=0.5)
