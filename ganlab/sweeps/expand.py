@@ -12,7 +12,7 @@ from typing import Any
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
 from ganlab.folders import matches_values, resolve_extremes
-from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value, parse_seeds
+from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _kept_cells_and_dropped_seeds(
         if not any(matches_values(c, cell) for c in every):  # a seed the sweep does not train is left out anyway
             raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
         if SEED_KEY in entry:
-            by_seed.append((cell, parse_seeds(entry[SEED_KEY])))
+            by_seed.append((cell, entry[SEED_KEY]))
         else:
             whole.append(cell)
     return [c for c in every if not any(matches_values(c, cell) for cell in whole)], by_seed

@@ -43,7 +43,8 @@ class SweepSpec:
     overrides: list[str] = field(default_factory=list)  # key=value items applied to the base before the swept keys
     grid: dict[str, list[Any]] = field(default_factory=dict)  # dotted key -> values; the points are their product
     points: list[dict[str, Any]] = field(default_factory=list)  # explicit points (dotted key -> value), crossed with grid
-    exclude: list[dict[str, Any]] = field(default_factory=list)  # cells left out (dotted key -> value, min or max)
+    exclude: list[dict[str, Any]] = field(default_factory=list)  # cells left out (dotted key -> value, min or max;
+    #                                                               seed -> the list of seeds left out of them)
     seeds: list[int] = field(default_factory=lambda: [0])  # every point is trained once per seed
     backend: str = "auto"  # auto (parallel on a CPU with several points and cores, else sequential) | sequential | parallel | packed | ray
     workers: int = 0  # parallel: worker processes, one CPU thread each; 0 = one per allowed core
@@ -109,7 +110,8 @@ def spec_from_dict(data: dict[str, Any], where: str = "sweep spec") -> SweepSpec
         spec.seeds = parse_seeds(data["seeds"])
     spec.grid = {str(k): parse_values(v) for k, v in grid.items()}
     spec.points = [dict(p) for p in data.get("points") or []]
-    spec.exclude = [dict(e) for e in data.get("exclude") or []]
+    spec.exclude = [{**e, SEED_KEY: parse_seeds(e[SEED_KEY])} if SEED_KEY in e else dict(e)
+                    for e in data.get("exclude") or []]
     validate_spec(spec)
     return spec
 
@@ -176,8 +178,6 @@ def validate_spec(spec: SweepSpec) -> None:
         if not set(cell) - {SEED_KEY} or unknown:
             raise GanlabError(f"exclude entry {cell} must name swept keys ({', '.join(spec.swept_keys) or 'none'}), "
                               f"and seed to leave out some seeds only; {', '.join(unknown) or 'it names no swept key'}")
-        if SEED_KEY in cell:
-            parse_seeds(cell[SEED_KEY])
     # Validates every swept key (unknown keys get suggestions), the base, its overrides and the eval settings.
     probe = [f"{k}={format_value(v[0])}" for k, v in spec.grid.items()]
     load_config(spec.base, list(spec.overrides) + probe + eval_overrides(spec))
