@@ -62,7 +62,7 @@ def _kept_cells_and_dropped_seeds(
 def cells(spec: SweepSpec) -> list[dict[str, Any]]:
     """The swept values of every point before seeds: explicit points crossed with the grid's product, less the
     excluded cells (``min`` / ``max`` there name a key's smallest / largest value, so an exclusion holds when a
-    scale swaps the values). An exclude entry that names a seed leaves out that seed only (see ``expand``)."""
+    scale swaps the values). An exclude entry that names seeds leaves out those seeds only (see ``expand``)."""
     return _kept_cells_and_dropped_seeds(spec)[0]
 
 
