@@ -221,3 +221,38 @@ def test_a_point_read_along_its_own_training_when_another_trains_fewer_iteration
     for z in (8, 16):
         row = write_findings(_findings({**finding, "a": {"z_dim": z}}), study)[0]
         assert row["verdict"] == verdicts.REPRODUCED and row["seeds"] == 3, row
+
+
+def _log_after_training(study: StudyDir, pid: str, records: list[dict]) -> None:
+    """Eval records appended to a point's metrics.jsonl, as ``ganlab eval --log`` adds them."""
+    with RunDir(study.sweep("latent").run(pid).path).metrics.open("a") as f:
+        f.writelines(json.dumps({"kind": "eval", "after_training": True, **r}) + "\n" for r in records)
+
+
+def test_a_gap_to_the_floor_is_read_from_evaluations_logged_after_training(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(16, s): [9, 8, 7] for s in range(3)})
+    for seed, gaps in enumerate(([70, 66], [72, 64], [68, 65])):  # fid minus floor at iterations 75 and 100
+        _log_after_training(study, f"z_dim=16_seed={seed}", [
+            {"step": s, "metrics": {"fid1k_test1k": {"value": 16 + g}, "floor1k_test1k": {"value": 16.0}}}
+            for s, g in zip((75, 100), gaps)])
+    gap = {"id": "gap", "rule": "value", "metric": "fid", "minus": "floor", "a": {"z_dim": 16}, "target": 40,
+           "tolerance": 10, "only": ["cpu"]}
+    row, = write_findings(_findings(gap), study, "cpu")
+    assert row["metric"] == "fid1k_test1k minus floor1k_test1k" and row["seeds"] == 3
+    assert [m["iteration"] for m in row["measurements"]] == [75, 100]  # only the evaluations holding both
+    assert row["measured"] == pytest.approx(65.0) and row["verdict"] == verdicts.NOT_REPRODUCED
+    assert measure(study, "latent", "cfd").column == "cfd100_test"  # the training's own evaluations unchanged
+    tiny, = write_findings(_findings(gap), study, "tiny")
+    assert tiny["verdict"] == verdicts.NOT_MEASURED and "not the tiny scale" in tiny["detail"]
+    with pytest.raises(GanlabError, match="both 'cfd' and 'floor'"):
+        measure(study, "latent", "cfd", minus="floor")
+
+
+def test_a_metric_logged_under_two_protocols_is_refused_not_mixed(tmp_path):
+    study = StudyDir(tmp_path)
+    _sweep(study, {(16, 0): [9, 8, 7]})
+    _log_after_training(study, "z_dim=16_seed=0", [{"step": 100, "metrics": {"cfd10k_test": {"value": 6.5}}}])
+    with pytest.raises(GanlabError, match=r"several protocols .*cfd100_test.*name one"):
+        measure(study, "latent", "cfd")
+    assert measure(study, "latent", "cfd10k_test").values[(("model.z_dim", 16),)] == {100: {0: 6.5}}

@@ -193,6 +193,15 @@ def test_a_study_file_that_is_not_yaml_is_one_line(tmp_path):
     assert result.exit_code == 2 and "is not a YAML mapping; it must be a mapping with title and steps" in result.output
 
 
+def test_a_finding_measured_at_an_unknown_scale_is_refused(tmp_path):
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text("title: t\nscales: {full: [], cpu: [], tiny: []}\nsteps:\n  - name: one\n"
+                          "    command: [eval, x]\nfindings:\n  - {id: F1, claim: c, report: r, rule: value, "
+                          "step: one, metric: fid, only: [gpu]}\n")
+    result = CliRunner().invoke(main, ["study", str(study_file), "--scale", "tiny", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "finding F1" in result.output and "unknown scale(s) ['gpu']" in result.output
+
+
 def test_a_step_that_failed_counts_its_time_when_run_again(tmp_path):
     study_file = tmp_path / "study.yaml"
     study_file.write_text("title: t\nscales: {full: [], cpu: [], tiny: []}\nsteps:\n"

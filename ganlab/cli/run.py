@@ -154,7 +154,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 
 
 @main.command(name="eval")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--n", type=click.IntRange(min=1), help="Generated samples (default: the run's eval.n, 10000).")
 @click.option("--ref", type=click.Choice(CHOICES["eval.ref"]), help="Reference split (default: the run's eval.ref).")
 @click.option("--ref-n", type=click.IntRange(min=0), help="Use only the first N reference images (default: the whole split).")
@@ -162,22 +162,30 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @click.option("--bootstrap", type=click.IntRange(min=0), help="Bootstrap resamples for FID's 95% interval (0 = off).")
 @click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
 @click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
-@click.option("--epoch", type=int, help="Evaluate the generator exported at this epoch (default: latest).")
+@click.option("--epoch", "epochs", type=int, multiple=True,
+              help="Evaluate the generator exported at this epoch (repeatable; default: latest).")
+@click.option("--log", is_flag=True, help="Also add each result to the run's metrics.jsonl as an evaluation at the "
+                                         "export's iteration (where a study's findings read it).")
 @device_option
 @data_root_option()
-def eval_(run_dir: str, n: Optional[int], ref: Optional[str], ref_n: Optional[int], metrics: Optional[str],
-          bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool], epoch: Optional[int],
-          device: str) -> None:
-    """Measure a run's generator (FID, IS, KID, precision/recall, ...): writes RUN_DIR/eval.json, prints a table."""
+def eval_(run_dirs: tuple[str, ...], n: Optional[int], ref: Optional[str], ref_n: Optional[int],
+          metrics: Optional[str], bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool],
+          epochs: tuple[int, ...], log: bool, device: str) -> None:
+    """Measure runs' generators (FID, IS, KID, precision/recall, ...): writes each RUN_DIR/eval.json, prints a
+    table per run and epoch."""
     from ganlab.folders import RunDir
     from ganlab.metrics.evaluate import format_table
     from ganlab.training.evaluation import evaluate_run
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
              "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
-    results = evaluate_run(run_dir, {k: v for k, v in given.items() if v is not None}, epoch, device)
-    click.echo(format_table(results))
-    click.echo(f"wrote {RunDir(run_dir).eval}")
+    for run_dir in run_dirs:
+        for epoch in epochs or (None,):
+            results = evaluate_run(run_dir, {k: v for k, v in given.items() if v is not None}, epoch, device, log)
+            if len(run_dirs) > 1 or len(epochs) > 1:
+                click.echo(f"{run_dir}" + (f", epoch {epoch}" if epoch is not None else ""))
+            click.echo(format_table(results))
+        click.echo(f"wrote {RunDir(run_dir).eval}")
 
 
 @main.group()

@@ -95,7 +95,7 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
              for s in study.steps if s.name in record["steps"]]
     decidable = [f for f in study.findings if f.rule == "not_measured" or set(f.steps()) <= set(record["steps"])]
     if decidable:
-        rows = write_findings(decidable, folders)
+        rows = write_findings(decidable, folders, scale)
         record["verdicts"] = {r["id"]: r["verdict"] for r in rows}
         progress_line(f"ganlab: verdicts: {', '.join(f'{k} {v}' for k, v in record['verdicts'].items())}")
     record["page"] = str(write_study_page(folders.path, study.title, study.summary, study.report, scale, shown,

@@ -64,6 +64,8 @@ class Finding:
     margin: float = math.nan  # flat: the largest slope (metric per unit of x) that counts as level
     lower_is_better: bool = True  # best: the metric's direction
     classes: list[int] = field(default_factory=list)  # a per-class metric (acc): these classes' mean minus the rest's
+    minus: str = ""  # a metric of the same evaluations subtracted from metric (fid minus floor: the gap to the floor)
+    only: list[str] = field(default_factory=list)  # the scales that measure it ([] = all); at others, not measured
     budget: str = ""  # what training would settle the finding when it is still changing
     note: str = ""  # where this study reads or tests the report differently
 
@@ -133,34 +135,53 @@ def _class_contrast(record: dict[str, Any], classes: Sequence[int]) -> Optional[
     return float(np.mean([per_class[c] for c in classes]) - np.mean(rest))
 
 
-def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()) -> Measured:
-    """The metric of every point of a sweep step along its training (its evaluations during training, or the
-    training log's column of that name), or only at the end (the results table). With ``classes``, a per-class
-    evaluation's mean over those classes minus over the rest."""
+def _evaluated(metrics: dict[str, Any], metric: str, classes: Sequence[int], minus: str
+               ) -> Optional[tuple[str, float]]:
+    """(column, value) of ``metric`` in one evaluation's metrics, less ``minus`` of the same evaluation when
+    given; None when the evaluation lacks either."""
+    name = protocol_name(metrics, metric)
+    if name is None or metrics[name].get("value") is None:
+        return None
+    value = _class_contrast(metrics[name], classes) if classes else metrics[name]["value"]
+    column = f"{name} of classes {','.join(map(str, classes))} minus the rest" if classes else name
+    if value is None or not minus:
+        return None if value is None else (column, float(value))
+    other = protocol_name(metrics, minus)
+    if other is None or metrics[other].get("value") is None:
+        return None
+    return f"{column} minus {other}", float(value) - float(metrics[other]["value"])
+
+
+def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = (), minus: str = "") -> Measured:
+    """The metric of every point of a sweep step along its training (its evaluations during training or logged
+    after it by ``ganlab eval --log``, or the training log's column of that name), or only at the end (the results
+    table). With ``classes``, a per-class evaluation's mean over those classes minus over the rest; with ``minus``,
+    less another metric of the same evaluation."""
     sweep = study.sweep(step)
     points = sweep.read_points()
     if not points:
         raise GanlabError(f"study step {step} holds no sweep points in {sweep.path}; run the study first")
     series: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))
     logged: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))  # a training log column
-    column = None
+    columns: set[str] = set()
     for pid, entry in points.items():
         cell, seed = tuple(sorted(entry.get("values", {}).items())), int(entry["seed"])
         for record in read_metrics(RunDir(sweep.run(pid).path).metrics):
             if "kind" not in record and isinstance(record.get(metric), (int, float)):
                 logged[cell][int(record["step"])][seed] = float(record[metric])
-            if record.get("kind") != "eval":
-                continue
-            name = protocol_name(record["metrics"], metric)
-            if name is None or record["metrics"][name].get("value") is None:
-                continue
-            value = _class_contrast(record["metrics"][name], classes) if classes else record["metrics"][name]["value"]
-            if value is not None:
-                column = f"{name} of classes {','.join(map(str, classes))} minus the rest" if classes else name
-                series[cell][int(record["step"])][seed] = float(value)
+            if record.get("kind") == "eval" and (found := _evaluated(record["metrics"], metric, classes, minus)):
+                columns.add(found[0])
+                series[cell][int(record["step"])][seed] = found[1]
+    if len(columns) > 1:
+        raise GanlabError(f"{metric!r} names several protocols in study step {step} ({', '.join(sorted(columns))}); "
+                          f"name one as the finding's metric")
+    column = next(iter(columns), None)
     if column is None and classes:
         raise GanlabError(f"no evaluation of study step {step} has {metric!r} per class; classes needs a per-class "
                           f"metric such as acc")
+    if column is None and minus:
+        raise GanlabError(f"no evaluation of study step {step} has both {metric!r} and {minus!r}; evaluate both "
+                          f"together during training or after it (ganlab eval --log)")
     if column is None and logged:  # a column of the training log (d_real): every logged iteration
         column, series = metric, logged
     if column is None:  # not evaluated during training: the final results only
@@ -177,10 +198,11 @@ def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()
     return Measured(steps, {c: dict(v) for c, v in series.items()}, column)
 
 
-def measure_steps(study: StudyDir, steps: list[str], metric: str, classes: Sequence[int] = ()) -> Measured:
+def measure_steps(study: StudyDir, steps: list[str], metric: str, classes: Sequence[int] = (), minus: str = ""
+                  ) -> Measured:
     """``measure`` over several sweep steps, their points side by side (each point's swept values must tell it
     apart from every other step's: a key one step sweeps and another fixes names no point of the other)."""
-    parts = [measure(study, step, metric, classes) for step in steps]
+    parts = [measure(study, step, metric, classes, minus) for step in steps]
     if len(parts) == 1:
         return parts[0]
     values: dict[Cell, dict[int, Values]] = {}
@@ -269,13 +291,21 @@ def along_training(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
     return read[-1], verdicts.flat(xs, finding.margin)
 
 
-def decide(finding: Finding, study: StudyDir) -> dict[str, Any]:
-    """The finding's row: its verdict settled over the measurements in the second half of training."""
+def _not_measured(finding: Finding, why: str) -> dict[str, Any]:
+    return {"id": finding.id, "claim": finding.claim, "report": finding.report, "verdict": verdicts.NOT_MEASURED,
+            "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": why,
+            "metric": "", "step": "", "rule": "not_measured", "measurements": []}
+
+
+def decide(finding: Finding, study: StudyDir, scale: str = "") -> dict[str, Any]:
+    """The finding's row: its verdict settled over the measurements in the second half of training (not measured
+    at a ``scale`` its ``only`` leaves out)."""
     if finding.rule == "not_measured":
-        return {"id": finding.id, "claim": finding.claim, "report": finding.report, "verdict": verdicts.NOT_MEASURED,
-                "measured": None, "ci_low": None, "ci_high": None, "seeds": 0, "test": "none", "detail": finding.note,
-                "metric": "", "step": "", "rule": finding.rule, "measurements": []}
-    measured = measure_steps(study, finding.steps(), finding.metric, finding.classes)
+        return _not_measured(finding, finding.note)
+    if scale and finding.only and scale not in finding.only:
+        return _not_measured(finding, f"measured at the {', '.join(finding.only)} scale(s), not the {scale} scale"
+                                      + (f"; {finding.note}" if finding.note else ""))
+    measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
     if finding.x == ALONG_TRAINING:  # read over the training itself: one verdict, at its last measurement
         last, verdict = along_training(finding, measured)
         history = [(last, verdict)]
@@ -320,9 +350,10 @@ def findings_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_findings(findings: list[Finding], study: StudyDir) -> list[dict[str, Any]]:
-    """Decide every finding from the study folder; write findings.json and findings.md; return the rows."""
-    rows = [decide(f, study) for f in findings]
+def write_findings(findings: list[Finding], study: StudyDir, scale: str = "") -> list[dict[str, Any]]:
+    """Decide every finding from the study folder (at ``scale``); write findings.json and findings.md; return the
+    rows."""
+    rows = [decide(f, study, scale) for f in findings]
     atomic_write_json(study.findings_json, rows)
     atomic_write_text(study.findings_md, findings_table(rows))
     return rows

@@ -85,6 +85,9 @@ def load_study(path: str | Path) -> Study:
         bad = [k for k in (*s.options, *s.only) if k not in SCALES] + [k for k in study.scales if k not in SCALES]
         if bad:
             raise GanlabError(f"step {s.name} of {path}: unknown scale(s) {bad}; scales are {', '.join(SCALES)}")
+    for f in study.findings:
+        if bad := [k for k in f.only if k not in SCALES]:
+            raise GanlabError(f"finding {f.id} of {path}: unknown scale(s) {bad} in only; scales are {', '.join(SCALES)}")
     unknown_steps = [f"{f.id} reads {step}" for f in study.findings for step in f.steps() if step and step not in names]
     if unknown_steps:
         raise GanlabError(f"{path}: findings read steps the study does not have ({', '.join(unknown_steps)})")

@@ -24,7 +24,7 @@ from ganlab.metrics.evaluate import evaluate, preflight
 from ganlab.metrics.samplers import generator_sampler
 from ganlab.models.export import load_run_generator, save_generator
 from ganlab.training.checkpoint import save_best_checkpoint
-from ganlab.training.metrics_log import read_metrics
+from ganlab.training.metrics_log import append_metrics, read_metrics
 from ganlab.training.probes import check_probes, run_probes
 
 if TYPE_CHECKING:  # for typing only: the trainer owns its evaluator
@@ -102,9 +102,11 @@ class TrainingEvaluator:
 
 
 def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None, epoch: Optional[int] = None,
-                 device: str | torch.device = "auto") -> dict[str, dict[str, Any]]:
+                 device: str | torch.device = "auto", log: bool = False) -> dict[str, dict[str, Any]]:
     """Evaluate a run's generator export (latest, or of ``epoch``) with the run's eval settings changed by
-    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record})."""
+    ``overrides`` (EvalConfig fields); merge the results into RUN_DIR/eval.json ({metric name: record}). With
+    ``log``, also append them to metrics.jsonl as an evaluation at the export's iteration (where a study's
+    findings read a point along its training), marked ``after_training``."""
     files = RunDir(run_dir)
     dev = resolve_device(device)
     g, run_cfg, spec, meta = load_run_generator(files.path, epoch, dev)
@@ -114,6 +116,9 @@ def evaluate_run(run_dir: str | Path, overrides: Optional[dict[str, Any]] = None
     for record in results.values():
         record.update({"epoch": meta.get("epoch"), "step": meta.get("step"), "device": str(dev)})
     atomic_write_json(files.eval, {**(files.read_eval() or {}), **results})
+    if log:
+        append_metrics(files.path, {"kind": "eval", "step": meta.get("step"), "epoch": meta.get("epoch"),
+                                    "metrics": results, "after_training": True})
     return results
 
 

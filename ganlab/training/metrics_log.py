@@ -26,8 +26,7 @@ class MetricsLog:
         self.board: Optional[TensorBoardLog] = TensorBoardLog(run_dir, resume_step) if tensorboard else None
 
     def write(self, record: dict[str, Any]) -> None:
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_metrics(self.path, record)
         if self.board is not None:
             self.board.record(record)
 
@@ -39,6 +38,13 @@ class MetricsLog:
     def close(self) -> None:
         if self.board is not None:
             self.board.close()
+
+
+def append_metrics(path: str | Path, record: dict[str, Any]) -> None:
+    """Append one record to a metrics.jsonl file (a run directory or the file itself)."""
+    path = Path(path)
+    with (RunDir(path).metrics if path.is_dir() else path).open("a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def read_metrics(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -54,6 +55,21 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
     # the export's samples are seeded: the same FID as the last evaluation during training
     last = [r for r in read_metrics(evaluated_run) if r.get("kind") == "eval"][-1]
     assert saved["value"] == pytest.approx(last["fid"], rel=1e-6)
+
+
+def test_eval_command_logs_each_epochs_export_at_its_iteration(evaluated_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(evaluated_run, run)
+    during = [r for r in read_metrics(run) if r.get("kind") == "eval"]
+    result = CliRunner().invoke(main, ["eval", str(run), "--epoch", "1", "--epoch", "2", "--n", "10", "--ref-n", "12",
+                                       "--bootstrap", "0", "--log", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert f"{run}, epoch 1" in result.output and f"{run}, epoch 2" in result.output
+    logged = [r for r in read_metrics(run) if r.get("after_training")]
+    assert [(r["epoch"], r["step"]) for r in logged] == [(r["epoch"], r["step"]) for r in during]
+    # the same seeded samples as during training: the same FID; no best-FID bookkeeping on a logged record
+    assert [r["metrics"]["fid10_test12"]["value"] for r in logged] == pytest.approx([r["fid"] for r in during], rel=1e-6)
+    assert all("fid" not in r and "best_fid" not in r for r in logged)
 
 
 def test_sweep_fid_evaluator_uses_the_runs_eval_settings(evaluated_run):
