@@ -137,15 +137,16 @@ def classifier(data_name: str, epochs: Optional[int] = None, data_root: Optional
 
 def evaluate(source: Run | str | Path | Sampler, metrics: Optional[Sequence[str]] = None, n: Optional[int] = None,
              data_root: Optional[str | Path] = None, config: Optional[str | Path | Config] = None,
-             **eval_options: Any) -> dict[str, dict[str, Any]]:
-    """Measure a run's generator (``ganlab eval``: results merged into its eval.json) or a sampler function
-    (labels -> uint8 images; then ``config`` names its data set): {metric name: record}. ``eval_options`` are
-    EvalConfig fields (ref, ref_n, bootstrap, ...)."""
+             epoch: Optional[int] = None, log: bool = False, **eval_options: Any) -> dict[str, dict[str, Any]]:
+    """Measure a run's generator (``ganlab eval``: results merged into its eval.json; ``epoch``: the one exported
+    then; ``log``: also added to its metrics.jsonl at that iteration) or a sampler function (labels -> uint8
+    images; then ``config`` names its data set): {metric name: record}. ``eval_options`` are EvalConfig fields
+    (ref, ref_n, bootstrap, ...)."""
     use_data_root(data_root)
     options = {**eval_options, **({"metrics": list(metrics)} if metrics is not None else {}),
                **({"n": n} if n is not None else {})}
     if isinstance(source, (Run, str, Path)):
-        return evaluate_run(source.path if isinstance(source, Run) else source, options)
+        return evaluate_run(source.path if isinstance(source, Run) else source, options, epoch, log=log)
     if config is None:
         raise GanlabError("evaluating a sampler needs the config of its data set: pass config='configs/x.yaml'")
     cfg = config if isinstance(config, Config) else load_config(config, [])

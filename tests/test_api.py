@@ -12,6 +12,7 @@ from PIL import Image
 import ganlab
 from ganlab.errors import GanlabError
 from ganlab.folders import RunDir
+from ganlab.training.metrics_log import read_metrics
 
 TINY = dict(data__name="digits", model__g_width=8, model__d_width=8, model__z_dim=4, train__batch_size=32,
             train__steps=6, train__epochs=0, train__log_every=3, device="cpu")
@@ -50,6 +51,9 @@ def test_evaluate_a_run_and_a_sampler(tmp_path, digits_classifier):
     run = ganlab.train(None, run_dir=tmp_path / "e", progress=False, **TINY)
     results = ganlab.evaluate(run, metrics=["cfd", "acc"], n=40)
     assert set(results) == {"cfd40_test", "acc40"} and RunDir(run.path).read_eval().keys() == results.keys()
+    ganlab.evaluate(run, metrics=["cfd"], n=40, log=True)  # also into the training record, at the export's iteration
+    logged = [r for r in read_metrics(run.path) if r.get("after_training")]
+    assert [(r["step"], list(r["metrics"])) for r in logged] == [(6, ["cfd40_test"])]
     sampler = lambda labels: run.sample(labels=None, seeds=range(len(labels)))[: len(labels)]  # noqa: E731
     direct = ganlab.evaluate(sampler, metrics=["cfd"], n=40, config=_digits_config(tmp_path))
     assert direct["cfd40_test"]["value"] > 0

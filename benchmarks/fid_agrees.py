@@ -1,0 +1,96 @@
+"""Does Inception FID agree with cfd on a study finding? The check behind a FID finding decided by cfd.
+
+    python benchmarks/fid_agrees.py STUDY_FILE STUDY_FOLDER FINDING_ID [--n 1000] [--seeds 0,1,2] [--device auto]
+
+A study at the cpu scale decides most of its reports' FID findings by cfd (the domain classifier's features, fast
+on a CPU). This measures Inception FID of --n samples against the first --n test images for the points the
+finding compares (its a and b, the given seeds), each at the end of its training (``ganlab eval --log``: the
+result joins the run's metrics.jsonl, so a second call measures nothing again), and decides the same finding by
+that FID, paired by seed as the study decides it. Writes benchmarks/results/fid_agrees-<finding>.json with both
+verdicts (the cfd one at the same, last measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from bench_env import environment
+
+from ganlab.config import EvalConfig
+from ganlab.devices import resolve_device
+from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
+from ganlab.io import atomic_write_json
+from ganlab.metrics.names import metric_name
+from ganlab.studies.findings import decide_at, measure_steps
+from ganlab.studies.spec import load_study
+from ganlab.training.evaluation import evaluate_run
+from ganlab.training.metrics_log import read_metrics
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def compared_runs(study: StudyDir, finding, seeds: list[int]) -> list[RunDir]:
+    """The run folders of the points the finding's a and b select, at the given seeds."""
+    entries = [entry for step in finding.steps() for entry in study.sweep(step).read_points().values()]
+    runs = {}
+    for step in finding.steps():
+        sweep = study.sweep(step)
+        for pid, entry in sweep.read_points().items():
+            values = entry.get("values", {})
+            for select in (finding.a, finding.b):
+                wanted = resolve_extremes(select, [e.get("values", {}) for e in entries])
+                if int(entry["seed"]) in seeds and matches_values(values, wanted):
+                    runs[sweep.run(pid).path] = sweep.run(pid)
+    return list(runs.values())
+
+
+def logged(run: RunDir, name: str) -> bool:
+    """Whether the run's log already holds an evaluation named ``name`` added after training."""
+    return any(r.get("after_training") and name in r.get("metrics", {}) for r in read_metrics(run.metrics))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("study_file")
+    ap.add_argument("study_folder")
+    ap.add_argument("finding")
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args()
+    finding = next(f for f in load_study(args.study_file).findings if f.id == args.finding)
+    if finding.rule != "direction":
+        raise SystemExit(f"finding {finding.id} has rule {finding.rule}; this check compares the two points of a "
+                         f"direction rule")
+    study, seeds, device = StudyDir(args.study_folder), [int(s) for s in args.seeds.split(",")], resolve_device(args.device)
+    options = {"metrics": ["fid"], "n": args.n, "ref": "test", "ref_n": args.n, "bootstrap": 0}
+    name = metric_name("fid", EvalConfig(**options))
+    t0 = time.perf_counter()
+    runs = compared_runs(study, finding, seeds)
+    for run in runs:
+        if not logged(run, name):
+            evaluate_run(run.path, options, None, device, log=True)
+            print(f"{run.path}: {name} measured")
+    seconds = time.perf_counter() - t0
+    by_fid = measure_steps(study, finding.steps(), name)
+    by_cfd = measure_steps(study, finding.steps(), finding.metric)
+    last = by_fid.steps[-1]
+    rows = {}
+    for label, measured in (("fid", by_fid), ("cfd", by_cfd)):
+        verdict = decide_at(finding, measured, last)
+        rows[label] = {"column": measured.column, **verdict.to_dict()}
+        print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
+              f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
+    out = RESULTS / f"fid_agrees-{finding.id}.json"
+    atomic_write_json(out, {"finding": finding.id, "claim": finding.claim, "a": finding.a, "b": finding.b,
+                            "seeds": seeds, "iteration": last, "runs": [str(r.path) for r in runs],
+                            "seconds": seconds, **rows, "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"],
+                            **environment(torch.device(device))})
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
