@@ -7,7 +7,7 @@ on a CPU). This measures Inception FID of --n samples against the first --n test
 finding compares (its a and b, the given seeds), each at the end of its training (``ganlab eval --log``: the
 result joins the run's metrics.jsonl, so a second call measures nothing again), and decides the same finding by
 that FID, paired by seed as the study decides it. Writes benchmarks/results/fid_agrees-<finding>.json with both
-verdicts (the cfd one at the same, last measurement).
+verdicts (the cfd one at the same, last measurement, on the same seeds).
 """
 
 from __future__ import annotations
@@ -52,21 +52,16 @@ def logged(run: RunDir, name: str) -> bool:
     return any(r.get("after_training") and name in r.get("metrics", {}) for r in read_metrics(run.metrics))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("study_file")
-    ap.add_argument("study_folder")
-    ap.add_argument("finding")
-    ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--device", default="auto")
-    args = ap.parse_args()
-    finding = next(f for f in load_study(args.study_file).findings if f.id == args.finding)
-    if finding.rule != "direction":
-        raise SystemExit(f"finding {finding.id} has rule {finding.rule}; this check compares the two points of a "
-                         f"direction rule")
-    study, seeds, device = StudyDir(args.study_folder), [int(s) for s in args.seeds.split(",")], resolve_device(args.device)
-    options = {"metrics": ["fid"], "n": args.n, "ref": "test", "ref_n": args.n, "bootstrap": 0}
+def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: list[int],
+          device: torch.device) -> dict:
+    """Measure the FID the finding's points lack, then decide the finding by it and by its own metric, on the
+    same seeds, at the points' last FID measurement."""
+    finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
+    if finding is None or finding.rule != "direction":
+        raise SystemExit(f"{study_file} has no finding {finding_id} with rule direction (this check compares the two "
+                         f"points of a direction rule)")
+    study = StudyDir(study_folder)
+    options = {"metrics": ["fid"], "n": n, "ref": "test", "ref_n": n, "bootstrap": 0}
     name = metric_name("fid", EvalConfig(**options))
     t0 = time.perf_counter()
     runs = compared_runs(study, finding, seeds)
@@ -76,19 +71,34 @@ def main() -> None:
             print(f"{run.path}: {name} measured")
     seconds = time.perf_counter() - t0
     by_fid = measure_steps(study, finding.steps(), name)
-    by_cfd = measure_steps(study, finding.steps(), finding.metric)
     last = by_fid.steps[-1]
     rows = {}
-    for label, measured in (("fid", by_fid), ("cfd", by_cfd)):
+    for label, measured in (("fid", by_fid), ("cfd", measure_steps(study, finding.steps(), finding.metric))):
+        measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
+                                  for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
         verdict = decide_at(finding, measured, last)
         rows[label] = {"column": measured.column, **verdict.to_dict()}
         print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
               f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
-    out = RESULTS / f"fid_agrees-{finding.id}.json"
-    atomic_write_json(out, {"finding": finding.id, "claim": finding.claim, "a": finding.a, "b": finding.b,
-                            "seeds": seeds, "iteration": last, "runs": [str(r.path) for r in runs],
-                            "seconds": seconds, **rows, "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"],
-                            **environment(torch.device(device))})
+    return {"finding": finding.id, "claim": finding.claim, "a": finding.a, "b": finding.b, "seeds": seeds,
+            "iteration": last, "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
+            "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("study_file")
+    ap.add_argument("study_folder")
+    ap.add_argument("finding")
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args()
+    device = resolve_device(args.device)
+    result = check(args.study_file, args.study_folder, args.finding, args.n,
+                   [int(s) for s in args.seeds.split(",")], device)
+    out = RESULTS / f"fid_agrees-{args.finding}.json"
+    atomic_write_json(out, {**result, **environment(device)})
     print(f"wrote {out}")
 
 
