@@ -24,7 +24,7 @@ from ganlab.devices import resolve_device
 from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
 from ganlab.io import atomic_write_json
 from ganlab.metrics.names import metric_name
-from ganlab.studies.findings import decide_at, measure_steps
+from ganlab.studies.findings import Finding, decide_at, measure_steps
 from ganlab.studies.spec import load_study
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
@@ -32,19 +32,13 @@ from ganlab.training.metrics_log import read_metrics
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def compared_runs(study: StudyDir, finding, seeds: list[int]) -> list[RunDir]:
+def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[RunDir]:
     """The run folders of the points the finding's a and b select, at the given seeds."""
-    entries = [entry for step in finding.steps() for entry in study.sweep(step).read_points().values()]
-    runs = {}
-    for step in finding.steps():
-        sweep = study.sweep(step)
-        for pid, entry in sweep.read_points().items():
-            values = entry.get("values", {})
-            for select in (finding.a, finding.b):
-                wanted = resolve_extremes(select, [e.get("values", {}) for e in entries])
-                if int(entry["seed"]) in seeds and matches_values(values, wanted):
-                    runs[sweep.run(pid).path] = sweep.run(pid)
-    return list(runs.values())
+    points = {step: study.sweep(step).read_points() for step in finding.steps()}
+    swept = [entry.get("values", {}) for entries in points.values() for entry in entries.values()]
+    wanted = [resolve_extremes(select, swept) for select in (finding.a, finding.b)]
+    return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()
+            if int(entry["seed"]) in seeds and any(matches_values(entry.get("values", {}), w) for w in wanted)]
 
 
 def logged(run: RunDir, name: str) -> bool:
