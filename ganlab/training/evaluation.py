@@ -55,10 +55,11 @@ class TrainingEvaluator:
         return self.every > 0 and self.last_step != step
 
     def restore(self) -> None:
-        """Rebuild best FID and patience count from the run's eval records (after a resume)."""
+        """Rebuild best FID and patience count from the run's eval records (after a resume; those that
+        ``ganlab eval --log`` added after training are not the training's own)."""
         self.best_fid, self.best_epoch, self.since_best, self.last_step = None, None, 0, None
         for r in read_metrics(self.run_dir):
-            if r.get("kind") == "eval":
+            if r.get("kind") == "eval" and not r.get("after_training"):
                 self.last_step = r["step"]
                 if r.get("fid") is not None:
                     self._update(r["fid"], r["epoch"])

@@ -70,6 +70,11 @@ def test_eval_command_logs_each_epochs_export_at_its_iteration(evaluated_run, tm
     # the same seeded samples as during training: the same FID; no best-FID bookkeeping on a logged record
     assert [r["metrics"]["fid10_test12"]["value"] for r in logged] == pytest.approx([r["fid"] for r in during], rel=1e-6)
     assert all("fid" not in r and "best_fid" not in r for r in logged)
+    CliRunner().invoke(main, ["eval", str(run), "--epoch", "1", "--n", "10", "--ref-n", "12", "--bootstrap", "0",
+                              "--log", "--device", "cpu"])  # an earlier epoch logged last
+    evaluator = _evaluator(run, every=1, patience=0)
+    evaluator.restore()  # a resume rebuilds its state from the training's own evaluations only
+    assert evaluator.last_step == during[-1]["step"] and evaluator.best_fid == min(r["fid"] for r in during)
 
 
 def test_sweep_fid_evaluator_uses_the_runs_eval_settings(evaluated_run):
