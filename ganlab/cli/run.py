@@ -179,9 +179,10 @@ def eval_(run_dirs: tuple[str, ...], n: Optional[int], ref: Optional[str], ref_n
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
              "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
+    overrides = {k: v for k, v in given.items() if v is not None}
     for run_dir in run_dirs:
         for epoch in epochs or (None,):
-            results = evaluate_run(run_dir, {k: v for k, v in given.items() if v is not None}, epoch, device, log)
+            results = evaluate_run(run_dir, overrides, epoch, device, log)
             if len(run_dirs) > 1 or len(epochs) > 1:
                 click.echo(f"{run_dir}" + (f", epoch {epoch}" if epoch is not None else ""))
             click.echo(format_table(results))

@@ -144,8 +144,10 @@ def _evaluated(metrics: dict[str, Any], metric: str, classes: Sequence[int], min
         return None
     value = _class_contrast(metrics[name], classes) if classes else metrics[name]["value"]
     column = f"{name} of classes {','.join(map(str, classes))} minus the rest" if classes else name
-    if value is None or not minus:
-        return None if value is None else (column, float(value))
+    if value is None:
+        return None
+    if not minus:
+        return column, float(value)
     other = protocol_name(metrics, minus)
     if other is None or metrics[other].get("value") is None:
         return None
