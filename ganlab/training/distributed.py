@@ -9,6 +9,7 @@ broadcasts them at each forward); SyncBatchNorm is not used.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
@@ -68,6 +69,10 @@ def session(device_type: str) -> Iterator[DistContext]:
         yield current()
         dist.barrier()  # no rank tears the group down while another still has gloo work in flight
     finally:
+        # The trainer sits in reference cycles: collect it (and the DDP modules holding the group) now. Left to the
+        # interpreter's exit, gloo's threads free its tensors while Python shuts down and the process aborts
+        # ("terminate called without an active exception").
+        gc.collect()
         dist.destroy_process_group()
 
 

@@ -51,9 +51,17 @@ def train(cfg: Optional[Config] = None, *, run_dir: Optional[str | Path] = None,
             return TrainResult(directory, int(RunDir(directory).read_status().get("step", 0)), finished=True,
                                main_process=ctx.is_main)
         distributed.on_main(ctx, lambda: open_run(directory, plan))
-        trainer = Trainer(plan.cfg, directory)
-        if progress and ctx.is_main:
-            counts = trainer.parameter_counts()
-            print(f"ganlab: {directory}: G {counts['G']:,} parameters, D {counts['D']:,} parameters", file=sys.stderr)
-        return trainer.run(resume=plan.action == "continue", stop_after_steps=stop_after_steps,
-                           stop_after_minutes=stop_after_minutes, progress=progress)
+        return _run_trainer(plan, directory, ctx.is_main, stop_after_steps=stop_after_steps,
+                            stop_after_minutes=stop_after_minutes, progress=progress)
+
+
+def _run_trainer(plan: RunPlan, directory: Path, is_main: bool, *, stop_after_steps: Optional[int],
+                 stop_after_minutes: Optional[float], progress: bool) -> TrainResult:
+    """Build the trainer and run it. Its own frame, so that the trainer (and its DDP modules, which hold the
+    process group) is garbage by the time ``distributed.session`` leaves the group."""
+    trainer = Trainer(plan.cfg, directory)
+    if progress and is_main:
+        counts = trainer.parameter_counts()
+        print(f"ganlab: {directory}: G {counts['G']:,} parameters, D {counts['D']:,} parameters", file=sys.stderr)
+    return trainer.run(resume=plan.action == "continue", stop_after_steps=stop_after_steps,
+                       stop_after_minutes=stop_after_minutes, progress=progress)
