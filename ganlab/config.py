@@ -102,6 +102,7 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     every: int = 0  # evaluate every N epochs during training; 0 = off
+    every_steps: int = 0  # also evaluate every N iterations (a budget in steps read at fixed fractions); 0 = off
     n: int = 10000  # generated samples per evaluation
     ref: str = "test"  # reference split: train | test
     ref_n: int = 0  # reference images (the first N of the split); 0 = the whole split
@@ -297,8 +298,8 @@ def validate_eval(e: EvalConfig) -> None:
         raise GanlabError(f"unknown eval metric(s) {', '.join(unknown)}; choose from {', '.join(metrics)}")
     if e.ref not in CHOICES["eval.ref"]:
         raise GanlabError(f"eval.ref={e.ref!r} is not one of {', '.join(CHOICES['eval.ref'])}")
-    for key, value in {"eval.every": e.every, "eval.ref_n": e.ref_n, "eval.patience": e.patience,
-                       "eval.bootstrap": e.bootstrap}.items():
+    for key, value in {"eval.every": e.every, "eval.every_steps": e.every_steps, "eval.ref_n": e.ref_n,
+                       "eval.patience": e.patience, "eval.bootstrap": e.bootstrap}.items():
         if value < 0:
             raise GanlabError(f"{key} must be >= 0, got {value}")
     unknown = [p for p in e.probes if p not in CHOICES["eval.probes"]]

@@ -1,4 +1,5 @@
-"""Evaluation of a run: during training (every ``eval.every`` epochs, metrics into metrics.jsonl, the best
+"""Evaluation of a run: during training (every ``eval.every`` epochs and/or ``eval.every_steps`` iterations,
+metrics into metrics.jsonl, the best
 checkpoint by FID kept, early stopping after ``eval.patience`` evaluations without improvement) and of a
 finished run's export (``evaluate_run``, behind ``ganlab eval``, into eval.json).
 
@@ -35,9 +36,9 @@ class TrainingEvaluator:
 
     def __init__(self, cfg: Config, run_dir: Path, spec: ImageSpec, device: torch.device):
         self.run_dir = Path(run_dir)
-        self.every = cfg.eval.every
+        self.every, self.every_steps = cfg.eval.every, cfg.eval.every_steps
         self.patience = cfg.eval.patience
-        if self.every > 0:  # missing weights or classifier: refused before training, not after an epoch
+        if self.enabled:  # missing weights or classifier: refused before training, not after an epoch
             check_probes(cfg, cfg.model.conditioning != "none")
             preflight(cfg.eval, cfg.data, spec.channels, spec.resolution, device)
         self.best_fid: float | None = None
@@ -46,13 +47,20 @@ class TrainingEvaluator:
         self.stopped_early = False
         self.last_step: int | None = None  # the iteration of the latest evaluation
 
-    def due(self, epoch: int) -> bool:
-        """Whether an evaluation falls at the end of this epoch."""
-        return self.every > 0 and epoch > 0 and epoch % self.every == 0
+    @property
+    def enabled(self) -> bool:
+        """Whether the run evaluates during training at all."""
+        return self.every > 0 or self.every_steps > 0
+
+    def due(self, step: int, epoch: int, epoch_end: bool) -> bool:
+        """Whether an evaluation falls at this iteration: the end of every ``every``-th epoch, every
+        ``every_steps``-th iteration."""
+        by_epoch = epoch_end and self.every > 0 and epoch > 0 and epoch % self.every == 0
+        return by_epoch or (self.every_steps > 0 and step % self.every_steps == 0)
 
     def due_at_end(self, step: int) -> bool:
-        """Whether a run that ends at ``step`` still owes its final evaluation (a step budget that ends mid-epoch)."""
-        return self.every > 0 and self.last_step != step
+        """Whether a run that ends at ``step`` still owes its final evaluation (a budget that ends between two)."""
+        return self.enabled and self.last_step != step
 
     def restore(self) -> None:
         """Rebuild best FID and patience count from the run's eval records (after a resume; those that
@@ -97,7 +105,7 @@ class TrainingEvaluator:
 
     def summary(self) -> dict[str, Any]:
         """What status.json records about evaluation at the end."""
-        if self.every <= 0:
+        if not self.enabled:
             return {}
         return {"best_fid": self.best_fid, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
 

@@ -112,12 +112,13 @@ class TrainingLoop:
         for m in self.models:
             m.d_steps_done = 0
 
-    def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float, final: bool = False) -> None:
-        """Evaluations due at this epoch end (``final``: the one a run owes when its budget ends mid-epoch); a model
-        whose patience ran out stops (early stopping)."""
+    def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float, epoch_end: bool = False,
+                  final: bool = False) -> None:
+        """Evaluations due at this iteration (``final``: the one a run owes when its budget ends between two); a
+        model whose patience ran out stops (early stopping)."""
         for i in list(self.active):
             m, log = self.models[i], logs[i]
-            if not (m.evaluator.due_at_end(m.step) if final else m.evaluator.due(m.epoch)):
+            if not (m.evaluator.due_at_end(m.step) if final else m.evaluator.due(m.step, m.epoch, epoch_end)):
                 continue
             self.step.sync()
             stop = (m.evaluator.evaluate(m, lambda r: log.write({**r, "time_s": time.perf_counter() - t0}))
@@ -176,8 +177,7 @@ class TrainingLoop:
                         logs[i].grid(grid, self.models[i].step)
             if epoch_end or (t.checkpoint_every and lead.step % t.checkpoint_every == 0) or lead.step == lead.total_steps:
                 self._save()
-            if epoch_end:
-                self._evaluate(logs, t0)
+            self._evaluate(logs, t0, epoch_end)
             timed_out = time.perf_counter() > deadline
             if lead.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
                 timed_out = logging and distributed.any_rank(lead.dist, timed_out)

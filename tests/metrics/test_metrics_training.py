@@ -105,7 +105,8 @@ def test_patience_counts_evaluations_without_improvement(tmp_path):
     resumed = _evaluator(tmp_path, every=1, patience=2)
     resumed.restore()
     assert (resumed.best_fid, resumed.best_epoch, resumed.since_best, resumed.last_step) == (40.0, 2, 1, 30)
-    assert not ev.due(0) and ev.due(3) and not _evaluator(tmp_path, every=0, patience=0).due(3)
+    assert not ev.due(0, 0, True) and ev.due(33, 3, True) and not ev.due(31, 3, False)
+    assert not _evaluator(tmp_path, every=0, patience=0).due(33, 3, True)
 
 
 def test_early_stop_ends_training(tmp_path, monkeypatch):
@@ -157,3 +158,30 @@ def test_a_step_budget_ends_on_an_evaluation(tmp_path, digits_classifier):
     evals = [r for r in read_metrics(run_dir) if r.get("kind") == "eval"]
     assert [r["step"] for r in evals] == [11, 22, 25]  # 1437 // 128 = 11 iterations an epoch, then the budget's end
     assert all(r["metrics"]["cfd50_test"]["value"] > 0 for r in evals)
+
+
+def test_evaluations_every_n_steps_survive_a_pause(tmp_path, digits_classifier):
+    """eval.every_steps reads a step budget at fixed fractions (report 001: quarters of 5,000); a run paused
+    between two evaluations and resumed evaluates at the same iterations, with the same values."""
+    overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=128",
+                 "train.steps=25", "device=cpu", "eval.every=0", "eval.every_steps=8", "eval.metrics=[cfd]",
+                 "eval.n=50", "eval.bootstrap=0"]
+
+    def evals(run_dir):
+        return [(r["step"], r["metrics"]["cfd50_test"]["value"]) for r in read_metrics(run_dir)
+                if r.get("kind") == "eval"]
+
+    straight, paused = tmp_path / "straight", tmp_path / "paused"
+    assert CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(straight), "--quiet"]).exit_code == 0
+    first = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(paused), "--quiet",
+                                      "--stop-after-steps", "12"])
+    assert first.exit_code == 0 and [s for s, _ in evals(paused)] == [8], first.output
+    assert CliRunner().invoke(main, ["train", "--resume", str(paused), "--quiet"]).exit_code == 0
+    assert [s for s, _ in evals(straight)] == [8, 16, 24, 25]  # every 8 iterations, then the budget's end
+    assert evals(paused) == evals(straight)
+
+
+def test_negative_eval_every_steps_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["train", "data.name=digits", "eval.every_steps=-1", "--run-dir",
+                                       str(tmp_path / "r"), "--quiet"])
+    assert result.exit_code != 0 and "eval.every_steps must be >= 0, got -1" in result.output
