@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ganlab.folders import RunDir
 from ganlab.plotting import pyplot, save_plot
-from ganlab.training.metrics_log import read_metrics
+from ganlab.training.metrics_log import eval_records, read_metrics
 
 PANELS = (
     ("losses", (("loss_d", "D loss"), ("loss_g", "G loss"), ("heldout_loss_d", "D loss, held-out"))),
@@ -85,10 +85,7 @@ def eval_series(run_dir: str | Path) -> dict[str, list[tuple[float, float]]]:
     """Per metric name (e.g. fid10k_test, is10k), its (epoch, value) points from the run's eval records
     (``{"kind": "eval", "epoch": e, "metrics": {name: {"value": v, ...}}}``, written by the training loop)."""
     series: dict[str, list[tuple[float, float]]] = {}
-    for r in read_metrics(run_dir):
-        if r.get("kind") != "eval":
-            continue
-        x = r["epoch"]
+    for x, r in eval_records(run_dir):
         for key, record in r["metrics"].items():
             value = record.get("value")
             if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -18,7 +18,7 @@ from ganlab.folders import SweepDir
 from ganlab.io import atomic_write_json, atomic_write_text
 from ganlab.metrics.names import metric_family, protocol_name
 from ganlab.plotting import pyplot, save_plot
-from ganlab.training.metrics_log import read_metrics
+from ganlab.training.metrics_log import eval_records, read_metrics
 
 BAND_MIN_SEEDS = 3  # fewest seeds per point for which the metric-vs-key figure draws the 95% band
 PLATEAU_RULE = ("the smallest {key} whose mean {metric} over seeds is within two standard errors of the best "
@@ -214,14 +214,12 @@ def _training_series(sweep_dir: str | Path, rows: Sequence[dict[str, Any]], fami
         if row.get("state") != "finished" or not row.get("run_dir"):
             continue
         label = re.sub(r"(^|_)seed=[^_]*$", "", str(row["point"])) or "all"  # its swept values, seed aside
-        for rec in read_metrics(Path(sweep_dir) / row["run_dir"]):
-            if rec.get("kind") != "eval":
-                continue
+        for epoch, rec in eval_records(Path(sweep_dir) / row["run_dir"]):
             name = protocol_name(rec["metrics"], family)
             value = _number(rec["metrics"][name].get("value")) if name is not None else None
             if value is not None and column in (None, name):
                 column = name
-                series[label].setdefault(int(row.get("seed", 0)), {})[float(rec["epoch"])] = value
+                series[label].setdefault(int(row.get("seed", 0)), {})[epoch] = value
     return column, series
 
 

@@ -70,7 +70,7 @@ class TrainingEvaluator:
             if r.get("kind") == "eval" and not r.get("after_training"):
                 self.last_step = r["step"]
                 if r.get("fid") is not None:
-                    self._update(r["fid"], r["epoch"])
+                    self._update(r["fid"], int(r["epoch"]))  # completed epochs, as in training
 
     def _update(self, fid: float, epoch: int) -> bool:
         improved = self.best_fid is None or fid < self.best_fid
@@ -88,7 +88,7 @@ class TrainingEvaluator:
         results = evaluate(sampler, cfg.data, trainer.spec.num_classes, cfg.eval, device=trainer.device)
         results.update(run_probes(cfg, trainer.sampling_generator, trainer.D, trainer.data, trainer.device,
                                   self.run_dir))
-        record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epoch, "metrics": results}
+        record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epochs_done, "metrics": results}
         fid_name = next((k for k in results if k.startswith("fid")), None)
         if fid_name is not None:
             record["fid"], record["fid_name"] = results[fid_name]["value"], fid_name

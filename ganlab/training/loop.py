@@ -103,7 +103,7 @@ class TrainingLoop:
         for i in self.active:
             m, log = self.models[i], logs[i]
             if log is not None:
-                log.write({"step": m.step, "epoch": m.step / m.iters_per_epoch, **dict(zip(STATS, columns[i])),
+                log.write({"step": m.step, "epoch": m.epochs_done, **dict(zip(STATS, columns[i])),
                            **m.heldout_stats(), "d_steps": m.d_steps_done / n,
                            "lr_g": float(m.opt_g.param_groups[0]["lr"]), "lr_d": float(m.opt_d.param_groups[0]["lr"]),
                            "step_time_s": (now - since) / n,

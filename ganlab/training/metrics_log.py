@@ -59,3 +59,15 @@ def read_metrics(path: str | Path) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
         except json.JSONDecodeError:
             continue
+
+
+def eval_records(path: str | Path) -> Iterator[tuple[float, dict[str, Any]]]:
+    """A run's evaluation records, each with the epochs of training done when it was taken (fractional: an
+    evaluation every N iterations falls mid-epoch). Read off the step and the run's iterations per epoch, which its
+    training records give (step over their fractional epoch); the record's own epoch where there are none."""
+    records = list(read_metrics(path))
+    trained = [r for r in records if r.get("kind") != "eval" and r.get("epoch") and r.get("step")]
+    per_epoch = trained[-1]["step"] / trained[-1]["epoch"] if trained else None
+    for r in records:
+        if r.get("kind") == "eval":
+            yield (r["step"] / per_epoch if per_epoch and r.get("step") is not None else float(r["epoch"])), r

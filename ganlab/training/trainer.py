@@ -249,6 +249,11 @@ class Trainer:
         """Completed epochs (fractional steps not counted)."""
         return self.step // self.iters_per_epoch
 
+    @property
+    def epochs_done(self) -> float:
+        """Epochs of training so far, fractional: the x of every record in metrics.jsonl."""
+        return self.step / self.iters_per_epoch
+
     # ----- epoch-end work --------------------------------------------------------------------------
     def end_of_epoch(self) -> Optional[Path]:
         """The epoch's sample grid and, every ``train.export_every`` epochs, a kept generator export (rank 0).

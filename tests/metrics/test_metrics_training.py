@@ -14,7 +14,7 @@ from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
 from ganlab.folders import RunDir
 from ganlab.training.evaluation import TrainingEvaluator, run_fid
-from ganlab.training.metrics_log import read_metrics
+from ganlab.training.metrics_log import eval_records, read_metrics
 
 EVAL = ["eval.n=10", "eval.ref_n=12", "eval.bootstrap=0", "eval.batch_size=40"]
 
@@ -179,6 +179,17 @@ def test_evaluations_every_n_steps_survive_a_pause(tmp_path, digits_classifier):
     assert CliRunner().invoke(main, ["train", "--resume", str(paused), "--quiet"]).exit_code == 0
     assert [s for s, _ in evals(straight)] == [8, 16, 24, 25]  # every 8 iterations, then the budget's end
     assert evals(paused) == evals(straight)
+    # each evaluation sits at the epochs of training done (1437 // 128 = 11 iterations an epoch), on the figures too
+    assert [r["epoch"] for r in read_metrics(straight) if r.get("kind") == "eval"] == [s / 11 for s in (8, 16, 24, 25)]
+    assert [e for e, _ in eval_records(straight)] == pytest.approx([s / 11 for s in (8, 16, 24, 25)])
+
+
+def test_eval_records_place_an_older_logs_mid_epoch_evaluations_by_their_iteration(tmp_path):
+    """Logs written before evaluations carried a fractional epoch: the iteration places them."""
+    records = [{"step": 10, "epoch": 0.5, "loss_d": 1.0}, {"kind": "eval", "step": 10, "epoch": 0, "metrics": {}},
+               {"step": 20, "epoch": 1.0, "loss_d": 1.0}, {"kind": "eval", "step": 30, "epoch": 1, "metrics": {}}]
+    RunDir(tmp_path).metrics.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert [e for e, _ in eval_records(tmp_path)] == [0.5, 1.5]
 
 
 def test_negative_eval_every_steps_is_refused(tmp_path):
