@@ -126,6 +126,8 @@ class TrainingLoop:
             if m.dist.enabled:  # rank 0 evaluates; every rank stops with it
                 stop = distributed.any_rank(m.dist, stop)
             if stop:  # no better FID in eval.patience evaluations
+                if not epoch_end:  # stopped mid-epoch: the run ends on a checkpoint of this iteration
+                    m.save()
                 self.active.remove(i)
                 m.write_status("finished", train_time_s=time.perf_counter() - t0, **m.evaluator.summary(),
                                **self.step.record)

@@ -13,6 +13,7 @@ from ganlab.cli import main
 from ganlab.config import load_config
 from ganlab.data.spec import ImageSpec
 from ganlab.folders import RunDir
+from ganlab.training.checkpoint import load_checkpoint
 from ganlab.training.evaluation import TrainingEvaluator, run_fid
 from ganlab.training.metrics_log import eval_records, read_metrics
 
@@ -124,6 +125,21 @@ def test_early_stop_ends_training(tmp_path, monkeypatch):
     evals = [r for r in read_metrics(tmp_path / "run") if r.get("kind") == "eval"]
     assert [r["fid"] for r in evals] == [5.0, 6.0] and evals[1]["evals_since_best"] == 1
 
+
+
+def test_early_stop_between_epoch_ends_checkpoints_where_it_stops(tmp_path, monkeypatch):
+    """An evaluation every 3 iterations (5 an epoch) without a better FID stops the run at iteration 6; its last
+    checkpoint and export are of iteration 6, not of the epoch end before."""
+    fids = iter([5.0, 6.0, 7.0])
+    monkeypatch.setattr("ganlab.training.evaluation.evaluate",
+                        lambda *a, **k: {"fid10_test12": {"value": next(fids)}})
+    overrides = ["data.name=digits", "model.g_width=8", "model.d_width=8", "model.z_dim=8", "train.batch_size=256",
+                 "train.epochs=4", "device=cpu", "eval.every=0", "eval.every_steps=3", "eval.patience=1", *EVAL]
+    result = CliRunner().invoke(main, ["train", *overrides, "--run-dir", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(RunDir(tmp_path / "run").status.read_text())
+    assert status["stopped_early"] is True and status["step"] == 6
+    assert load_checkpoint(tmp_path / "run")["step"] == 6
 
 def test_classifier_train_command(tmp_path, monkeypatch):
     monkeypatch.setenv("GANLAB_CACHE", str(tmp_path))  # its 1-epoch classifier must not replace the session's
