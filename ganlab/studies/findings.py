@@ -14,11 +14,10 @@ A finding in a study file::
 
 Each point is measured along its training (every evaluation during training, ``eval.every`` or
 ``eval.every_steps``); the finding is decided at each of its measurements in the second half of training, and
-counts as decided only when the last
-two agree (``verdicts.settled``): otherwise *inconclusive (still changing)*, and ``budget`` says what would
-settle it. Comparisons are paired by seed, with the Student-t interval of ``ganlab.studies.verdicts``. A trend or
-flat rule with ``x: training`` reads one point (``a``) along its own training instead, from ``after`` (a fraction
-of the training) on, decided once over those measurements.
+counts as decided only when the last two agree (``verdicts.settled``): otherwise *inconclusive (still
+changing)*, and ``budget`` says what would settle it. Comparisons are paired by seed, with the Student-t
+interval of ``ganlab.studies.verdicts``. A trend or flat rule with ``x: training`` reads one point (``a``) along
+its own training instead, from ``after`` (a fraction of the training) on, decided once over those measurements.
 """
 
 from __future__ import annotations
@@ -287,7 +286,8 @@ def along_training(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
     if len(read) < 2:  # e.g. a tiny scale's one evaluation: nothing to read a trend from yet
         return read[-1], verdicts.Verdict(verdicts.STILL_CHANGING, math.nan, math.nan, math.nan, 0, "none",
                                           f"{len(read)} measurement(s) in the part of training read; a {finding.rule} "
-                                          f"over training needs at least two (evaluate more often: eval.every or eval.every_steps)")
+                                          f"over training needs at least two (evaluate more often: eval.every or "
+                                          f"eval.every_steps)")
     xs = {s / steps[-1]: own[s] for s in read}
     if finding.rule == "trend":
         return read[-1], verdicts.trend(xs, finding.expect)

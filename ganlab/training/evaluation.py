@@ -1,7 +1,6 @@
 """Evaluation of a run: during training (every ``eval.every`` epochs and/or ``eval.every_steps`` iterations,
-metrics into metrics.jsonl, the best
-checkpoint by FID kept, early stopping after ``eval.patience`` evaluations without improvement) and of a
-finished run's export (``evaluate_run``, behind ``ganlab eval``, into eval.json).
+metrics into metrics.jsonl, the best checkpoint by FID kept, early stopping after ``eval.patience`` evaluations
+without improvement) and of a finished run's export (``evaluate_run``, behind ``ganlab eval``, into eval.json).
 
 The state during training (best FID, evaluations since) is rebuilt from the eval records of metrics.jsonl,
 so a resumed run carries on where it stopped.
@@ -88,7 +87,8 @@ class TrainingEvaluator:
         results = evaluate(sampler, cfg.data, trainer.spec.num_classes, cfg.eval, device=trainer.device)
         results.update(run_probes(cfg, trainer.sampling_generator, trainer.D, trainer.data, trainer.device,
                                   self.run_dir))
-        record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epochs_done, "metrics": results}
+        record: dict[str, Any] = {"kind": "eval", "step": trainer.step, "epoch": trainer.epochs_done,
+                                  "metrics": results}
         fid_name = next((k for k in results if k.startswith("fid")), None)
         if fid_name is not None:
             record["fid"], record["fid_name"] = results[fid_name]["value"], fid_name

@@ -113,9 +113,9 @@ class TrainingLoop:
             m.d_steps_done = 0
 
     def _evaluate(self, logs: list[Optional[MetricsLog]], t0: float, epoch_end: bool = False,
-                  final: bool = False) -> None:
+                  checkpointed: bool = True, final: bool = False) -> None:
         """Evaluations due at this iteration (``final``: the one a run owes when its budget ends between two); a
-        model whose patience ran out stops (early stopping)."""
+        model whose patience ran out stops (early stopping), on a checkpoint of this iteration."""
         for i in list(self.active):
             m, log = self.models[i], logs[i]
             if not (m.evaluator.due_at_end(m.step) if final else m.evaluator.due(m.step, m.epoch, epoch_end)):
@@ -126,7 +126,7 @@ class TrainingLoop:
             if m.dist.enabled:  # rank 0 evaluates; every rank stops with it
                 stop = distributed.any_rank(m.dist, stop)
             if stop:  # no better FID in eval.patience evaluations
-                if not epoch_end:  # stopped mid-epoch: the run ends on a checkpoint of this iteration
+                if not checkpointed:  # e.g. an evaluation every N iterations, between epoch ends
                     m.save()
                 self.active.remove(i)
                 m.write_status("finished", train_time_s=time.perf_counter() - t0, **m.evaluator.summary(),
@@ -177,9 +177,11 @@ class TrainingLoop:
                     grid = self.models[i].end_of_epoch()
                     if logs[i] is not None and grid is not None:
                         logs[i].grid(grid, self.models[i].step)
-            if epoch_end or (t.checkpoint_every and lead.step % t.checkpoint_every == 0) or lead.step == lead.total_steps:
+            checkpoint = (epoch_end or (t.checkpoint_every and lead.step % t.checkpoint_every == 0)
+                          or lead.step == lead.total_steps)
+            if checkpoint:
                 self._save()
-            self._evaluate(logs, t0, epoch_end)
+            self._evaluate(logs, t0, epoch_end, checkpointed=bool(checkpoint))
             timed_out = time.perf_counter() > deadline
             if lead.dist.enabled:  # every rank must stop at the same iteration: agree at log steps only
                 timed_out = logging and distributed.any_rank(lead.dist, timed_out)
