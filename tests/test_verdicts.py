@@ -44,7 +44,7 @@ def test_interval_matches_hand_computation_and_constants():
 def test_to_dict_has_the_fields_and_turns_nan_into_none():
     v = V.direction(seeds(1.0), seeds(0.0), ">")
     d = v.to_dict()
-    assert set(d) == {"verdict", "measured", "ci_low", "ci_high", "seeds", "test", "detail"}
+    assert set(d) == {"verdict", "measured", "ci_low", "ci_high", "seeds", "test", "detail", "seeds_to_decide"}
     assert d["ci_low"] is None and d["measured"] == 1.0 and d["seeds"] == 1
 
 
@@ -70,6 +70,34 @@ def test_direction_inconclusive_when_the_interval_spans_zero():
     assert v.verdict == V.INCONCLUSIVE
     assert_interval(v, [1, -1, 2])
     assert v.ci_low < 0 < v.ci_high
+
+
+def projected_seeds(mean: float, sd: float, distance: float) -> int:
+    """The smallest n >= 3 whose interval half-width t(n-1) sd / sqrt(n) falls below distance, by hand."""
+    n = 3
+    while stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) >= distance:
+        n += 1
+    return n
+
+
+def test_an_inconclusive_verdict_says_how_many_seeds_would_decide_it():
+    values = [1, -1, 2, 1.5]  # mean 0.875, sd 1.3150
+    v = V.direction(seeds(*values), seeds(0, 0, 0, 0), ">")
+    assert v.verdict == V.INCONCLUSIVE
+    expected = projected_seeds(0.875, float(np.std(values, ddof=1)), 0.875)
+    assert v.seeds_to_decide == expected and 10 < expected < 30
+    assert f"about {expected} seeds would decide it" in v.detail
+    again = V.direction(seeds(*(values * 8)), seeds(*[0] * 32), ">")  # 32 seeds of the same mean and spread
+    assert again.verdict == V.REPRODUCED and again.seeds_to_decide is None
+
+
+def test_seeds_to_decide_clears_the_nearest_boundary_of_a_band_and_gives_up_on_a_zero_mean():
+    iv = V.interval([0.9, 1.3, 1.1])  # mean 1.1, sd 0.2; band [1, 2]: the edge at 1 is 0.1 away
+    assert V.seeds_to_decide(iv, (1.0, 2.0)) == projected_seeds(1.1, 0.2, 0.1)
+    assert V.seeds_to_decide(iv, (1.1,)) is None  # the mean on the boundary: no number of seeds
+    assert V.seeds_to_decide(V.interval([1, -1, 0.01]), (0.0,)) is None  # a mean 300 times below the spread
+    assert V.seeds_to_decide(V.interval([1.0]), (0.0,)) is None  # one seed: no spread to project
+    assert V.direction(A, B, ">").seeds_to_decide is None  # decided: nothing to project
 
 
 def test_direction_pairs_by_seed_and_ignores_unpaired_seeds():
@@ -204,6 +232,8 @@ def test_all_directions_inconclusive_when_one_pair_spans_zero():
     v = V.all_directions(REF, {8: FAR, 16: close}, ">")
     assert v.verdict == V.INCONCLUSIVE
     assert_interval(v, [1, -1, 2])
+    assert v.seeds_to_decide == projected_seeds(2 / 3, float(np.std([1, -1, 2], ddof=1)), 2 / 3)
+    assert "all parts: about" in v.detail
 
 
 def test_all_directions_weakest_for_a_less_than_claim_is_the_largest_difference():

@@ -89,7 +89,8 @@ def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
             raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, rule")
         finding.note = finding.note.strip()
         if finding.rule not in RULES:
-            raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of {', '.join(RULES)}")
+            raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of "
+                              f"{', '.join(RULES)}")
         if finding.rule == "not_measured" and not finding.note:
             raise GanlabError(f"finding {finding.id} of {where}: rule not_measured needs a note saying why")
         if finding.rule != "not_measured" and not (finding.step and finding.metric):

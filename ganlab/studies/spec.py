@@ -75,7 +75,8 @@ def load_study(path: str | Path) -> Study:
     """Read and check a study file."""
     path = Path(path)
     data = yaml_file(path, "study file", "a mapping with title and steps, such as studies/report000.yaml")
-    steps = [StudyStep(**_fields(StudyStep, dict(s), f"step {i + 1} of {path}")) for i, s in enumerate(data.pop("steps", []))]
+    steps = [StudyStep(**_fields(StudyStep, dict(s), f"step {i + 1} of {path}"))
+             for i, s in enumerate(data.pop("steps", []))]
     data["findings"] = load_findings(data.pop("findings", None) or [], str(path))
     study = Study(steps=steps, **_fields(Study, data, str(path)))
     names = [s.name for s in steps]
@@ -87,7 +88,8 @@ def load_study(path: str | Path) -> Study:
             raise GanlabError(f"step {s.name} of {path}: unknown scale(s) {bad}; scales are {', '.join(SCALES)}")
     for f in study.findings:
         if bad := [k for k in f.only if k not in SCALES]:
-            raise GanlabError(f"finding {f.id} of {path}: unknown scale(s) {bad} in only; scales are {', '.join(SCALES)}")
+            raise GanlabError(f"finding {f.id} of {path}: unknown scale(s) {bad} in only; scales are "
+                              f"{', '.join(SCALES)}")
     unknown_steps = [f"{f.id} reads {step}" for f in study.findings for step in f.steps() if step and step not in names]
     if unknown_steps:
         raise GanlabError(f"{path}: findings read steps the study does not have ({', '.join(unknown_steps)})")

@@ -5,7 +5,8 @@
 
 Each ``docs/studies/NAME/`` holds what ``ganlab study ... --docs`` copied: ``steps.json`` (the commands, their
 wall times) and ``findings.json`` (a row per finding). The block is one table of all verdicts, then one line per
-study: its command, its wall time here, its verdicts counted, where its evidence is.
+study: its command, its wall time here, its verdicts counted, where its evidence is; then the seeds each finding
+inside the seed spread would need.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ganlab.folders import StudyDir, read_json
 from ganlab.io import atomic_write_text
 from ganlab.studies.engine import total_seconds
 from ganlab.studies.findings import measured_text
-from ganlab.studies.verdicts import VERDICTS
+from ganlab.studies.verdicts import INCONCLUSIVE, MAX_PROJECTED_SEEDS, VERDICTS
 
 START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
 DECIDED = ("reproduced", "not reproduced")
@@ -41,6 +42,19 @@ def verdict_counts(rows: list[dict[str, Any]]) -> str:
     """How many rows have each verdict, in the order of ``verdicts.VERDICTS``: "2 reproduced, 1 inconclusive"."""
     counts = Counter(r["verdict"] for r in rows)
     return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+
+
+def seeds_needed_line(rows: list[dict[str, Any]]) -> str:
+    """One line on the inconclusive rows (inside the seed spread): the seeds each would need, or "" if none (rows
+    of a findings.json written before verdicts projected seeds are left out)."""
+    inside = [r for r in rows if r["verdict"] == INCONCLUSIVE and "seeds_to_decide" in r]
+    if not inside:
+        return ""
+    needs = sorted(inside, key=lambda r: r.get("seeds_to_decide") or MAX_PROJECTED_SEEDS + 1)
+    listed = ", ".join(f"{r['id']} {r['seeds_to_decide']}" if r.get("seeds_to_decide")
+                       else f"{r['id']} over {MAX_PROJECTED_SEEDS}" for r in needs)
+    return (f"Inside the seed spread, the seeds each inconclusive finding would need for a verdict if its measured "
+            f"mean and spread held (a projection, in its `findings.md`): {listed}.")
 
 
 def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
@@ -65,6 +79,8 @@ def summary_block(docs: Path, link_root: Path = Path(".")) -> str:
         command = f"ganlab study {steps.get('study', '?')} --scale {steps.get('scale', '?')} --data-root DATA"
         lines.append(f"- `{command}`: {minutes:.0f} min here (its `steps.json`); {verdict_counts(found)}; evidence "
                      f"in [{where[folder]}/]({where[folder]}/)")
+    if needed := seeds_needed_line(rows):
+        lines += ["", needed]
     return "\n".join([*lines, "", END])
 
 

@@ -4,14 +4,15 @@ A point's measurements are a mapping seed -> value. Comparisons are paired by se
 and finite, in every compared point count (the rest are named in the verdict's detail). Each rule returns
 a Verdict with the measured mean, its Student-t interval at LEVEL over seeds, the number of seeds and the
 test's name; fewer than MIN_SEEDS seeds decide nothing. No rule assumes "lower is better": each states
-the claimed direction.
+the claimed direction. An inconclusive verdict also says how many seeds would decide it if its mean and seed
+spread held (``seeds_to_decide``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Optional, Sequence
 
 import numpy as np
 from scipy import stats
@@ -20,6 +21,7 @@ from ganlab.errors import GanlabError
 
 LEVEL = 0.95
 MIN_SEEDS = 3
+MAX_PROJECTED_SEEDS = 1000  # seeds_to_decide projects no further than this
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -47,6 +49,7 @@ class Verdict:
     seeds: int
     test: str
     detail: str
+    seeds_to_decide: Optional[int] = None  # inconclusive: seeds that would decide it at this mean and spread
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (NaN becomes None)."""
@@ -137,14 +140,45 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _verdict(iv: Interval, decision: str, test: str, what: str, notes: Sequence[str] = ()) -> Verdict:
-    """A Verdict for an interval: the decision, or TOO_FEW_SEEDS below MIN_SEEDS."""
+def _t(n: int) -> float:
+    """Student's t quantile of a two-sided LEVEL interval over n values."""
+    return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1))
+
+
+def seeds_to_decide(iv: Interval, boundaries: Sequence[float]) -> Optional[int]:
+    """The seeds an interval with this mean and seed-to-seed spread would need to hold none of ``boundaries`` (the
+    values where the rule's verdict changes), at least MIN_SEEDS; None when that is not estimable (fewer than two
+    seeds, the mean on a boundary) or beyond MAX_PROJECTED_SEEDS. A projection: more seeds move the mean too."""
+    if iv.n < 2 or not (math.isfinite(iv.low) and math.isfinite(iv.high)) or not boundaries:
+        return None
+    distance = min(abs(iv.mean - b) for b in boundaries)
+    spread = (iv.high - iv.low) / 2 * math.sqrt(iv.n) / _t(iv.n)  # the seeds' standard deviation
+    if distance <= 0:
+        return None
+    return next((n for n in range(MIN_SEEDS, MAX_PROJECTED_SEEDS + 1) if _t(n) * spread / math.sqrt(n) < distance),
+                None)
+
+
+def _projection_text(n: Optional[int]) -> str:
+    if n is None:
+        return f"more seeds would not decide it at this mean (over {MAX_PROJECTED_SEEDS} needed)"
+    return f"about {n} seeds would decide it if this mean and seed spread held"
+
+
+def _verdict(iv: Interval, decision: str, test: str, what: str, boundaries: Sequence[float],
+             notes: Sequence[str] = ()) -> Verdict:
+    """A Verdict for an interval: the decision, or TOO_FEW_SEEDS below MIN_SEEDS; an inconclusive one with the
+    seeds that would decide it (``boundaries``: where the decision changes)."""
     enough = iv.n >= MIN_SEEDS
     core = f"{what} = {_fmt(iv.mean)} [{_fmt(iv.low)}, {_fmt(iv.high)}] over {iv.n} seeds"
     if not enough:
         core += f" (at least {MIN_SEEDS} needed)"
+    needed = None
+    if enough and decision == INCONCLUSIVE:
+        needed = seeds_to_decide(iv, boundaries)
+        notes = [*notes, _projection_text(needed)]
     return Verdict(decision if enough else TOO_FEW_SEEDS, iv.mean, iv.low, iv.high, iv.n,
-                   f"{test}, {_LEVEL_TEXT}, n={iv.n}", "; ".join([core, *notes]))
+                   f"{test}, {_LEVEL_TEXT}, n={iv.n}", "; ".join([core, *notes]), needed)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -155,7 +189,7 @@ def _direction(a: Values, b: Values, claim: str, label: str) -> Verdict:
     paired = _pair([a, b])
     iv = interval(paired.columns[0] - paired.columns[1])
     return _verdict(iv, _side_of_zero(iv, claim), "paired t",
-                    f"mean({label}) {claim.rstrip('0')} 0 claimed; measured", paired.notes)
+                    f"mean({label}) {claim.rstrip('0')} 0 claimed; measured", (0.0,), paired.notes)
 
 
 def direction(a: Values, b: Values, claim: str) -> Verdict:
@@ -172,7 +206,7 @@ def similar(a: Values, b: Values, tolerance: float) -> Verdict:
     iv = interval((paired.columns[0] - paired.columns[1]) / ((paired.columns[0] + paired.columns[1]) / 2))
     what = f"relative difference (a - b) / mean(a, b) within +-{_fmt(tolerance)} claimed; measured"
     return _verdict(iv, _in_band(iv, -tolerance, tolerance), "paired t of the relative difference", what,
-                    paired.notes)
+                    (-tolerance, tolerance), paired.notes)
 
 
 def value(a: Values, target: float, tolerance: float) -> Verdict:
@@ -183,7 +217,7 @@ def value(a: Values, target: float, tolerance: float) -> Verdict:
     iv = interval(paired.columns[0])
     band = (target - tolerance, target + tolerance)
     what = f"mean vs {_fmt(target)} +- {_fmt(tolerance)} [{_fmt(band[0])}, {_fmt(band[1])}] claimed; measured"
-    return _verdict(iv, _in_band(iv, *band), "one-sample t", what, paired.notes)
+    return _verdict(iv, _in_band(iv, *band), "one-sample t", what, band, paired.notes)
 
 
 def compare(a: Values, target: float, claim: str) -> Verdict:
@@ -194,7 +228,7 @@ def compare(a: Values, target: float, claim: str) -> Verdict:
     iv = interval(paired.columns[0])
     shifted = Interval(iv.mean - target, iv.low - target, iv.high - target, iv.n)
     what = f"mean {claim.rstrip('0')} {_fmt(target)} claimed; measured"
-    return _verdict(iv, _side_of_zero(shifted, claim), "one-sample t", what, paired.notes)
+    return _verdict(iv, _side_of_zero(shifted, claim), "one-sample t", what, (target,), paired.notes)
 
 
 def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> Verdict:
@@ -209,16 +243,14 @@ def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> 
         iv = interval(paired.columns[0])
         inside = _in_band(iv, *band)
         decision = {REPRODUCED: NOT_REPRODUCED, NOT_REPRODUCED: REPRODUCED}.get(inside, INCONCLUSIVE)
-        per_point[key] = _verdict(iv, decision, "one-sample t", f"{key}: mean", paired.notes)
+        per_point[key] = _verdict(iv, decision, "one-sample t", f"{key}: mean", band, paired.notes)
     nearest = min(per_point, key=lambda k: math.inf if math.isnan(per_point[k].measured)
                   else abs(per_point[k].measured - target))
     near = [str(k) for k, v in per_point.items() if v.verdict == NOT_REPRODUCED]
-    detail = "; ".join([f"outside {_fmt(band[0])}..{_fmt(band[1])} claimed for every point; nearest: "
-                        f"{per_point[nearest].detail}",
-                        f"{sum(v.verdict == REPRODUCED for v in per_point.values())} of {len(per_point)} points away"]
-                       + ([f"inside the band: {', '.join(near)}"] if near else []))
-    return replace(per_point[nearest], verdict=_combine(per_point), test=f"one-sample t per point, {_LEVEL_TEXT}",
-                   detail=detail)
+    detail = [f"outside {_fmt(band[0])}..{_fmt(band[1])} claimed for every point; nearest: {per_point[nearest].detail}",
+              f"{sum(v.verdict == REPRODUCED for v in per_point.values())} of {len(per_point)} points away"]
+    detail += [f"inside the band: {', '.join(near)}"] if near else []
+    return _combined(per_point[nearest], per_point, f"one-sample t per point, {_LEVEL_TEXT}", detail)
 
 
 def _weakest(pairs: Mapping[Hashable, Verdict], claim: str) -> Hashable:
@@ -237,6 +269,18 @@ def _combine(pairs: Mapping[Hashable, Verdict]) -> str:
     return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
 
 
+def _combined(shown: Verdict, parts: Mapping[Hashable, Verdict], test: str, detail: list[str]) -> Verdict:
+    """The verdict of several pairs or points (``_combine``), with ``shown``'s numbers; an inconclusive one needs
+    the seeds its most demanding inconclusive part needs."""
+    verdict = _combine(parts)
+    needed = None
+    if verdict == INCONCLUSIVE:
+        needs = [v.seeds_to_decide for v in parts.values() if v.verdict == INCONCLUSIVE]
+        needed = None if None in needs else max(needs)
+        detail = [*detail, f"all parts: {_projection_text(needed)}"]
+    return replace(shown, verdict=verdict, test=test, detail="; ".join(detail), seeds_to_decide=needed)
+
+
 def all_directions(ref: Values, others: Mapping[Hashable, Values], claim: str) -> Verdict:
     """The claim "ref - other > 0" (or "< 0") for every other point; measured is the weakest pair's."""
     if not others:
@@ -245,10 +289,9 @@ def all_directions(ref: Values, others: Mapping[Hashable, Values], claim: str) -
     weakest = pairs[_weakest(pairs, claim)]
     against = [str(k) for k, v in pairs.items() if v.verdict == NOT_REPRODUCED]
     counts = f"{sum(v.verdict == REPRODUCED for v in pairs.values())} of {len(pairs)} pairs as claimed"
-    detail = "; ".join([f"weakest pair: {weakest.detail}", counts]
-                       + ([f"against the claim: {', '.join(against)}"] if against else []))
-    return replace(weakest, verdict=_combine(pairs), test=f"paired t per pair, {_LEVEL_TEXT}, n={weakest.seeds}",
-                   detail=detail)
+    detail = [f"weakest pair: {weakest.detail}", counts] + ([f"against the claim: {', '.join(against)}"] if against
+                                                            else [])
+    return _combined(weakest, pairs, f"paired t per pair, {_LEVEL_TEXT}, n={weakest.seeds}", detail)
 
 
 def best(points: Mapping[Hashable, Values], *, expected: Hashable, lower_is_better: bool = True) -> Verdict:
@@ -270,7 +313,7 @@ def best(points: Mapping[Hashable, Values], *, expected: Hashable, lower_is_bett
     iv = interval(columns[expected] - columns[rival])
     ranking = "ranking (best first): " + ", ".join(f"{k} {_fmt(means[k])}" for k in ranked)
     return _verdict(iv, _side_of_zero(iv, claim), "paired t vs rival",
-                    f"mean({expected} - {rival}) {claim} 0 claimed; measured", [ranking, *paired.notes])
+                    f"mean({expected} - {rival}) {claim} 0 claimed; measured", (0.0,), [ranking, *paired.notes])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -304,7 +347,8 @@ def trend(xs_to_points: Mapping[float, Values], claim: str) -> Verdict:
     rhos, paired = _per_seed(xs_to_points, _spearman)
     iv = interval(rhos)
     return _verdict(iv, _side_of_zero(iv, claim), "Spearman rho per seed, t over seeds",
-                    f"mean rho over {len(xs_to_points)} x {claim.rstrip('0')} 0 claimed; measured", paired.notes)
+                    f"mean rho over {len(xs_to_points)} x {claim.rstrip('0')} 0 claimed; measured", (0.0,),
+                    paired.notes)
 
 
 def flat(xs_to_points: Mapping[float, Values], margin: float) -> Verdict:
@@ -314,11 +358,12 @@ def flat(xs_to_points: Mapping[float, Values], margin: float) -> Verdict:
     slopes, paired = _per_seed(xs_to_points, _slope)
     iv = interval(slopes)
     return _verdict(iv, _in_band(iv, -margin, margin), "least-squares slope per seed, t over seeds",
-                    f"mean slope within +-{_fmt(margin)} claimed; measured", paired.notes)
+                    f"mean slope within +-{_fmt(margin)} claimed; measured", (-margin, margin), paired.notes)
 
 
 def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True) -> Verdict:
-    """The last verdict if it equals the one before; else the last marked STILL_CHANGING with the history.
+    """The last verdict if it equals the one before; else the last marked STILL_CHANGING with the history (and no
+    seeds_to_decide: more training, not more seeds, is what it lacks).
 
     A single measurement cannot show it has settled: marked STILL_CHANGING when require_two, else returned.
     """
@@ -328,10 +373,10 @@ def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True)
     if len(verdicts_over_training) == 1:
         if not require_two:
             return last
-        return replace(last, verdict=STILL_CHANGING,
+        return replace(last, verdict=STILL_CHANGING, seeds_to_decide=None,
                        detail=f"one measurement ({last.verdict}), so not known to be settled; {last.detail}")
     if last.verdict == verdicts_over_training[-2].verdict:
         return last
     history = " -> ".join(v.verdict for v in verdicts_over_training)
-    return replace(last, verdict=STILL_CHANGING,
+    return replace(last, verdict=STILL_CHANGING, seeds_to_decide=None,
                    detail=f"changed over the measurements: {history}; last: {last.detail}")
