@@ -72,10 +72,11 @@ def test_direction_inconclusive_when_the_interval_spans_zero():
     assert v.ci_low < 0 < v.ci_high
 
 
-def projected_seeds(mean: float, sd: float, distance: float) -> int:
-    """The smallest n >= 3 whose interval half-width t(n-1) sd / sqrt(n) falls below distance, by hand."""
+def projected_seeds(sd: float, distance: float) -> int:
+    """The smallest n >= 3 with (t(0.975, n-1) + t(0.8, n-1)) sd / sqrt(n) below distance (a t test's sample size
+    for 80 % power), by hand."""
     n = 3
-    while stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) >= distance:
+    while (stats.t.ppf(0.975, n - 1) + stats.t.ppf(0.8, n - 1)) * sd / math.sqrt(n) >= distance:
         n += 1
     return n
 
@@ -84,16 +85,16 @@ def test_an_inconclusive_verdict_says_how_many_seeds_would_decide_it():
     values = [1, -1, 2, 1.5]  # mean 0.875, sd 1.3150
     v = V.direction(seeds(*values), seeds(0, 0, 0, 0), ">")
     assert v.verdict == V.INCONCLUSIVE
-    expected = projected_seeds(0.875, float(np.std(values, ddof=1)), 0.875)
-    assert v.seeds_to_decide == expected and 10 < expected < 30
+    expected = projected_seeds(float(np.std(values, ddof=1)), 0.875)
+    assert v.seeds_to_decide == expected and 10 < expected < 40
     assert f"about {expected} seeds would decide it" in v.detail
-    again = V.direction(seeds(*(values * 8)), seeds(*[0] * 32), ">")  # 32 seeds of the same mean and spread
+    again = V.direction(seeds(*(values * 12)), seeds(*[0] * 48), ">")  # 48 seeds of the same mean and spread
     assert again.verdict == V.REPRODUCED and again.seeds_to_decide is None
 
 
 def test_seeds_to_decide_clears_the_nearest_boundary_of_a_band_and_gives_up_on_a_zero_mean():
     iv = V.interval([0.9, 1.3, 1.1])  # mean 1.1, sd 0.2; band [1, 2]: the edge at 1 is 0.1 away
-    assert V.seeds_to_decide(iv, (1.0, 2.0)) == projected_seeds(1.1, 0.2, 0.1)
+    assert V.seeds_to_decide(iv, (1.0, 2.0)) == projected_seeds(0.2, 0.1)
     assert V.seeds_to_decide(iv, (1.1,)) is None  # the mean on the boundary: no number of seeds
     assert V.seeds_to_decide(V.interval([1, -1, 0.01]), (0.0,)) is None  # a mean 300 times below the spread
     assert V.seeds_to_decide(V.interval([1.0]), (0.0,)) is None  # one seed: no spread to project
@@ -232,7 +233,7 @@ def test_all_directions_inconclusive_when_one_pair_spans_zero():
     v = V.all_directions(REF, {8: FAR, 16: close}, ">")
     assert v.verdict == V.INCONCLUSIVE
     assert_interval(v, [1, -1, 2])
-    assert v.seeds_to_decide == projected_seeds(2 / 3, float(np.std([1, -1, 2], ddof=1)), 2 / 3)
+    assert v.seeds_to_decide == projected_seeds(float(np.std([1, -1, 2], ddof=1)), 2 / 3)
     assert "all parts: about" in v.detail
 
 

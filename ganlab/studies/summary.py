@@ -21,7 +21,7 @@ from ganlab.folders import StudyDir, read_json
 from ganlab.io import atomic_write_text
 from ganlab.studies.engine import total_seconds
 from ganlab.studies.findings import measured_text
-from ganlab.studies.verdicts import INCONCLUSIVE, MAX_PROJECTED_SEEDS, VERDICTS
+from ganlab.studies.verdicts import INCONCLUSIVE, MAX_PROJECTED_SEEDS, POWER, VERDICTS
 
 START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
 DECIDED = ("reproduced", "not reproduced")
@@ -53,8 +53,8 @@ def seeds_needed_line(rows: list[dict[str, Any]]) -> str:
     needs = sorted(inside, key=lambda r: r.get("seeds_to_decide") or MAX_PROJECTED_SEEDS + 1)
     listed = ", ".join(f"{r['id']} {r['seeds_to_decide']}" if r.get("seeds_to_decide")
                        else f"{r['id']} over {MAX_PROJECTED_SEEDS}" for r in needs)
-    return (f"Inside the seed spread, the seeds each inconclusive finding would need for a verdict if its measured "
-            f"mean and spread held (a projection, in its `findings.md`): {listed}.")
+    return (f"Inside the seed spread, the seeds each inconclusive finding would need for a verdict with "
+            f"{POWER:.0%} chance if its measured mean and spread held (in its `findings.md`): {listed}.")
 
 
 def summary_block(docs: Path, link_root: Path = Path(".")) -> str:

@@ -21,6 +21,7 @@ from ganlab.errors import GanlabError
 
 LEVEL = 0.95
 MIN_SEEDS = 3
+POWER = 0.8  # seeds_to_decide: the chance that that many seeds decide, if the mean and spread held
 MAX_PROJECTED_SEEDS = 1000  # seeds_to_decide projects no further than this
 
 REPRODUCED = "reproduced"
@@ -140,29 +141,30 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _t(n: int) -> float:
-    """Student's t quantile of a two-sided LEVEL interval over n values."""
-    return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1))
+def _t(n: int, quantile: float = 0.5 + LEVEL / 2) -> float:
+    """Student's t quantile over n values (by default the one of a two-sided LEVEL interval)."""
+    return float(stats.t.ppf(quantile, n - 1))
 
 
 def seeds_to_decide(iv: Interval, boundaries: Sequence[float]) -> Optional[int]:
-    """The seeds an interval with this mean and seed-to-seed spread would need to hold none of ``boundaries`` (the
-    values where the rule's verdict changes), at least MIN_SEEDS; None when that is not estimable (fewer than two
-    seeds, the mean on a boundary) or beyond MAX_PROJECTED_SEEDS. A projection: more seeds move the mean too."""
+    """The seeds that would decide, with chance POWER, a t interval whose true mean and seed-to-seed spread are
+    this one's, its verdict changing at ``boundaries``: the smallest n >= MIN_SEEDS whose LEVEL interval, shifted
+    by the POWER quantile of the mean's error, still holds no boundary (the usual sample size of a t test from a
+    pilot). None when not estimable (fewer than two seeds, the mean on a boundary) or beyond MAX_PROJECTED_SEEDS."""
     if iv.n < 2 or not (math.isfinite(iv.low) and math.isfinite(iv.high)) or not boundaries:
         return None
     distance = min(abs(iv.mean - b) for b in boundaries)
     spread = (iv.high - iv.low) / 2 * math.sqrt(iv.n) / _t(iv.n)  # the seeds' standard deviation
     if distance <= 0:
         return None
-    return next((n for n in range(MIN_SEEDS, MAX_PROJECTED_SEEDS + 1) if _t(n) * spread / math.sqrt(n) < distance),
-                None)
+    return next((n for n in range(MIN_SEEDS, MAX_PROJECTED_SEEDS + 1)
+                 if (_t(n) + _t(n, POWER)) * spread / math.sqrt(n) < distance), None)
 
 
 def _projection_text(n: Optional[int]) -> str:
     if n is None:
         return f"more seeds would not decide it at this mean (over {MAX_PROJECTED_SEEDS} needed)"
-    return f"about {n} seeds would decide it if this mean and seed spread held"
+    return f"about {n} seeds would decide it with {POWER:.0%} chance if this mean and seed spread held"
 
 
 def _verdict(iv: Interval, decision: str, test: str, what: str, boundaries: Sequence[float],
