@@ -54,7 +54,7 @@ def seeds_needed_line(rows: list[dict[str, Any]]) -> str:
     listed = ", ".join(f"{r['id']} {r['seeds_to_decide']}" if r.get("seeds_to_decide")
                        else f"{r['id']} over {MAX_PROJECTED_SEEDS}" for r in needs)
     return (f"Inside the seed spread, the seeds each inconclusive finding would need for a verdict with "
-            f"{POWER:.0%} chance if its measured mean and spread held (in its `findings.md`): {listed}.")
+            f"{POWER * 100:g} % chance if its measured mean and spread held (in its `findings.md`): {listed}.")
 
 
 def summary_block(docs: Path, link_root: Path = Path(".")) -> str:

@@ -164,7 +164,7 @@ def seeds_to_decide(iv: Interval, boundaries: Sequence[float]) -> Optional[int]:
 def _projection_text(n: Optional[int]) -> str:
     if n is None:
         return f"more seeds would not decide it at this mean (over {MAX_PROJECTED_SEEDS} needed)"
-    return f"about {n} seeds would decide it with {POWER:.0%} chance if this mean and seed spread held"
+    return f"about {n} seeds would decide it with {POWER * 100:g} % chance if this mean and seed spread held"
 
 
 def _verdict(iv: Interval, decision: str, test: str, what: str, boundaries: Sequence[float],
