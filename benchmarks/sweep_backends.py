@@ -3,8 +3,9 @@ and by the parallel backend (worker processes, one thread each) with 1 and with 
 
     python benchmarks/sweep_backends.py --data-root DATA                      # report 000's and 001's cpu scale
 
-Each case trains the same points from scratch into a fresh folder (no evaluation), timed as a whole; the rate is
-model-iterations per second (points x steps / wall time) and the ratio is against sequential in the same round.
+Each case trains the same points from scratch into a fresh folder, timed as a whole (with --eval, each point is
+also evaluated when it finishes, as a study's sweeps are); the rate is model-iterations per second (points x steps
+/ wall time) and the ratio is against sequential in the same round.
 Rounds alternate the cases (A B C A B C ...), so a machine whose speed drifts shows in every case alike.
 Writes benchmarks/results/sweep_backends-cpu.json.
 """
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -38,11 +40,14 @@ SWEEPS = {  # the cpu scale of each report's sweep (studies/report00N.yaml), a f
 }
 
 
-def run_case(sweep: str, items: list[str], backend: str, workers: int, root: Path) -> float:
-    """Wall seconds of training every point of the sweep with one backend, into a fresh folder."""
+def run_case(sweep: str, items: list[str], backend: str, workers: int, root: Path, metrics: list[str],
+             eval_n: Optional[int]) -> float:
+    """Wall seconds of training (and evaluating with ``metrics``) every point of the sweep with one backend, into a
+    fresh folder."""
     out = root / f"{Path(sweep).stem}-{backend}-{workers}-{time.monotonic_ns()}"
     t0 = time.perf_counter()
-    run_sweep_command(sweep, items, out=out, backend=backend, workers=workers, eval_metrics=[], floor=False)
+    run_sweep_command(sweep, items, out=out, backend=backend, workers=workers, eval_metrics=metrics, eval_n=eval_n,
+                      floor=False)
     return time.perf_counter() - t0
 
 
@@ -52,12 +57,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="Iterations of every point.")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--sweeps", default=",".join(SWEEPS))
+    parser.add_argument("--eval", default="", help="Metrics each finished point is evaluated with (e.g. cfd,acc).")
+    parser.add_argument("--eval-n", type=int, help="Samples of each evaluation.")
     parser.add_argument("--out", default="benchmarks/results/sweep_backends-cpu.json")
     args = parser.parse_args()
     if args.data_root:
         os.environ["GANLAB_DATA"] = str(Path(args.data_root).resolve())
     cores = allowed_cores()
     cases = [("sequential", 0), ("parallel", 1), ("parallel", cores)]
+    metrics = [m for m in args.eval.split(",") if m]
     load_before = os.getloadavg()[0]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,16 +75,17 @@ def main() -> None:
             points = 4
             for backend, workers in cases:  # untimed: data caches built, code paths warm
                 run_case(sweep, items[:-3] + ["train.steps=5", "train.epochs=0", "train.export_every=0"], backend,
-                         workers, Path(tmp))
+                         workers, Path(tmp), metrics, args.eval_n)
             rounds = []
             for r in range(args.rounds):
-                seconds = {f"{b}:{w}": run_case(sweep, items, b, w, Path(tmp)) for b, w in cases}
+                seconds = {f"{b}:{w}": run_case(sweep, items, b, w, Path(tmp), metrics, args.eval_n) for b, w in cases}
                 rounds.append(seconds)
                 print(name, r, {k: round(v, 1) for k, v in seconds.items()}, flush=True)
             rate = {k: statistics.median(points * args.steps / rd[k] for rd in rounds) for k in rounds[0]}
             sequential = rate["sequential:0"]
             results[name] = {
-                "sweep": sweep, "items": items, "points": points, "steps": args.steps, "rounds": rounds,
+                "sweep": sweep, "items": items, "points": points, "steps": args.steps, "eval": metrics,
+                "eval_n": args.eval_n, "rounds": rounds,
                 "model_iterations_per_s": rate,
                 "ratio_vs_sequential": {k: v / sequential for k, v in rate.items()},
                 "per_worker_rate": rate["parallel:1"],
