@@ -47,3 +47,18 @@ def _spec(backend: str):
     spec = build_spec(None, ITEMS)
     spec.backend, spec.workers = backend, 2
     return spec
+
+
+def test_a_freed_worker_starts_the_next_point_before_the_finished_one_is_recorded(tmp_path):
+    # so it trains while the sweep's process evaluates the finished point (on_done)
+    from ganlab.sweeps.expand import expand
+    from ganlab.sweeps.jobs import Job
+    from ganlab.training.rundir import plan_run
+
+    points = expand(build_spec(None, [*TINY, "model.z_dim=2,4"]))
+    jobs = [Job(p, tmp_path / p.id, plan_run(tmp_path / p.id, p.cfg)) for p in points]
+    events = []
+    run_parallel(jobs, lambda job: events.append(("start", job.point.id)),
+                 lambda job, error: events.append(("done", job.point.id, error)), False, workers=1)
+    a, b = (p.id for p in points)
+    assert events == [("start", a), ("start", b), ("done", a, None), ("done", b, None)]

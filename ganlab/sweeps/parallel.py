@@ -49,21 +49,28 @@ def worker_count(jobs: int, workers: int = 0) -> int:
 
 def run_parallel(jobs: list[Job], on_start: OnStart, on_done: OnDone, progress: bool, workers: int = 0) -> None:
     """Train the jobs in ``worker_count`` processes, each point recorded as it finishes; a worker's error stops
-    the sweep (the points still training are cancelled with it and continue on the next run)."""
+    the sweep (the points still training are cancelled with it and continue on the next run). A freed worker
+    starts the next point before the finished one is recorded, so it trains while this process evaluates."""
     n = worker_count(len(jobs), workers)
     pending = list(jobs)
     running: dict[cf.Future[Optional[str]], Job] = {}
     context = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(n, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+
+        def fill() -> None:
+            while pending and len(running) < n:
+                job = pending.pop(0)
+                on_start(job)
+                running[pool.submit(train_point_data, to_dict(job.plan.cfg), str(job.run_dir))] = job
+
         try:
-            while pending or running:
-                while pending and len(running) < n:
-                    job = pending.pop(0)
-                    on_start(job)
-                    running[pool.submit(train_point_data, to_dict(job.plan.cfg), str(job.run_dir))] = job
+            fill()
+            while running:
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    on_done(running.pop(future), future.result())
+                finished = [(running.pop(future), future) for future in done]
+                fill()
+                for job, future in finished:
+                    on_done(job, future.result())
         except BaseException:
             workers_now = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
             pool.shutdown(wait=False, cancel_futures=True)
