@@ -28,7 +28,7 @@ def test_the_block_counts_decided_rows_and_lists_each_study(tmp_path):
                                                                 "steps": {"a": {"seconds": seconds}}}))
     (tmp_path / "unpublished").mkdir()
     block = summary_block(tmp_path, tmp_path)
-    assert "seeds each inconclusive finding would need" not in block  # B's row predates the projection
+    assert "The seeds each finding would need" not in block  # B's row predates the projection
     assert block.startswith(START) and block.endswith(END)
     assert "4 findings, 2 decided (50%)" in block
     assert "| [C](report001/findings.md) | claim C | Fig. 1 | 1 [0.5, 1.5] (cfd2k_test) | 3 | not reproduced |" in block
@@ -48,9 +48,11 @@ def test_the_block_counts_decided_rows_and_lists_each_study(tmp_path):
 def test_the_seeds_needed_line_lists_inside_spread_rows_fewest_seeds_first():
     rows = [{**_row("A", "inconclusive"), "seeds_to_decide": 40}, {**_row("B", "inconclusive"), "seeds_to_decide": 9},
             {**_row("C", "inconclusive"), "seeds_to_decide": None}, {**_row("D", "inconclusive (still changing)")},
-            _row("E", "reproduced"), _row("F", "inconclusive")]  # F: a findings.json from before the projection
-    assert seeds_needed_line(rows).endswith(": B 9, A 40, C over 1000.")
-    assert seeds_needed_line(rows[3:]) == ""
+            _row("E", "reproduced"), _row("F", "inconclusive"),  # F: a findings.json from before the projection
+            {**_row("G", "inconclusive (still changing)"), "seeds_to_decide": 4}]
+    assert seeds_needed_line(rows).endswith("; inconclusive: B 9, A 40, C over 1000; still changing between a decided "
+                                            "and an inconclusive measurement: G 4.")
+    assert seeds_needed_line(rows[3:6]) == ""
 
 
 def test_the_readme_shows_the_published_verdicts():

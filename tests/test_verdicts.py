@@ -44,7 +44,8 @@ def test_interval_matches_hand_computation_and_constants():
 def test_to_dict_has_the_fields_and_turns_nan_into_none():
     v = V.direction(seeds(1.0), seeds(0.0), ">")
     d = v.to_dict()
-    assert set(d) == {"verdict", "measured", "ci_low", "ci_high", "seeds", "test", "detail", "seeds_to_decide"}
+    assert set(d) == {"verdict", "measured", "ci_low", "ci_high", "seeds", "test", "detail", "seeds_to_decide",
+                      "leaning"}
     assert d["ci_low"] is None and d["measured"] == 1.0 and d["seeds"] == 1
 
 
@@ -93,12 +94,28 @@ def test_an_inconclusive_verdict_says_how_many_seeds_would_decide_it():
 
 
 def test_seeds_to_decide_clears_the_nearest_boundary_of_a_band_and_gives_up_on_a_zero_mean():
-    iv = V.interval([0.9, 1.3, 1.1])  # mean 1.1, sd 0.2; band [1, 2]: the edge at 1 is 0.1 away
-    assert V.seeds_to_decide(iv, (1.0, 2.0)) == projected_seeds(0.2, 0.1)
-    assert V.seeds_to_decide(iv, (1.1,)) is None  # the mean on the boundary: no number of seeds
-    assert V.seeds_to_decide(V.interval([1, -1, 0.01]), (0.0,)) is None  # a mean 300 times below the spread
-    assert V.seeds_to_decide(V.interval([1.0]), (0.0,)) is None  # one seed: no spread to project
+    v = V.value(seeds(0.9, 1.3, 1.1), 1.5, 0.5)  # mean 1.1, sd 0.2; band [1, 2]: the edge at 1 is 0.1 away
+    assert v.verdict == V.INCONCLUSIVE and v.leaning == V.REPRODUCED
+    assert v.seeds_to_decide == projected_seeds(0.2, 0.1)
+    on_zero = V.direction(seeds(1, -1, 0), seeds(0, 0, 0), ">")  # the mean on the boundary: no number of seeds
+    assert on_zero.seeds_to_decide is None and on_zero.leaning == V.INCONCLUSIVE
+    assert V.direction(seeds(1, -1, 0.01), seeds(0, 0, 0), ">").seeds_to_decide is None  # mean 300x below spread
+    assert V.seeds_to_decide(V.interval([1.0]), lambda iv: V.REPRODUCED) is None  # one seed: no spread to project
     assert V.direction(A, B, ">").seeds_to_decide is None  # decided: nothing to project
+    against = V.direction(seeds(-1, 1, -2), seeds(0, 0, 0), ">")
+    assert against.leaning == V.NOT_REPRODUCED and against.seeds_to_decide == projected_seeds(
+        float(np.std([-1, 1, -2], ddof=1)), 2 / 3)
+
+
+def test_a_change_between_a_decided_and_an_inconclusive_measurement_says_the_seeds_that_would_settle_it():
+    decided = V.direction(A, B, ">")
+    leaning_same = V.direction(seeds(1, -1, 2), seeds(0, 0, 0), ">")  # inconclusive, mean 0.67 > 0
+    leaning_other = V.direction(seeds(-1, 1, -2), seeds(0, 0, 0), ">")
+    settles = V.settled([leaning_same, decided])
+    assert settles.verdict == V.STILL_CHANGING and settles.seeds_to_decide == leaning_same.seeds_to_decide
+    assert f"about {leaning_same.seeds_to_decide} seeds would settle it" in settles.detail
+    assert V.settled([leaning_other, decided]).seeds_to_decide is None  # more seeds would keep them apart
+    assert V.settled([V.direction(A, B, "<"), decided]).seeds_to_decide is None  # decided both ways: training
 
 
 def test_direction_pairs_by_seed_and_ignores_unpaired_seeds():
@@ -234,7 +251,11 @@ def test_all_directions_inconclusive_when_one_pair_spans_zero():
     assert v.verdict == V.INCONCLUSIVE
     assert_interval(v, [1, -1, 2])
     assert v.seeds_to_decide == projected_seeds(float(np.std([1, -1, 2], ddof=1)), 2 / 3)
-    assert "all parts: about" in v.detail
+    assert "all parts: about" in v.detail and v.leaning == V.REPRODUCED
+    against = seeds(51, 51, 53)  # ref - against = -1, 1, -2: inconclusive, leaning against the claim
+    both = V.all_directions(REF, {16: close, 32: against}, ">")
+    assert both.verdict == V.INCONCLUSIVE and both.leaning == V.NOT_REPRODUCED
+    assert both.seeds_to_decide == projected_seeds(float(np.std([-1, 1, -2], ddof=1)), 2 / 3)  # the one against
 
 
 def test_all_directions_weakest_for_a_less_than_claim_is_the_largest_difference():

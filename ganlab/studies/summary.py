@@ -5,8 +5,8 @@
 
 Each ``docs/studies/NAME/`` holds what ``ganlab study ... --docs`` copied: ``steps.json`` (the commands, their
 wall times) and ``findings.json`` (a row per finding). The block is one table of all verdicts, then one line per
-study: its command, its wall time here, its verdicts counted, where its evidence is; then the seeds each finding
-inside the seed spread would need.
+study: its command, its wall time here, its verdicts counted, where its evidence is; then the seeds each open
+finding would need.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ganlab.folders import StudyDir, read_json
 from ganlab.io import atomic_write_text
 from ganlab.studies.engine import total_seconds
 from ganlab.studies.findings import measured_text
-from ganlab.studies.verdicts import INCONCLUSIVE, MAX_PROJECTED_SEEDS, POWER, VERDICTS
+from ganlab.studies.verdicts import INCONCLUSIVE, MAX_PROJECTED_SEEDS, POWER, STILL_CHANGING, VERDICTS
 
 START, END = "<!-- verdicts: start -->", "<!-- verdicts: end -->"  # the block's markers in the README
 DECIDED = ("reproduced", "not reproduced")
@@ -45,16 +45,24 @@ def verdict_counts(rows: list[dict[str, Any]]) -> str:
 
 
 def seeds_needed_line(rows: list[dict[str, Any]]) -> str:
-    """One line on the inconclusive rows (inside the seed spread): the seeds each would need, or "" if none (rows
-    of a findings.json written before verdicts projected seeds are left out)."""
+    """One line on the seeds that would decide the inconclusive rows (inside the seed spread) and settle the still
+    changing rows that seeds can settle, or "" if none (rows of a findings.json written before verdicts projected
+    seeds are left out)."""
     inside = [r for r in rows if r["verdict"] == INCONCLUSIVE and "seeds_to_decide" in r]
-    if not inside:
+    changing = [r for r in rows if r["verdict"] == STILL_CHANGING and r.get("seeds_to_decide")]
+    if not inside and not changing:
         return ""
-    needs = sorted(inside, key=lambda r: r.get("seeds_to_decide") or MAX_PROJECTED_SEEDS + 1)
-    listed = ", ".join(f"{r['id']} {r['seeds_to_decide']}" if r.get("seeds_to_decide")
-                       else f"{r['id']} over {MAX_PROJECTED_SEEDS}" for r in needs)
-    return (f"Inside the seed spread, the seeds each inconclusive finding would need for a verdict with "
-            f"{POWER * 100:g} % chance if its measured mean and spread held (in its `findings.md`): {listed}.")
+
+    def listed(found: list[dict[str, Any]]) -> str:
+        needs = sorted(found, key=lambda r: r.get("seeds_to_decide") or MAX_PROJECTED_SEEDS + 1)
+        return ", ".join(f"{r['id']} {r['seeds_to_decide']}" if r.get("seeds_to_decide")
+                         else f"{r['id']} over {MAX_PROJECTED_SEEDS}" for r in needs)
+
+    parts = [f"inconclusive: {listed(inside)}"] if inside else []
+    parts += [f"still changing between a decided and an inconclusive measurement: {listed(changing)}"] if changing \
+        else []
+    return (f"The seeds each finding would need for a verdict with {POWER * 100:g} % chance if its measured mean and "
+            f"spread held (in its `findings.md`); {'; '.join(parts)}.")
 
 
 def summary_block(docs: Path, link_root: Path = Path(".")) -> str:

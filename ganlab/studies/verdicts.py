@@ -36,6 +36,7 @@ Values = Mapping[int, float]
 """One point's measurements: seed -> value."""
 
 _CLAIM_SIGNS = {">": 1, ">0": 1, "<": -1, "<0": -1}
+_OPPOSITE = {REPRODUCED: NOT_REPRODUCED, NOT_REPRODUCED: REPRODUCED}
 _LEVEL_TEXT = f"{LEVEL * 100:g} %"
 
 
@@ -51,6 +52,7 @@ class Verdict:
     test: str
     detail: str
     seeds_to_decide: Optional[int] = None  # inconclusive: seeds that would decide it at this mean and spread
+    leaning: Optional[str] = None  # inconclusive: the verdict its mean points to (what those seeds would reach)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (NaN becomes None)."""
@@ -146,19 +148,28 @@ def _t(n: int, quantile: float = 0.5 + LEVEL / 2) -> float:
     return float(stats.t.ppf(quantile, n - 1))
 
 
-def seeds_to_decide(iv: Interval, boundaries: Sequence[float]) -> Optional[int]:
+Decide = Callable[[Interval], str]
+"""A rule's decision on an interval: REPRODUCED, NOT_REPRODUCED or INCONCLUSIVE."""
+
+
+def leaning(iv: Interval, decide: Decide) -> str:
+    """The verdict an interval's mean points to: the decision on a zero-width interval at the mean."""
+    return decide(Interval(iv.mean, iv.mean, iv.mean, iv.n))
+
+
+def seeds_to_decide(iv: Interval, decide: Decide) -> Optional[int]:
     """The seeds that would decide, with chance POWER, a t interval whose true mean and seed-to-seed spread are
-    this one's, its verdict changing at ``boundaries``: the smallest n >= MIN_SEEDS whose LEVEL interval, shifted
-    by the POWER quantile of the mean's error, still holds no boundary (the usual sample size of a t test from a
-    pilot). None when not estimable (fewer than two seeds, the mean on a boundary) or beyond MAX_PROJECTED_SEEDS."""
-    if iv.n < 2 or not (math.isfinite(iv.low) and math.isfinite(iv.high)) or not boundaries:
+    this one's: the smallest n >= MIN_SEEDS whose LEVEL interval, widened by the POWER quantile of the mean's
+    error, ``decide`` no longer calls inconclusive (the usual sample size of a t test from a pilot). None when not
+    estimable (fewer than two seeds, the mean on the rule's boundary) or beyond MAX_PROJECTED_SEEDS."""
+    if iv.n < 2 or not (math.isfinite(iv.low) and math.isfinite(iv.high)) or leaning(iv, decide) == INCONCLUSIVE:
         return None
-    distance = min(abs(iv.mean - b) for b in boundaries)
     spread = (iv.high - iv.low) / 2 * math.sqrt(iv.n) / _t(iv.n)  # the seeds' standard deviation
-    if distance <= 0:
-        return None
-    return next((n for n in range(MIN_SEEDS, MAX_PROJECTED_SEEDS + 1)
-                 if (_t(n) + _t(n, POWER)) * spread / math.sqrt(n) < distance), None)
+    for n in range(MIN_SEEDS, MAX_PROJECTED_SEEDS + 1):
+        half = (_t(n) + _t(n, POWER)) * spread / math.sqrt(n)
+        if decide(Interval(iv.mean, iv.mean - half, iv.mean + half, n)) != INCONCLUSIVE:
+            return n
+    return None
 
 
 def _projection_text(n: Optional[int]) -> str:
@@ -167,20 +178,20 @@ def _projection_text(n: Optional[int]) -> str:
     return f"about {n} seeds would decide it with {POWER * 100:g} % chance if this mean and seed spread held"
 
 
-def _verdict(iv: Interval, decision: str, test: str, what: str, boundaries: Sequence[float],
-             notes: Sequence[str] = ()) -> Verdict:
-    """A Verdict for an interval: the decision, or TOO_FEW_SEEDS below MIN_SEEDS; an inconclusive one with the
-    seeds that would decide it (``boundaries``: where the decision changes)."""
+def _verdict(iv: Interval, decide: Decide, test: str, what: str, notes: Sequence[str] = ()) -> Verdict:
+    """A Verdict for an interval: ``decide``'s decision, or TOO_FEW_SEEDS below MIN_SEEDS; an inconclusive one with
+    the verdict its mean points to and the seeds that would reach it."""
     enough = iv.n >= MIN_SEEDS
+    decision = decide(iv)
     core = f"{what} = {_fmt(iv.mean)} [{_fmt(iv.low)}, {_fmt(iv.high)}] over {iv.n} seeds"
     if not enough:
         core += f" (at least {MIN_SEEDS} needed)"
-    needed = None
+    needed = toward = None
     if enough and decision == INCONCLUSIVE:
-        needed = seeds_to_decide(iv, boundaries)
+        needed, toward = seeds_to_decide(iv, decide), leaning(iv, decide)
         notes = [*notes, _projection_text(needed)]
     return Verdict(decision if enough else TOO_FEW_SEEDS, iv.mean, iv.low, iv.high, iv.n,
-                   f"{test}, {_LEVEL_TEXT}, n={iv.n}", "; ".join([core, *notes]), needed)
+                   f"{test}, {_LEVEL_TEXT}, n={iv.n}", "; ".join([core, *notes]), needed, toward)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -190,8 +201,8 @@ def _verdict(iv: Interval, decision: str, test: str, what: str, boundaries: Sequ
 def _direction(a: Values, b: Values, claim: str, label: str) -> Verdict:
     paired = _pair([a, b])
     iv = interval(paired.columns[0] - paired.columns[1])
-    return _verdict(iv, _side_of_zero(iv, claim), "paired t",
-                    f"mean({label}) {claim.rstrip('0')} 0 claimed; measured", (0.0,), paired.notes)
+    return _verdict(iv, lambda i: _side_of_zero(i, claim), "paired t",
+                    f"mean({label}) {claim.rstrip('0')} 0 claimed; measured", paired.notes)
 
 
 def direction(a: Values, b: Values, claim: str) -> Verdict:
@@ -207,8 +218,8 @@ def similar(a: Values, b: Values, tolerance: float) -> Verdict:
     paired = _pair([a, b])
     iv = interval((paired.columns[0] - paired.columns[1]) / ((paired.columns[0] + paired.columns[1]) / 2))
     what = f"relative difference (a - b) / mean(a, b) within +-{_fmt(tolerance)} claimed; measured"
-    return _verdict(iv, _in_band(iv, -tolerance, tolerance), "paired t of the relative difference", what,
-                    (-tolerance, tolerance), paired.notes)
+    return _verdict(iv, lambda i: _in_band(i, -tolerance, tolerance), "paired t of the relative difference", what,
+                    paired.notes)
 
 
 def value(a: Values, target: float, tolerance: float) -> Verdict:
@@ -219,7 +230,7 @@ def value(a: Values, target: float, tolerance: float) -> Verdict:
     iv = interval(paired.columns[0])
     band = (target - tolerance, target + tolerance)
     what = f"mean vs {_fmt(target)} +- {_fmt(tolerance)} [{_fmt(band[0])}, {_fmt(band[1])}] claimed; measured"
-    return _verdict(iv, _in_band(iv, *band), "one-sample t", what, band, paired.notes)
+    return _verdict(iv, lambda i: _in_band(i, *band), "one-sample t", what, paired.notes)
 
 
 def compare(a: Values, target: float, claim: str) -> Verdict:
@@ -228,9 +239,9 @@ def compare(a: Values, target: float, claim: str) -> Verdict:
         raise GanlabError("compare needs a target (the value a is claimed above or below)")
     paired = _pair([a])
     iv = interval(paired.columns[0])
-    shifted = Interval(iv.mean - target, iv.low - target, iv.high - target, iv.n)
     what = f"mean {claim.rstrip('0')} {_fmt(target)} claimed; measured"
-    return _verdict(iv, _side_of_zero(shifted, claim), "one-sample t", what, (target,), paired.notes)
+    return _verdict(iv, lambda i: _side_of_zero(Interval(i.mean - target, i.low - target, i.high - target, i.n), claim),
+                    "one-sample t", what, paired.notes)
 
 
 def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> Verdict:
@@ -243,9 +254,8 @@ def away(points: Mapping[Hashable, Values], target: float, tolerance: float) -> 
     for key, values in points.items():
         paired = _pair([values])
         iv = interval(paired.columns[0])
-        inside = _in_band(iv, *band)
-        decision = {REPRODUCED: NOT_REPRODUCED, NOT_REPRODUCED: REPRODUCED}.get(inside, INCONCLUSIVE)
-        per_point[key] = _verdict(iv, decision, "one-sample t", f"{key}: mean", band, paired.notes)
+        per_point[key] = _verdict(iv, lambda i: _OPPOSITE.get(_in_band(i, *band), INCONCLUSIVE), "one-sample t",
+                                  f"{key}: mean", paired.notes)
     nearest = min(per_point, key=lambda k: math.inf if math.isnan(per_point[k].measured)
                   else abs(per_point[k].measured - target))
     near = [str(k) for k, v in per_point.items() if v.verdict == NOT_REPRODUCED]
@@ -261,9 +271,8 @@ def _weakest(pairs: Mapping[Hashable, Verdict], claim: str) -> Hashable:
     return min(pairs, key=lambda k: -math.inf if math.isnan(pairs[k].measured) else sign * pairs[k].measured)
 
 
-def _combine(pairs: Mapping[Hashable, Verdict]) -> str:
+def _combine(verdicts: Sequence[Optional[str]]) -> str:
     """Any pair against the claim refutes it; all pairs for it reproduce it; too few seeds decide nothing."""
-    verdicts = [v.verdict for v in pairs.values()]
     if NOT_REPRODUCED in verdicts:
         return NOT_REPRODUCED
     if TOO_FEW_SEEDS in verdicts:
@@ -272,15 +281,21 @@ def _combine(pairs: Mapping[Hashable, Verdict]) -> str:
 
 
 def _combined(shown: Verdict, parts: Mapping[Hashable, Verdict], test: str, detail: list[str]) -> Verdict:
-    """The verdict of several pairs or points (``_combine``), with ``shown``'s numbers; an inconclusive one needs
-    the seeds its most demanding inconclusive part needs."""
-    verdict = _combine(parts)
-    needed = None
+    """The verdict of several pairs or points (``_combine``), with ``shown``'s numbers. An inconclusive one leans
+    where its parts' verdicts and leanings combine, and needs the seeds that get it there: one part leaning
+    against the claim suffices (the fewest), every part leaning for it must get there (the most)."""
+    verdict = _combine([v.verdict for v in parts.values()])
+    needed = toward = None
     if verdict == INCONCLUSIVE:
-        needs = [v.seeds_to_decide for v in parts.values() if v.verdict == INCONCLUSIVE]
-        needed = None if None in needs else max(needs)
+        toward = _combine([v.leaning if v.verdict == INCONCLUSIVE else v.verdict for v in parts.values()])
+        needs = [v.seeds_to_decide for v in parts.values() if v.verdict == INCONCLUSIVE and v.leaning == toward]
+        if toward == NOT_REPRODUCED:
+            needed = min((n for n in needs if n is not None), default=None)
+        elif toward == REPRODUCED and needs and None not in needs:
+            needed = max(needs)
         detail = [*detail, f"all parts: {_projection_text(needed)}"]
-    return replace(shown, verdict=verdict, test=test, detail="; ".join(detail), seeds_to_decide=needed)
+    return replace(shown, verdict=verdict, test=test, detail="; ".join(detail), seeds_to_decide=needed,
+                   leaning=toward if toward in (REPRODUCED, NOT_REPRODUCED) else None)
 
 
 def all_directions(ref: Values, others: Mapping[Hashable, Values], claim: str) -> Verdict:
@@ -314,8 +329,8 @@ def best(points: Mapping[Hashable, Values], *, expected: Hashable, lower_is_bett
     claim = "<" if lower_is_better else ">"
     iv = interval(columns[expected] - columns[rival])
     ranking = "ranking (best first): " + ", ".join(f"{k} {_fmt(means[k])}" for k in ranked)
-    return _verdict(iv, _side_of_zero(iv, claim), "paired t vs rival",
-                    f"mean({expected} - {rival}) {claim} 0 claimed; measured", (0.0,), [ranking, *paired.notes])
+    return _verdict(iv, lambda i: _side_of_zero(i, claim), "paired t vs rival",
+                    f"mean({expected} - {rival}) {claim} 0 claimed; measured", [ranking, *paired.notes])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -348,9 +363,8 @@ def trend(xs_to_points: Mapping[float, Values], claim: str) -> Verdict:
     """The claim "the metric rises (claim '>0') or falls ('<0') with x": per-seed Spearman rho, t over seeds."""
     rhos, paired = _per_seed(xs_to_points, _spearman)
     iv = interval(rhos)
-    return _verdict(iv, _side_of_zero(iv, claim), "Spearman rho per seed, t over seeds",
-                    f"mean rho over {len(xs_to_points)} x {claim.rstrip('0')} 0 claimed; measured", (0.0,),
-                    paired.notes)
+    return _verdict(iv, lambda i: _side_of_zero(i, claim), "Spearman rho per seed, t over seeds",
+                    f"mean rho over {len(xs_to_points)} x {claim.rstrip('0')} 0 claimed; measured", paired.notes)
 
 
 def flat(xs_to_points: Mapping[float, Values], margin: float) -> Verdict:
@@ -359,15 +373,17 @@ def flat(xs_to_points: Mapping[float, Values], margin: float) -> Verdict:
         raise GanlabError(f"margin {margin} is negative or NaN: give a margin >= 0")
     slopes, paired = _per_seed(xs_to_points, _slope)
     iv = interval(slopes)
-    return _verdict(iv, _in_band(iv, -margin, margin), "least-squares slope per seed, t over seeds",
-                    f"mean slope within +-{_fmt(margin)} claimed; measured", (-margin, margin), paired.notes)
+    return _verdict(iv, lambda i: _in_band(i, -margin, margin), "least-squares slope per seed, t over seeds",
+                    f"mean slope within +-{_fmt(margin)} claimed; measured", paired.notes)
 
 
 def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True) -> Verdict:
-    """The last verdict if it equals the one before; else the last marked STILL_CHANGING with the history (and no
-    seeds_to_decide: more training, not more seeds, is what it lacks).
+    """The last verdict if it equals the one before; else the last marked STILL_CHANGING with the history.
 
     A single measurement cannot show it has settled: marked STILL_CHANGING when require_two, else returned.
+    A change between a decided measurement and an inconclusive one whose mean points the same way may be settled
+    by seeds: the STILL_CHANGING verdict then carries the seeds that would decide the inconclusive one
+    (``seeds_to_decide``); otherwise none, as more training, not more seeds, is what it lacks.
     """
     if not verdicts_over_training:
         raise GanlabError("settled needs at least one verdict")
@@ -375,10 +391,22 @@ def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True)
     if len(verdicts_over_training) == 1:
         if not require_two:
             return last
-        return replace(last, verdict=STILL_CHANGING, seeds_to_decide=None,
+        return replace(last, verdict=STILL_CHANGING, seeds_to_decide=None, leaning=None,
                        detail=f"one measurement ({last.verdict}), so not known to be settled; {last.detail}")
     if last.verdict == verdicts_over_training[-2].verdict:
         return last
     history = " -> ".join(v.verdict for v in verdicts_over_training)
-    return replace(last, verdict=STILL_CHANGING, seeds_to_decide=None,
-                   detail=f"changed over the measurements: {history}; last: {last.detail}")
+    needed = _seeds_to_settle(verdicts_over_training[-2:])
+    settle = f"; about {needed} seeds would settle it with {POWER * 100:g} % chance" if needed else ""
+    return replace(last, verdict=STILL_CHANGING, seeds_to_decide=needed, leaning=None,
+                   detail=f"changed over the measurements: {history}{settle}; last: {last.detail}")
+
+
+def _seeds_to_settle(last_two: Sequence[Verdict]) -> Optional[int]:
+    """The seeds that would give the last two measurements one decided verdict, if their means and spreads held:
+    those the inconclusive one needs, where its mean points to the other's verdict; else None."""
+    targets = {v.leaning if v.verdict == INCONCLUSIVE else v.verdict for v in last_two}
+    if len(targets) != 1 or not targets <= {REPRODUCED, NOT_REPRODUCED}:
+        return None
+    needs = [v.seeds_to_decide for v in last_two if v.verdict == INCONCLUSIVE]
+    return max(needs) if needs and None not in needs else None
