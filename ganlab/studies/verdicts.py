@@ -4,8 +4,8 @@ A point's measurements are a mapping seed -> value. Comparisons are paired by se
 and finite, in every compared point count (the rest are named in the verdict's detail). Each rule returns
 a Verdict with the measured mean, its Student-t interval at LEVEL over seeds, the number of seeds and the
 test's name; fewer than MIN_SEEDS seeds decide nothing. No rule assumes "lower is better": each states
-the claimed direction. An inconclusive verdict also says how many seeds would decide it if its mean and seed
-spread held (``seeds_to_decide``).
+the claimed direction. An inconclusive verdict also says which way its mean points (``leaning``) and how many
+seeds would get it there if its mean and seed spread held (``seeds_to_decide``).
 """
 
 from __future__ import annotations
