@@ -82,7 +82,7 @@ def test_a_verdict_that_flips_between_the_last_two_measurements_is_still_changin
     _sweep(study, {**{(0, s): [30, 30, 10 + s] for s in range(3)}, **{(8, s): [20, 20, 20 + s] for s in range(3)}})
     row, = write_findings(_findings({"id": "flip", "rule": "direction", "a": {"z_dim": 0}, "b": {"z_dim": 8},
                                      "expect": ">", "budget": "twice the epochs"}), study)
-    assert row["verdict"] == verdicts.STILL_CHANGING and "would settle: twice the epochs" in row["detail"]
+    assert row["verdict"] == verdicts.STILL_CHANGING and "would settle it: twice the epochs" in row["detail"]
 
 
 def test_too_few_seeds_and_bad_findings_are_said(tmp_path):

@@ -322,7 +322,8 @@ def decide(finding: Finding, study: StudyDir, scale: str = "") -> dict[str, Any]
            "measurements": [{"iteration": s, "verdict": v.verdict, "measured": v.to_dict()["measured"]}
                             for s, v in history]}
     if verdict.verdict == verdicts.STILL_CHANGING and finding.budget:
-        row["detail"] += f"; would settle: {finding.budget}"
+        which = "or training that" if verdict.seeds_to_decide else "what"
+        row["detail"] += f"; {which} would settle it: {finding.budget}"
     if finding.note:
         row["note"] = finding.note
     return row
