@@ -54,6 +54,11 @@ class Verdict:
     seeds_to_decide: Optional[int] = None  # inconclusive: seeds that would decide it at this mean and spread
     leaning: Optional[str] = None  # inconclusive: the verdict its mean points to (what those seeds would reach)
 
+    @property
+    def heading(self) -> Optional[str]:
+        """The verdict it has, or for an inconclusive one the verdict its mean points to (``leaning``)."""
+        return self.leaning if self.verdict == INCONCLUSIVE else self.verdict
+
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (NaN becomes None)."""
         return {key: None if isinstance(v, float) and math.isnan(v) else v for key, v in asdict(self).items()}
@@ -287,7 +292,7 @@ def _combined(shown: Verdict, parts: Mapping[Hashable, Verdict], test: str, deta
     verdict = _combine([v.verdict for v in parts.values()])
     needed = toward = None
     if verdict == INCONCLUSIVE:
-        toward = _combine([v.leaning if v.verdict == INCONCLUSIVE else v.verdict for v in parts.values()])
+        toward = _combine([v.heading for v in parts.values()])
         needs = [v.seeds_to_decide for v in parts.values() if v.verdict == INCONCLUSIVE and v.leaning == toward]
         if toward == NOT_REPRODUCED:
             needed = min((n for n in needs if n is not None), default=None)
@@ -405,7 +410,7 @@ def settled(verdicts_over_training: Sequence[Verdict], require_two: bool = True)
 def _seeds_to_settle(last_two: Sequence[Verdict]) -> Optional[int]:
     """The seeds that would give the last two measurements one decided verdict, if their means and spreads held:
     those the inconclusive one needs, where its mean points to the other's verdict; else None."""
-    targets = {v.leaning if v.verdict == INCONCLUSIVE else v.verdict for v in last_two}
+    targets = {v.heading for v in last_two}
     if len(targets) != 1 or not targets <= {REPRODUCED, NOT_REPRODUCED}:
         return None
     needs = [v.seeds_to_decide for v in last_two if v.verdict == INCONCLUSIVE]
