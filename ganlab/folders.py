@@ -230,7 +230,7 @@ def resolve_extremes(overrides: dict[str, Any], swept: list[dict[str, Any]]) -> 
     in ``swept`` (the swept values of several points)."""
     resolved = dict(overrides)
     for key, wanted in overrides.items():
-        if wanted in EXTREMES:
+        if isinstance(wanted, str) and wanted in EXTREMES:
             values = [v for point in swept for k, v in point.items() if k == key or k.split(".")[-1] == key]
             if not values:
                 raise GanlabError(f"{key}={wanted}: {key} is not a swept key here")

@@ -71,6 +71,19 @@ def test_an_exclusion_naming_a_seed_leaves_out_that_seed_of_its_cells_only():
         spec_from_dict({"points": points, "seeds": [0, 1], "exclude": [{"seed": 1}]})
 
 
+def test_an_exclusion_may_list_values_of_a_key_and_values_a_scale_does_not_sweep_pass_over():
+    """Report 000: a fourth seed at z = 16 only, whichever latent sizes a scale sweeps."""
+    entry = {"model.z_dim": [0, 1, 2, 8], "seed": "3:4"}
+    spec = spec_from_dict({"grid": {"model.z_dim": [0, 2, 8, 16]}, "seeds": [0, 1, 2, 3], "exclude": [entry]})
+    ids = [p.id for p in expand(spec)]
+    assert len(ids) == 13 and [i for i in ids if i.endswith("seed=3")] == ["z_dim=16_seed=3"]
+    with pytest.raises(GanlabError, match="matches no cell"):
+        expand(spec_from_dict({"grid": {"model.z_dim": [0, 2]}, "exclude": [{"model.z_dim": [1, 3]}]}))
+    betas = [[0.5, 0.999], [0.0, 0.9]]  # a key whose values are lists: a list names one value, as before
+    spec = spec_from_dict({"grid": {"train.betas_g": betas}, "exclude": [{"train.betas_g": [0.0, 0.9]}]})
+    assert [p.values["train.betas_g"] for p in expand(spec)] == [[0.5, 0.999]]
+
+
 def test_an_exclusion_may_name_several_seeds_in_the_seed_syntax():
     """Report 002: seven seeds of the settings that train, three of the report's."""
     points = [{"train.d_steps": 1}, {"train.d_steps": 9}]

@@ -49,14 +49,27 @@ def _kept_cells_and_dropped_seeds(
     every = [{**p, **g} for p in (spec.points or [{}]) for g in product]
     whole, by_seed = [], []
     for entry in spec.exclude:
-        cell = resolve_extremes({k: v for k, v in entry.items() if k != SEED_KEY}, every)
-        if not any(matches_values(c, cell) for c in every):  # a seed the sweep does not train is left out anyway
+        matched = [cell for cell in _entry_cells(entry, every) if any(matches_values(c, cell) for c in every)]
+        if not matched:  # (a seed the sweep does not train is left out anyway)
             raise GanlabError(f"exclude entry {entry} matches no cell of the sweep; check its keys and values")
         if SEED_KEY in entry:
-            by_seed.append((cell, entry[SEED_KEY]))
+            by_seed += [(cell, entry[SEED_KEY]) for cell in matched]
         else:
-            whole.append(cell)
+            whole += matched
     return [c for c in every if not any(matches_values(c, cell) for cell in whole)], by_seed
+
+
+def _entry_cells(entry: dict[str, Any], every: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cell values an exclude entry names: a list for a key whose values are not lists means any of its
+    items (values this scale does not sweep are passed over); ``min`` / ``max`` resolved against ``every``."""
+    keys = [k for k in entry if k != SEED_KEY]
+
+    def choices(key: str) -> list[Any]:
+        wanted = entry[key]
+        swept = [v for cell in every for k, v in cell.items() if k == key or k.split(".")[-1] == key]
+        return wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in swept) else [wanted]
+
+    return [resolve_extremes(dict(zip(keys, combo)), every) for combo in itertools.product(*map(choices, keys))]
 
 
 def cells(spec: SweepSpec) -> list[dict[str, Any]]:

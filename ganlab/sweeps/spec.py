@@ -6,8 +6,8 @@ A sweep YAML file looks like::
     overrides: [train.epochs=20]                # key=value applied to the base before the swept keys
     grid:                                       # cartesian product over dotted config keys
       model.z_dim: "0:129:2"                    # a:b[:step] is a Python range, or give a YAML list
-    exclude: [{model.z_dim: max}]               # cells not trained (a value, or min / max of the key's values;
-                                                # with seed: N or seed: "3:5", those seeds of the cell only)
+    exclude: [{model.z_dim: max}]               # cells not trained (a value, a list of values, or min / max of
+                                                # the key's values; with seed: N or seed: "3:5", those seeds only)
     seeds: [0, 1, 2]                            # every point is trained once per seed
     backend: packed
     eval: {metrics: [fid, cfd], n: 10000}      # evaluate every finished point (EvalConfig fields)
