@@ -4,7 +4,7 @@
 
 A study at the cpu scale decides most of its reports' FID findings by cfd (the domain classifier's features, fast
 on a CPU). This measures Inception FID of --n samples against the first --n test images for the points the
-finding compares (its a and b, the given seeds), each at the end of its training (``ganlab eval --log``: the
+finding compares (its a and b, or every point its rule ranks; the given seeds), each at the end of its training (``ganlab eval --log``: the
 result joins the run's metrics.jsonl, so a second call measures nothing again), and decides the same finding by
 that FID, paired by seed as the study decides it. Writes benchmarks/results/fid_agrees-<finding>.json with both
 verdicts (the cfd one at the same, last measurement, on the same seeds).
@@ -21,10 +21,10 @@ from bench_env import environment
 
 from ganlab.config import EvalConfig
 from ganlab.devices import resolve_device
-from ganlab.folders import RunDir, StudyDir, matches_values, resolve_extremes
+from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.metrics.names import metric_name
-from ganlab.studies.findings import Finding, decide_at, measure_steps
+from ganlab.studies.findings import ALONG_TRAINING, Finding, decide_at, measure_steps
 from ganlab.studies.spec import load_study
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
@@ -32,13 +32,18 @@ from ganlab.training.metrics_log import read_metrics
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+COMPARING_RULES = ("direction", "similar", "all_directions", "best", "trend", "flat")  # rules that rank points
+
+
 def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[RunDir]:
-    """The run folders of the points the finding's a and b select, at the given seeds."""
+    """The run folders, at the given seeds, of the points the finding compares: its a and b, or every point
+    its ``among`` admits (the points its own metric is decided on)."""
+    measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
+    selects = [finding.a, finding.b] if finding.rule in ("direction", "similar") else [{}]
+    cells = {cell for select in selects for cell in measured.at(measured.steps[-1], select, finding.among)}
     points = {step: study.sweep(step).read_points() for step in finding.steps()}
-    swept = [entry.get("values", {}) for entries in points.values() for entry in entries.values()]
-    wanted = [resolve_extremes(select, swept) for select in (finding.a, finding.b)]
     return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()
-            if int(entry["seed"]) in seeds and any(matches_values(entry.get("values", {}), w) for w in wanted)]
+            if int(entry["seed"]) in seeds and tuple(sorted(entry.get("values", {}).items())) in cells]
 
 
 def logged(run: RunDir, name: str) -> bool:
@@ -51,9 +56,9 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
     """Measure the FID the finding's points lack, then decide the finding by it and by its own metric, on the
     same seeds, at the points' last FID measurement."""
     finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
-    if finding is None or finding.rule != "direction":
-        raise SystemExit(f"{study_file} has no finding {finding_id} with rule direction (this check compares the two "
-                         f"points of a direction rule)")
+    if finding is None or finding.rule not in COMPARING_RULES or finding.x == ALONG_TRAINING:
+        raise SystemExit(f"{study_file} has no finding {finding_id} that compares points (rules "
+                         f"{', '.join(COMPARING_RULES)}, across points, not along training)")
     study = StudyDir(study_folder)
     options = {"metrics": ["fid"], "n": n, "ref": "test", "ref_n": n, "bootstrap": 0}
     name = metric_name("fid", EvalConfig(**options))

@@ -288,3 +288,22 @@ def test_fid_is_read_for_the_findings_points_and_compared_with_cfd(tmp_path):
     assert result["fid"]["verdict"] == "reproduced" and result["fid"]["seeds"] == 3 and result["fid"]["measured"] == 20
     # cfd at iteration 100 on the same seeds (seed 3 left out): z = 0 ends at 15 or 16, z = 8 at 7 or 8
     assert result["cfd"]["verdict"] == "reproduced" and result["cfd"]["seeds"] == 3 and result["agree"]
+
+
+def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
+    study = StudyDir(tmp_path / "study")
+    _sweep(study, {(z, s): [9 + z, 8 + z, 7 + abs(8 - z) + s % 2] for z in (0, 8, 64) for s in range(3)})
+    for z, fid in ((0, 30.0), (8, 50.0)):  # by cfd z = 8 ends the better one, by FID the worse
+        for seed in range(3):
+            _log_after_training(study, f"z_dim={z}_seed={seed}",
+                                [{"step": 100, "metrics": {"fid1k_test1k": {"value": fid + seed}}}])
+    ranking = ("  - {id: G, claim: c, report: r, rule: all_directions, step: latent, metric: cfd, ref: {z_dim: 8}, "
+               "expect: \"<\", among: {z_dim: [0, 8]}}\n")
+    (tmp_path / "study.yaml").write_text(FID_AGREES_STUDY + ranking)
+    result = fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "G", 1000, [0, 1, 2],
+                              torch.device("cpu"))
+    assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim={z}_seed={s}" for z in (0, 8) for s in range(3)]
+    assert result["cfd"]["verdict"] == "reproduced" and result["fid"]["verdict"] == "not reproduced"
+    assert not result["agree"]
+    with pytest.raises(SystemExit, match="compares points"):
+        fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "H", 1000, [0], torch.device("cpu"))
