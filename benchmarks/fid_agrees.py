@@ -4,10 +4,11 @@
 
 A study at the cpu scale decides most of its reports' FID findings by cfd (the domain classifier's features, fast
 on a CPU). This measures Inception FID of --n samples against the first --n test images for the points the
-finding compares (its a and b, or every point its rule ranks; the given seeds), each at the end of its training (``ganlab eval --log``: the
-result joins the run's metrics.jsonl, so a second call measures nothing again), and decides the same finding by
-that FID, paired by seed as the study decides it. Writes benchmarks/results/fid_agrees-<finding>.json with both
-verdicts (the cfd one at the same, last measurement, on the same seeds).
+finding compares (its a and b, or every point its rule ranks; the given seeds), each at the end of its training
+(``ganlab eval --log``: the result joins the run's metrics.jsonl, so a second call measures nothing again), and
+decides the same finding by that FID, paired by seed as the study decides it. Writes
+benchmarks/results/fid_agrees-<finding>.json with both verdicts (the cfd one at the same, last measurement, on the
+same seeds).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
         rows[label] = {"column": measured.column, **verdict.to_dict()}
         print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
               f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
-    return {"finding": finding.id, "claim": finding.claim, "a": finding.a, "b": finding.b, "seeds": seeds,
+    return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
+            "ref": finding.ref, "among": finding.among, "seeds": seeds,
             "iteration": last, "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
             "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"]}
 

@@ -304,6 +304,6 @@ def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
                               torch.device("cpu"))
     assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim={z}_seed={s}" for z in (0, 8) for s in range(3)]
     assert result["cfd"]["verdict"] == "reproduced" and result["fid"]["verdict"] == "not reproduced"
-    assert not result["agree"]
+    assert not result["agree"] and result["rule"] == "all_directions" and result["among"] == {"z_dim": [0, 8]}
     with pytest.raises(SystemExit, match="compares points"):
         fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "H", 1000, [0], torch.device("cpu"))
