@@ -225,13 +225,18 @@ def _safe(column: str) -> str:
 EXTREMES = {"min": min, "max": max}  # values naming the smallest / largest swept value of a key
 
 
+def swept_values(key: str, swept: list[dict[str, Any]]) -> list[Any]:
+    """Every value ``key`` (dotted, or its last component: z_dim for model.z_dim) takes in ``swept``."""
+    return [v for point in swept for k, v in point.items() if k == key or k.split(".")[-1] == key]
+
+
 def resolve_extremes(overrides: dict[str, Any], swept: list[dict[str, Any]]) -> dict[str, Any]:
     """``overrides`` with each value ``min`` or ``max`` replaced by the smallest or largest value its key takes
     in ``swept`` (the swept values of several points)."""
     resolved = dict(overrides)
     for key, wanted in overrides.items():
         if isinstance(wanted, str) and wanted in EXTREMES:
-            values = [v for point in swept for k, v in point.items() if k == key or k.split(".")[-1] == key]
+            values = swept_values(key, swept)
             if not values:
                 raise GanlabError(f"{key}={wanted}: {key} is not a swept key here")
             resolved[key] = EXTREMES[wanted](values, key=float)

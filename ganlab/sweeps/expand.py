@@ -11,7 +11,7 @@ from typing import Any
 
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
-from ganlab.folders import matches_values, resolve_extremes
+from ganlab.folders import matches_values, resolve_extremes, swept_values
 from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value
 
 
@@ -66,8 +66,8 @@ def _entry_cells(entry: dict[str, Any], every: list[dict[str, Any]]) -> list[dic
 
     def choices(key: str) -> list[Any]:
         wanted = entry[key]
-        swept = [v for cell in every for k, v in cell.items() if k == key or k.split(".")[-1] == key]
-        return wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in swept) else [wanted]
+        lists = any(isinstance(v, list) for v in swept_values(key, every))
+        return wanted if isinstance(wanted, list) and not lists else [wanted]
 
     return [resolve_extremes(dict(zip(keys, combo)), every) for combo in itertools.product(*map(choices, keys))]
 
