@@ -96,6 +96,20 @@ def test_sweep_figures_are_titled_with_the_sweep(explore_run, tmp_path):
     assert "x: model.z_dim" in axes and "y: fid" in axes
 
 
+def test_a_sweep_figure_names_the_range_of_seeds_where_points_have_different_numbers(explore_run, tmp_path):
+    """Report 000 at the cpu scale: three seeds of each latent size, four of z = 16."""
+    sweep = tmp_path / "z-sweep"
+    rows = []
+    for z, s, fid in ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0), (8, 2, 71.0)):
+        name = f"model.z_dim={z},seed={s}"
+        shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
+        rows.append({"state": "finished", "point": name, "run_dir": f"runs/{name}", "model.z_dim": z, "seed": s,
+                     "fid": fid})
+    draw_sweep_figures(sweep, rows, ["model.z_dim"], "fid")
+    title, _ = texts(SweepDir(sweep).metric_vs_key("fid", "model.z_dim"))
+    assert title == "z-sweep: fid against model.z_dim, mean over 2-3 seed(s) per point", title
+
+
 def test_heat_map_colour_bar_names_metric_and_sample_size(tmp_path):
     title = matrix_title("report000-cpu", "fid", 2000, "digits")
     png = plot_heat_map(tmp_path / "fid_matrix.png", ["a", "b", "real (test)"],

@@ -86,8 +86,9 @@ def plateau(cells: Sequence[Cell], key: str, metric: str, lower_is_better: bool 
     return {"value": best.values[0], "rule": rule}  # unreachable: the best is within its own noise
 
 
-def metric_vs_key_title(sweep_name: str, key: str, metric: str, seeds: int) -> str:
-    """The title of a sweep's METRIC_vs_KEY.png: the sweep and what is plotted."""
+def metric_vs_key_title(sweep_name: str, key: str, metric: str, seeds: str) -> str:
+    """The title of a sweep's METRIC_vs_KEY.png: the sweep and what is plotted (``seeds``: "3", or "3-4" where
+    the points have different numbers of seeds)."""
     return f"{sweep_name}: {metric} against {key}, mean over {seeds} seed(s) per point"
 
 
@@ -113,13 +114,14 @@ def plot_metric_vs_key(cells: Sequence[Cell], key: str, metric: str, out: str | 
     hi = [c.mean + (c.ci95 if c.n > 1 else 0) for c in cells]
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    seeds = max((c.n for c in cells), default=0)
+    fewest, most = min((c.n for c in cells), default=0), max((c.n for c in cells), default=0)
+    seeds = f"{fewest}" if fewest == most else f"{fewest}-{most}"
     ax.plot(xs, means, marker="o", ms=3, color="tab:green", label=f"mean over {seeds} seed(s)")
-    if seeds > 1:
+    if most > 1:
         dots = [(x, v) for x, c in zip(xs, cells) for v in c.seeds]
         ax.scatter([x for x, _ in dots], [v for _, v in dots], s=10, color="tab:green", alpha=0.45,
                    linewidths=0, label="each seed")
-    if min((c.n for c in cells), default=0) >= BAND_MIN_SEEDS:
+    if fewest >= BAND_MIN_SEEDS:
         ax.fill_between(xs, lo, hi, color="tab:green", alpha=0.25, label="95% interval of the mean")
     if floor is not None:
         ax.axhline(floor, color="tab:red", label=f"real vs real ({floor:g})")
