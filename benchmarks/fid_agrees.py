@@ -25,7 +25,7 @@ from ganlab.devices import resolve_device
 from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.metrics.names import metric_name
-from ganlab.studies.findings import ALONG_TRAINING, Finding, decide_at, measure_steps
+from ganlab.studies.findings import ALONG_TRAINING, Finding, cell_of, decide_at, measure_steps
 from ganlab.studies.spec import load_study
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
@@ -44,7 +44,7 @@ def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[R
     cells = {cell for select in selects for cell in measured.at(measured.steps[-1], select, finding.among)}
     points = {step: study.sweep(step).read_points() for step in finding.steps()}
     return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()
-            if int(entry["seed"]) in seeds and tuple(sorted(entry.get("values", {}).items())) in cells]
+            if int(entry["seed"]) in seeds and cell_of(entry) in cells]
 
 
 def logged(run: RunDir, name: str) -> bool:

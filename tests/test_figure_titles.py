@@ -77,14 +77,20 @@ def test_class_rows_say_their_index_once():
     assert class_label(1, "10") == "1: 10" and class_label(2, None) == "2"
 
 
-def test_sweep_figures_are_titled_with_the_sweep(explore_run, tmp_path):
-    sweep = tmp_path / "z-sweep"
+def _z_sweep_rows(explore_run: Path, sweep: Path, points: tuple) -> list[dict]:
+    """Results rows of a z_dim sweep whose (z, seed, fid) points are copies of one real run."""
     rows = []
-    for z, s, fid in ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0)):
+    for z, s, fid in points:
         name = f"model.z_dim={z},seed={s}"
         shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
         rows.append({"state": "finished", "point": name, "run_dir": f"runs/{name}", "model.z_dim": z, "seed": s,
                      "fid": fid})
+    return rows
+
+
+def test_sweep_figures_are_titled_with_the_sweep(explore_run, tmp_path):
+    sweep = tmp_path / "z-sweep"
+    rows = _z_sweep_rows(explore_run, sweep, ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0)))
     paths = draw_sweep_figures(sweep, rows, ["model.z_dim"], "fid", floor=1.5)
     d_outputs, vs_key = SweepDir(sweep).d_outputs, SweepDir(sweep).metric_vs_key("fid", "model.z_dim")
     assert d_outputs in paths and vs_key in paths
@@ -99,12 +105,7 @@ def test_sweep_figures_are_titled_with_the_sweep(explore_run, tmp_path):
 def test_a_sweep_figure_names_the_range_of_seeds_where_points_have_different_numbers(explore_run, tmp_path):
     """Report 000 at the cpu scale: three seeds of each latent size, four of z = 16."""
     sweep = tmp_path / "z-sweep"
-    rows = []
-    for z, s, fid in ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0), (8, 2, 71.0)):
-        name = f"model.z_dim={z},seed={s}"
-        shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
-        rows.append({"state": "finished", "point": name, "run_dir": f"runs/{name}", "model.z_dim": z, "seed": s,
-                     "fid": fid})
+    rows = _z_sweep_rows(explore_run, sweep, ((4, 0, 90.0), (4, 1, 91.0), (8, 0, 70.0), (8, 1, 72.0), (8, 2, 71.0)))
     draw_sweep_figures(sweep, rows, ["model.z_dim"], "fid")
     title, _ = texts(SweepDir(sweep).metric_vs_key("fid", "model.z_dim"))
     assert title == "z-sweep: fid against model.z_dim, mean over 2-3 seed(s) per point", title

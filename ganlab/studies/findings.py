@@ -43,6 +43,11 @@ RULES = ("direction", "similar", "value", "compare", "away", "all_directions", "
 Cell = tuple[tuple[str, Any], ...]  # a point's swept values (seeds aside), as sorted (key, value) pairs
 
 
+def cell_of(point: dict[str, Any]) -> Cell:
+    """The cell of a sweep's point entry (its ``values``; seeds aside)."""
+    return tuple(sorted(point.get("values", {}).items()))
+
+
 @dataclass
 class Finding:
     id: str  # the finding's id in the findings list (R0-F2)
@@ -168,7 +173,7 @@ def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()
     logged: dict[Cell, dict[int, Values]] = defaultdict(lambda: defaultdict(dict))  # a training log column
     columns: set[str] = set()
     for pid, entry in points.items():
-        cell, seed = tuple(sorted(entry.get("values", {}).items())), int(entry["seed"])
+        cell, seed = cell_of(entry), int(entry["seed"])
         for record in read_metrics(RunDir(sweep.run(pid).path).metrics):
             if "kind" not in record and isinstance(record.get(metric), (int, float)):
                 logged[cell][int(record["step"])][seed] = float(record[metric])
@@ -192,7 +197,7 @@ def measure(study: StudyDir, step: str, metric: str, classes: Sequence[int] = ()
             name = protocol_name(row, metric)
             if name is not None and row.get(name) is not None and row.get("state") == "finished":
                 column = name
-                cell = tuple(sorted(points.get(row["point"], {}).get("values", {}).items()))
+                cell = cell_of(points.get(row["point"], {}))
                 series[cell][int(row.get("step") or 0)][int(row["seed"])] = float(row[name])
     if column is None:
         raise GanlabError(f"no point of study step {step} has the metric {metric!r}; evaluate it during training "
