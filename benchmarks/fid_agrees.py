@@ -6,7 +6,9 @@ A study at the cpu scale decides most of its reports' FID findings by cfd (the d
 on a CPU). This measures Inception FID of --n samples against the first --n test images for the points the
 finding compares (its a and b, or every point its rule ranks; the given seeds), each at the end of its training
 (``ganlab eval --log``: the result joins the run's metrics.jsonl, so a second call measures nothing again), and
-decides the same finding by that FID, paired by seed as the study decides it. Writes
+decides the same finding by that FID, paired by seed as the study decides it. A trend or flat finding read along
+one point's training is measured at each epoch's kept generator export from its fraction ``after`` of training on,
+and at the end. Writes
 benchmarks/results/fid_agrees-<finding>.json with both verdicts (the cfd one at the same, last measurement, on the
 same seeds).
 """
@@ -22,11 +24,12 @@ from bench_env import environment
 
 from ganlab.config import EvalConfig
 from ganlab.devices import resolve_device
-from ganlab.folders import RunDir, StudyDir
+from ganlab.folders import RunDir, StudyDir, read_json
 from ganlab.io import atomic_write_json
 from ganlab.metrics.names import metric_name
-from ganlab.studies.findings import ALONG_TRAINING, Finding, cell_of, decide_at, measure_steps
+from ganlab.studies.findings import ALONG_TRAINING, Finding, Measured, along_training, cell_of, decide_at, measure_steps
 from ganlab.studies.spec import load_study
+from ganlab.studies.verdicts import Verdict
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
 
@@ -40,16 +43,36 @@ def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[R
     """The run folders, at the given seeds, of the points the finding compares: its a and b, or every point
     its ``among`` admits (the points its own metric is decided on)."""
     measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
-    selects = [finding.a, finding.b] if finding.rule in ("direction", "similar") else [{}]
+    selects = ([finding.a, finding.b] if finding.rule in ("direction", "similar") else
+               [finding.a] if finding.x == ALONG_TRAINING else [{}])
     cells = {cell for select in selects for cell in measured.at(measured.steps[-1], select, finding.among)}
     points = {step: study.sweep(step).read_points() for step in finding.steps()}
     return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()
             if int(entry["seed"]) in seeds and cell_of(entry) in cells]
 
 
-def logged(run: RunDir, name: str) -> bool:
-    """Whether the run's log already holds an evaluation named ``name`` added after training."""
-    return any(r.get("after_training") and name in r.get("metrics", {}) for r in read_metrics(run.metrics))
+def export_step(run: RunDir, epoch: int | None) -> int:
+    """The training iteration of the run's generator export of ``epoch`` (None: the latest)."""
+    return int((read_json(run.export(epoch).with_suffix(".json")) or {})["step"])
+
+
+def missing(run: RunDir, finding: Finding, name: str) -> list[int | None]:
+    """The generator exports (epochs; None: the latest) whose evaluation ``name`` the run's log still lacks: the
+    latest; along training, also each epoch's kept export from the fraction ``after`` of training on."""
+    done = {r.get("step") for r in read_metrics(run.metrics)
+            if r.get("after_training") and name in r.get("metrics", {})}
+    if finding.x != ALONG_TRAINING:
+        return [] if done else [None]
+    by_step = {export_step(run, epoch): epoch for epoch in [*run.exported_epochs(), None]}  # the latest wins a tie
+    last = export_step(run, None)
+    return [epoch for step, epoch in sorted(by_step.items()) if step >= finding.after * last and step not in done]
+
+
+def decide_last(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
+    """The finding's verdict at the points' last measurement (along training: over its own measurements)."""
+    if finding.x == ALONG_TRAINING:
+        return along_training(finding, measured)
+    return measured.steps[-1], decide_at(finding, measured, measured.steps[-1])
 
 
 def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: list[int],
@@ -57,32 +80,31 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
     """Measure the FID the finding's points lack, then decide the finding by it and by its own metric, on the
     same seeds, at the points' last FID measurement."""
     finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
-    if finding is None or finding.rule not in COMPARING_RULES or finding.x == ALONG_TRAINING:
+    if finding is None or finding.rule not in COMPARING_RULES:
         raise SystemExit(f"{study_file} has no finding {finding_id} that compares points (rules "
-                         f"{', '.join(COMPARING_RULES)}, across points, not along training)")
+                         f"{', '.join(COMPARING_RULES)})")
     study = StudyDir(study_folder)
     options = {"metrics": ["fid"], "n": n, "ref": "test", "ref_n": n, "bootstrap": 0}
     name = metric_name("fid", EvalConfig(**options))
     t0 = time.perf_counter()
     runs = compared_runs(study, finding, seeds)
     for run in runs:
-        if not logged(run, name):
-            evaluate_run(run.path, options, None, device, log=True)
-            print(f"{run.path}: {name} measured")
+        for epoch in missing(run, finding, name):
+            evaluate_run(run.path, options, epoch, device, log=True)
+            print(f"{run.path}: {name} measured" + (f" at epoch {epoch}" if epoch is not None else ""))
     seconds = time.perf_counter() - t0
     by_fid = measure_steps(study, finding.steps(), name)
-    last = by_fid.steps[-1]
     rows = {}
     for label, measured in (("fid", by_fid), ("cfd", measure_steps(study, finding.steps(), finding.metric))):
         measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
                                   for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
-        verdict = decide_at(finding, measured, last)
-        rows[label] = {"column": measured.column, **verdict.to_dict()}
+        last, verdict = decide_last(finding, measured)
+        rows[label] = {"column": measured.column, "iteration": last, **verdict.to_dict()}
         print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
               f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
-            "ref": finding.ref, "among": finding.among, "seeds": seeds,
-            "iteration": last, "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
+            "ref": finding.ref, "among": finding.among, "x": finding.x, "seeds": seeds,
+            "iteration": rows["fid"]["iteration"], "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
             "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"]}
 
 

@@ -15,6 +15,7 @@ from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.studies import verdicts
 from ganlab.studies.findings import load_findings, measure, write_findings
+from ganlab.studies.spec import load_study
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fid_agrees  # noqa: E402
@@ -307,3 +308,33 @@ def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
     assert not result["agree"] and result["rule"] == "all_directions" and result["among"] == {"z_dim": [0, 8]}
     with pytest.raises(SystemExit, match="compares points"):
         fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "H", 1000, [0], torch.device("cpu"))
+
+
+def test_fid_agrees_reads_a_trend_along_training_at_the_kept_exports_from_after_on(tmp_path):
+    study = StudyDir(tmp_path / "study")
+    cfd = {0: [9, 8, 7], 1: [8, 7, 6], 2: [9, 6, 7]}  # falls in every seed (Spearman rho -1, -1, -0.5)
+    fid = {0: [35, 40, 45], 1: [36, 41, 46], 2: [41, 40, 47]}  # rises (rho 1, 1, 0.5) at iterations 50, 75, 100
+    _sweep(study, {(z, s): cfd[s] for z in (0, 8) for s in range(3)})
+    for seed in range(3):
+        run = RunDir(study.sweep("latent").run(f"z_dim=8_seed={seed}").path)
+        run.exports.mkdir()
+        for epoch, step in ((1, 25), (2, 50), (3, 75), (4, 100), (None, 100)):  # the latest ties epoch 4
+            run.export(epoch).touch()  # what exported_epochs lists; only the json's step is read here
+            atomic_write_json(run.export(epoch).with_suffix(".json"), {"step": step})
+        _log_after_training(study, f"z_dim=8_seed={seed}", [{"step": s, "metrics": {"fid1k_test1k": {"value": v}}}
+                                                             for s, v in zip(STEPS[1:], fid[seed][1:])])
+    trend = ("  - {id: T, claim: c, report: r, rule: trend, x: training, after: 0.5, step: latent, metric: cfd, "
+             "a: {z_dim: 8}, expect: \">0\"}\n")
+    (tmp_path / "study.yaml").write_text(FID_AGREES_STUDY + trend)
+    finding = next(f for f in load_study(str(tmp_path / "study.yaml")).findings if f.id == "T")
+    run = RunDir(study.sweep("latent").run("z_dim=8_seed=0").path)
+    assert fid_agrees.missing(run, finding, "fid1k_test1k") == [2]  # epoch 1 lies before half; 75 and 100 logged
+    for seed in range(3):
+        _log_after_training(study, f"z_dim=8_seed={seed}",
+                            [{"step": 50, "metrics": {"fid1k_test1k": {"value": fid[seed][0]}}}])
+    assert fid_agrees.missing(run, finding, "fid1k_test1k") == []
+    result = fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "T", 1000, [0, 1, 2],
+                              torch.device("cpu"))
+    assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim=8_seed={s}" for s in range(3)]
+    assert result["cfd"]["verdict"] == "not reproduced" and result["fid"]["verdict"] == "reproduced"
+    assert result["fid"]["seeds"] == 3 and result["x"] == "training" and not result["agree"]
