@@ -9,8 +9,8 @@ finding compares (its a and b, or every point its rule ranks; the given seeds), 
 decides the same finding by that FID, paired by seed as the study decides it. A trend or flat finding read along
 one point's training is measured at each epoch's kept generator export from its fraction ``after`` of training on,
 and at the end. Writes
-benchmarks/results/fid_agrees-<finding>.json with both verdicts (the cfd one at the same, last measurement, on the
-same seeds).
+benchmarks/results/fid_agrees-<finding>.json with both verdicts (the cfd one at its own last measurement, on the
+same seeds) and how they stand to each other (``agreement``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from ganlab.devices import resolve_device
 from ganlab.folders import RunDir, StudyDir, read_json
 from ganlab.io import atomic_write_json
 from ganlab.metrics.names import metric_name
+from ganlab.studies import verdicts
 from ganlab.studies.findings import ALONG_TRAINING, Finding, Measured, along_training, cell_of, decide_at, measure_steps
 from ganlab.studies.spec import load_study
-from ganlab.studies.verdicts import Verdict
 from ganlab.training.evaluation import evaluate_run
 from ganlab.training.metrics_log import read_metrics
 
@@ -68,11 +68,19 @@ def missing(run: RunDir, finding: Finding, name: str) -> list[int | None]:
     return [epoch for step, epoch in sorted(by_step.items()) if step >= finding.after * last and step not in done]
 
 
-def decide_last(finding: Finding, measured: Measured) -> tuple[int, Verdict]:
+def decide_last(finding: Finding, measured: Measured) -> tuple[int, verdicts.Verdict]:
     """The finding's verdict at the points' last measurement (along training: over its own measurements)."""
     if finding.x == ALONG_TRAINING:
         return along_training(finding, measured)
     return measured.steps[-1], decide_at(finding, measured, measured.steps[-1])
+
+
+def agreement(by_fid: verdicts.Verdict, by_cfd: verdicts.Verdict) -> str:
+    """How FID's verdict stands to cfd's: ``agree`` (the same), ``leans`` (FID inconclusive, its mean pointing to
+    cfd's verdict: it ranks the points the same way, its interval too wide to decide) or ``disagree``."""
+    if by_fid.verdict == by_cfd.verdict:
+        return "agree"
+    return "leans" if by_fid.verdict == verdicts.INCONCLUSIVE and by_fid.heading == by_cfd.verdict else "disagree"
 
 
 def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: list[int],
@@ -94,18 +102,19 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
             print(f"{run.path}: {name} measured" + (f" at epoch {epoch}" if epoch is not None else ""))
     seconds = time.perf_counter() - t0
     by_fid = measure_steps(study, finding.steps(), name)
-    rows = {}
+    rows, decided = {}, {}
     for label, measured in (("fid", by_fid), ("cfd", measure_steps(study, finding.steps(), finding.metric))):
         measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
                                   for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
-        last, verdict = decide_last(finding, measured)
+        last, verdict = decided[label] = decide_last(finding, measured)
         rows[label] = {"column": measured.column, "iteration": last, **verdict.to_dict()}
         print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
               f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
             "ref": finding.ref, "among": finding.among, "x": finding.x, "seeds": seeds,
             "iteration": rows["fid"]["iteration"], "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
-            "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"]}
+            "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"],
+            "agreement": agreement(decided["fid"][1], decided["cfd"][1])}
 
 
 def main() -> None:

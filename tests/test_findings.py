@@ -289,6 +289,7 @@ def test_fid_is_read_for_the_findings_points_and_compared_with_cfd(tmp_path):
     assert result["fid"]["verdict"] == "reproduced" and result["fid"]["seeds"] == 3 and result["fid"]["measured"] == 20
     # cfd at iteration 100 on the same seeds (seed 3 left out): z = 0 ends at 15 or 16, z = 8 at 7 or 8
     assert result["cfd"]["verdict"] == "reproduced" and result["cfd"]["seeds"] == 3 and result["agree"]
+    assert result["agreement"] == "agree"
 
 
 def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
@@ -306,6 +307,7 @@ def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
     assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim={z}_seed={s}" for z in (0, 8) for s in range(3)]
     assert result["cfd"]["verdict"] == "reproduced" and result["fid"]["verdict"] == "not reproduced"
     assert not result["agree"] and result["rule"] == "all_directions" and result["among"] == {"z_dim": [0, 8]}
+    assert result["agreement"] == "disagree"
     with pytest.raises(SystemExit, match="compares points"):
         fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "H", 1000, [0], torch.device("cpu"))
 
@@ -337,4 +339,16 @@ def test_fid_agrees_reads_a_trend_along_training_at_the_kept_exports_from_after_
                               torch.device("cpu"))
     assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim=8_seed={s}" for s in range(3)]
     assert result["cfd"]["verdict"] == "not reproduced" and result["fid"]["verdict"] == "reproduced"
-    assert result["fid"]["seeds"] == 3 and result["x"] == "training" and not result["agree"]
+    assert result["fid"]["seeds"] == 3 and result["x"] == "training" and result["agreement"] == "disagree"
+
+
+def test_fid_agreement_tells_an_interval_too_wide_to_decide_from_a_disagreement():
+    def seeds(*values: float) -> dict[int, float]:
+        return dict(enumerate(values))
+    by_cfd = verdicts.direction(seeds(3, 4, 5), seeds(1, 1, 1), ">")  # reproduced
+    assert fid_agrees.agreement(verdicts.direction(seeds(30, 40, 50), seeds(0, 0, 0), ">"), by_cfd) == "agree"
+    wide = verdicts.direction(seeds(9, -5, 8), seeds(0, 0, 0), ">")  # mean 4 > 0, interval across 0
+    assert wide.verdict == verdicts.INCONCLUSIVE and fid_agrees.agreement(wide, by_cfd) == "leans"
+    against = verdicts.direction(seeds(-9, 5, -8), seeds(0, 0, 0), ">")  # inconclusive, mean -4
+    assert fid_agrees.agreement(against, by_cfd) == "disagree"
+    assert fid_agrees.agreement(verdicts.direction(seeds(-3, -4, -5), seeds(0, 0, 0), ">"), by_cfd) == "disagree"
