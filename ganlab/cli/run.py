@@ -162,6 +162,8 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @click.option("--bootstrap", type=click.IntRange(min=0), help="Bootstrap resamples for FID's 95% interval (0 = off).")
 @click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
 @click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
+@click.option("--seed", type=click.IntRange(min=0), help="Latent seed of the first sample; sample i uses SEED + i, so "
+              "seeds at least --n apart draw other samples (default: the run's eval.seed).")
 @click.option("--epoch", "epochs", type=int, multiple=True,
               help="Evaluate the generator exported at this epoch (repeatable; default: latest).")
 @click.option("--log", is_flag=True, help="Also add each result to the run's metrics.jsonl as an evaluation at the "
@@ -170,7 +172,7 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @data_root_option()
 def eval_(run_dirs: tuple[str, ...], n: Optional[int], ref: Optional[str], ref_n: Optional[int],
           metrics: Optional[str], bootstrap: Optional[int], inception: Optional[str], allow_tf32: Optional[bool],
-          epochs: tuple[int, ...], log: bool, device: str) -> None:
+          seed: Optional[int], epochs: tuple[int, ...], log: bool, device: str) -> None:
     """Measure runs' generators (FID, IS, KID, precision/recall, ...): writes each RUN_DIR/eval.json, prints a
     table per run and epoch."""
     from ganlab.folders import RunDir
@@ -178,7 +180,7 @@ def eval_(run_dirs: tuple[str, ...], n: Optional[int], ref: Optional[str], ref_n
     from ganlab.training.evaluation import evaluate_run
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
-             "allow_tf32": allow_tf32, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
+             "allow_tf32": allow_tf32, "seed": seed, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
     overrides = {k: v for k, v in given.items() if v is not None}
     for run_dir in run_dirs:
         for epoch in epochs or (None,):

@@ -58,6 +58,19 @@ def test_eval_command_writes_eval_json_and_prints_a_table(evaluated_run):
     assert saved["value"] == pytest.approx(last["fid"], rel=1e-6)
 
 
+def test_eval_seed_draws_other_samples_of_the_same_generator(evaluated_run, tmp_path):
+    run = shutil.copytree(evaluated_run, tmp_path / "run")
+
+    def fid(*seed: str) -> float:
+        result = CliRunner().invoke(main, ["eval", str(run), "--n", "10", "--ref-n", "12", "--bootstrap", "0",
+                                           "--device", "cpu", *seed])
+        assert result.exit_code == 0, result.output
+        return json.loads(RunDir(run).eval.read_text())["fid10_test12"]["value"]
+
+    assert fid("--seed", "0") == pytest.approx(fid(), rel=1e-6)  # the run's eval.seed is 0
+    assert fid("--seed", "1000") != pytest.approx(fid(), rel=1e-3)
+
+
 def test_eval_command_logs_each_epochs_export_at_its_iteration(evaluated_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(evaluated_run, run)
