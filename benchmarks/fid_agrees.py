@@ -86,7 +86,7 @@ def agreement(by_fid: verdicts.Verdict, by_cfd: verdicts.Verdict) -> str:
 def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: list[int],
           device: torch.device) -> dict:
     """Measure the FID the finding's points lack, then decide the finding by it and by its own metric, on the
-    same seeds, at the points' last FID measurement."""
+    same seeds, each at its last measurement."""
     finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
     if finding is None or finding.rule not in COMPARING_RULES:
         raise SystemExit(f"{study_file} has no finding {finding_id} that compares points (rules "
@@ -113,7 +113,6 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
             "ref": finding.ref, "among": finding.among, "x": finding.x, "seeds": seeds,
             "iteration": rows["fid"]["iteration"], "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
-            "agree": rows["fid"]["verdict"] == rows["cfd"]["verdict"],
             "agreement": agreement(decided["fid"][1], decided["cfd"][1])}
 
 
