@@ -64,7 +64,7 @@ def missing(run: RunDir, finding: Finding, name: str) -> list[int | None]:
     if finding.x != ALONG_TRAINING:
         return [] if done else [None]
     by_step = {export_step(run, epoch): epoch for epoch in [*run.exported_epochs(), None]}  # the latest wins a tie
-    last = export_step(run, None)
+    last = max(by_step)  # the latest export's
     return [epoch for step, epoch in sorted(by_step.items()) if step >= finding.after * last and step not in done]
 
 

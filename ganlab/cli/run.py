@@ -180,7 +180,8 @@ def eval_(run_dirs: tuple[str, ...], n: Optional[int], ref: Optional[str], ref_n
     from ganlab.training.evaluation import evaluate_run
 
     given = {"n": n, "ref": ref, "ref_n": ref_n, "bootstrap": bootstrap, "inception": inception,
-             "allow_tf32": allow_tf32, "seed": seed, "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
+             "allow_tf32": allow_tf32, "seed": seed,
+             "metrics": [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None}
     overrides = {k: v for k, v in given.items() if v is not None}
     for run_dir in run_dirs:
         for epoch in epochs or (None,):
