@@ -4,13 +4,14 @@
 
 A study at the cpu scale decides most of its reports' FID findings by cfd (the domain classifier's features, fast
 on a CPU). This measures Inception FID of --n samples against the first --n test images for the points the
-finding compares (its a and b, or every point its rule ranks; the given seeds), each at the end of its training
-(``ganlab eval --log``: the result joins the run's metrics.jsonl, so a second call measures nothing again), and
-decides the same finding by that FID, paired by seed as the study decides it. A trend or flat finding read along
-one point's training is measured at each epoch's kept generator export from its fraction ``after`` of training on,
-and at the end. Writes
-benchmarks/results/fid_agrees-<finding>.json with both verdicts (the cfd one at its own last measurement, on the
-same seeds) and how they stand to each other (``agreement``).
+finding compares (its a and b, or every point its rule ranks; the given seeds) at the end of its training and at
+the kept generator export nearest the study's measurement before the last (``ganlab eval --log``: the result joins
+the run's metrics.jsonl, so a second call measures nothing again), and decides the same finding by that FID at
+both, paired by seed as the study decides it: a study counts a verdict as decided only when its last two
+measurements agree. A trend or flat finding read along one point's training is measured at each epoch's kept
+export from its fraction ``after`` of training on, and at the end. Writes
+benchmarks/results/fid_agrees-<finding>.json with both verdicts (cfd's at its own measurements, on the same
+seeds) and how they stand to each other (``agreement``; at the measurement before the last: ``before``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Iterable
 
 import torch
 from bench_env import environment
@@ -56,16 +58,24 @@ def export_step(run: RunDir, epoch: int | None) -> int:
     return int((read_json(run.export(epoch).with_suffix(".json")) or {})["step"])
 
 
-def missing(run: RunDir, finding: Finding, name: str) -> list[int | None]:
+def missing(run: RunDir, finding: Finding, name: str, before: int | None = None) -> list[int | None]:
     """The generator exports (epochs; None: the latest) whose evaluation ``name`` the run's log still lacks: the
-    latest; along training, also each epoch's kept export from the fraction ``after`` of training on."""
+    latest and the kept export nearest the iteration ``before``; along training, the latest and each epoch's kept
+    export from the fraction ``after`` of training on."""
     done = {r.get("step") for r in read_metrics(run.metrics)
             if r.get("after_training") and name in r.get("metrics", {})}
-    if finding.x != ALONG_TRAINING:
-        return [] if done else [None]
     by_step = {export_step(run, epoch): epoch for epoch in [*run.exported_epochs(), None]}  # the latest wins a tie
     last = max(by_step)  # the latest export's
-    return [epoch for step, epoch in sorted(by_step.items()) if step >= finding.after * last and step not in done]
+    if finding.x == ALONG_TRAINING:
+        wanted = {step for step in by_step if step >= finding.after * last}
+    else:
+        wanted = {last} | ({nearest(by_step, before)} if before is not None else set())
+    return [by_step[step] for step in sorted(wanted) if step not in done]
+
+
+def nearest(steps: Iterable[int], step: int) -> int:
+    """The one of ``steps`` closest to ``step`` (the earlier on a tie)."""
+    return min(sorted(steps), key=lambda s: abs(s - step))
 
 
 def decide_last(finding: Finding, measured: Measured) -> tuple[int, verdicts.Verdict]:
@@ -94,26 +104,39 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
     study = StudyDir(study_folder)
     options = {"metrics": ["fid"], "n": n, "ref": "test", "ref_n": n, "bootstrap": 0}
     name = metric_name("fid", EvalConfig(**options))
+    by_cfd = measure_steps(study, finding.steps(), finding.metric)
+    before = by_cfd.steps[-2] if finding.x != ALONG_TRAINING and len(by_cfd.steps) > 1 else None
     t0 = time.perf_counter()
     runs = compared_runs(study, finding, seeds)
     for run in runs:
-        for epoch in missing(run, finding, name):
+        for epoch in missing(run, finding, name, before):
             evaluate_run(run.path, options, epoch, device, log=True)
             print(f"{run.path}: {name} measured" + (f" at epoch {epoch}" if epoch is not None else ""))
     seconds = time.perf_counter() - t0
     by_fid = measure_steps(study, finding.steps(), name)
-    rows, decided = {}, {}
-    for label, measured in (("fid", by_fid), ("cfd", measure_steps(study, finding.steps(), finding.metric))):
+    rows, decided, earlier = {}, {}, {}
+    for label, measured in (("fid", by_fid), ("cfd", by_cfd)):
         measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
                                   for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
         last, verdict = decided[label] = decide_last(finding, measured)
         rows[label] = {"column": measured.column, "iteration": last, **verdict.to_dict()}
-        print(f"{finding.id} by {measured.column} at iteration {last}: {verdict.verdict}, "
-              f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
+        report(finding, measured.column, last, verdict)
+        at = nearest(measured.steps, before) if before is not None else last
+        if at != last:
+            earlier[label] = decide_at(finding, measured, at)
+            rows[label]["before"] = {"iteration": at, **earlier[label].to_dict()}
+            report(finding, measured.column, at, earlier[label])
+    both = {"agreement_before": agreement(earlier["fid"], earlier["cfd"])} if len(earlier) == 2 else {}
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
             "ref": finding.ref, "among": finding.among, "x": finding.x, "seeds": seeds,
             "iteration": rows["fid"]["iteration"], "runs": [str(r.path) for r in runs], "seconds": seconds, **rows,
-            "agreement": agreement(decided["fid"][1], decided["cfd"][1])}
+            "agreement": agreement(decided["fid"][1], decided["cfd"][1]), **both}
+
+
+def report(finding: Finding, column: str, step: int, verdict: verdicts.Verdict) -> None:
+    """One line: the finding's verdict by ``column`` at iteration ``step``."""
+    print(f"{finding.id} by {column} at iteration {step}: {verdict.verdict}, "
+          f"{verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] over {verdict.seeds} seeds")
 
 
 def main() -> None:

@@ -275,20 +275,42 @@ findings:
 """
 
 
+def _exports(study: StudyDir, pid: str, steps: dict[int | None, int]) -> None:
+    """Kept generator exports of a point, {epoch (None: the latest): iteration}; only each json's step is read."""
+    run = RunDir(study.sweep("latent").run(pid).path)
+    run.exports.mkdir()
+    for epoch, step in steps.items():
+        run.export(epoch).touch()  # what exported_epochs lists
+        atomic_write_json(run.export(epoch).with_suffix(".json"), {"step": step})
+
+
+EXPORTS = {1: 25, 2: 50, 3: 75, 4: 100, None: 100}  # each epoch's kept export; the latest ties epoch 4
+
+
 def test_fid_is_read_for_the_findings_points_and_compared_with_cfd(tmp_path):
     study = StudyDir(tmp_path / "study")
     _sweep(study, {(z, s): [9 + z, 8 + z, 7 + (8 - z) + s % 2] for z in (0, 8, 64) for s in range(4)})
-    for z, fid in ((0, 60.0), (8, 40.0)):  # FID-1k logged after training at the last iteration, seeds 0-2 only
+    (tmp_path / "study.yaml").write_text(FID_AGREES_STUDY)
+    finding = next(f for f in load_study(str(tmp_path / "study.yaml")).findings if f.id == "F")
+    for z, fid, fid_75 in ((0, 60.0, 30.0), (8, 40.0, 40.0)):  # FID-1k logged after training, seeds 0-2 only
         for seed in range(3):
+            _exports(study, f"z_dim={z}_seed={seed}", EXPORTS)
             _log_after_training(study, f"z_dim={z}_seed={seed}",
                                 [{"step": 100, "metrics": {"fid1k_test1k": {"value": fid + seed}}}])
-    (tmp_path / "study.yaml").write_text(FID_AGREES_STUDY)
+            run = RunDir(study.sweep("latent").run(f"z_dim={z}_seed={seed}").path)
+            assert fid_agrees.missing(run, finding, "fid1k_test1k", before=75) == [3]  # the export at 75 lacks it
+            _log_after_training(study, f"z_dim={z}_seed={seed}",
+                                [{"step": 75, "metrics": {"fid1k_test1k": {"value": fid_75 + seed}}}])
     result = fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "F", 1000, [0, 1, 2],
                               torch.device("cpu"))
     assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim={z}_seed={s}" for z in (0, 8) for s in range(3)]
     assert result["fid"]["verdict"] == "reproduced" and result["fid"]["seeds"] == 3 and result["fid"]["measured"] == 20
     # cfd at iteration 100 on the same seeds (seed 3 left out): z = 0 ends at 15 or 16, z = 8 at 7 or 8
     assert result["cfd"]["verdict"] == "reproduced" and result["cfd"]["seeds"] == 3 and result["agreement"] == "agree"
+    # at the measurement before the last (75) z = 0 is the better one by both: cfd 8 against 16, FID 10 lower
+    assert result["cfd"]["before"]["iteration"] == 75 and result["cfd"]["before"]["verdict"] == "not reproduced"
+    assert result["fid"]["before"]["iteration"] == 75 and result["fid"]["before"]["measured"] == -10
+    assert result["agreement_before"] == "agree"
 
 
 def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
@@ -296,6 +318,7 @@ def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
     _sweep(study, {(z, s): [9 + z, 8 + z, 7 + abs(8 - z) + s % 2] for z in (0, 8, 64) for s in range(3)})
     for z, fid in ((0, 30.0), (8, 50.0)):  # by cfd z = 8 ends the better one, by FID the worse
         for seed in range(3):
+            _exports(study, f"z_dim={z}_seed={seed}", {None: 100})  # no epoch kept: read at the end only
             _log_after_training(study, f"z_dim={z}_seed={seed}",
                                 [{"step": 100, "metrics": {"fid1k_test1k": {"value": fid + seed}}}])
     ranking = ("  - {id: G, claim: c, report: r, rule: all_directions, step: latent, metric: cfd, ref: {z_dim: 8}, "
@@ -305,7 +328,7 @@ def test_fid_agrees_reads_every_point_a_ranking_rule_admits(tmp_path):
                               torch.device("cpu"))
     assert sorted(Path(r).name for r in result["runs"]) == [f"z_dim={z}_seed={s}" for z in (0, 8) for s in range(3)]
     assert result["cfd"]["verdict"] == "reproduced" and result["fid"]["verdict"] == "not reproduced"
-    assert result["agreement"] == "disagree"
+    assert result["agreement"] == "disagree" and "before" not in result["fid"] and "agreement_before" not in result
     assert result["rule"] == "all_directions" and result["among"] == {"z_dim": [0, 8]}
     with pytest.raises(SystemExit, match="compares points"):
         fid_agrees.check(str(tmp_path / "study.yaml"), str(study.path), "H", 1000, [0], torch.device("cpu"))
@@ -317,11 +340,7 @@ def test_fid_agrees_reads_a_trend_along_training_at_the_kept_exports_from_after_
     fid = {0: [35, 40, 45], 1: [36, 41, 46], 2: [41, 40, 47]}  # rises (rho 1, 1, 0.5) at iterations 50, 75, 100
     _sweep(study, {(z, s): cfd[s] for z in (0, 8) for s in range(3)})
     for seed in range(3):
-        run = RunDir(study.sweep("latent").run(f"z_dim=8_seed={seed}").path)
-        run.exports.mkdir()
-        for epoch, step in ((1, 25), (2, 50), (3, 75), (4, 100), (None, 100)):  # the latest ties epoch 4
-            run.export(epoch).touch()  # what exported_epochs lists; only the json's step is read here
-            atomic_write_json(run.export(epoch).with_suffix(".json"), {"step": step})
+        _exports(study, f"z_dim=8_seed={seed}", EXPORTS)
         _log_after_training(study, f"z_dim=8_seed={seed}", [{"step": s, "metrics": {"fid1k_test1k": {"value": v}}}
                                                              for s, v in zip(STEPS[1:], fid[seed][1:])])
     trend = ("  - {id: T, claim: c, report: r, rule: trend, x: training, after: 0.5, step: latent, metric: cfd, "
