@@ -21,9 +21,9 @@ def environment(device: torch.device) -> dict:
     else:
         name = f"{cpu_model()} cpu, {torch.get_num_threads()} threads"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # a shared CPU's other work shows here
-    return {"device": str(device), "load_average_1min": load, "cpu_count": os.cpu_count(), "device_name": name, "torch": torch.__version__, "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "python": platform.python_version(), "protocol": PROTOCOL_VERSION,
-            "tf32": False}
+    return {"device": str(device), "load_average_1min": load, "cpu_count": os.cpu_count(), "device_name": name,
+            "torch": torch.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "python": platform.python_version(), "protocol": PROTOCOL_VERSION, "tf32": False}
 
 
 def sync(device: torch.device) -> None:

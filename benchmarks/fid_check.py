@@ -64,7 +64,8 @@ def main() -> None:
     for r in rows:
         ok = "" if r["within_tolerance"] is None else ("yes" if r["within_tolerance"] else "NO")
         check_value = "" if r["expected"] is None else f"{r['expected']:.2f}"
-        print(f"{r['pair']:<36} {r['fid']:>8.3f} {check_value:>7} {ok:>5} {r['seconds']:>9.1f} {r['images_per_s']:>8.1f}")
+        print(f"{r['pair']:<36} {r['fid']:>8.3f} {check_value:>7} {ok:>5} {r['seconds']:>9.1f} "
+              f"{r['images_per_s']:>8.1f}")
     print(f"wrote {out}")
 
 

@@ -4,9 +4,10 @@
 
 A DCGAN-sized conditional generator (untrained: speed does not depend on the weights) is sampled
 through ganlab.metrics.evaluate (the same path as `ganlab eval`); the MNIST train statistics are
-computed first (untimed, cached; --ref-n N uses the first N train images, for a CPU smoke run). Times generate / Inception features / Fréchet distance separately,
-each repeat in full (the first includes loading the network and its first-call warm-up). Prints a
-table last and writes benchmarks/results/fid_speed-<device>.json.
+computed first (untimed, cached; --ref-n N uses the first N train images, for a CPU smoke run). Times
+generate / Inception features / Fréchet distance separately, each repeat in full (the first includes
+loading the network and its first-call warm-up). Prints a table last and writes
+benchmarks/results/fid_speed-<device>.json.
 
     python benchmarks/fid_speed.py --paths [--rounds 3] [--n 256] [--fid-n 500] [--batch-size 64] --device cpu
 
@@ -119,7 +120,8 @@ def compare_paths(args, device: torch.device) -> None:
         rounds.append(row)
         print(f"round {r}: shipped {row['shipped_images_per_s']:.2f} img/s, fast {row['fast_images_per_s']:.2f} img/s,"
               f" ratio {row['ratio']:.2f} (load {row['load_average_1min']:.1f})", flush=True)
-    median = {k: statistics.median(r[k] for r in rounds) for k in ("shipped_images_per_s", "fast_images_per_s", "ratio")}
+    median = {k: statistics.median(r[k] for r in rounds)
+              for k in ("shipped_images_per_s", "fast_images_per_s", "ratio")}
     result = {**environment(device), "cpu_model": cpu_model(), "n": len(images), "batch_size": args.batch_size,
               "rounds": rounds, "median": median}
     if args.fid_n:

@@ -42,7 +42,8 @@ def sha256(path: Path) -> str:
 def kit_files(data_root: Path, cifar10: bool, wheel_dir: Path) -> dict[str, Path]:
     """Kit name -> local file: the wheels, the Inception weights, MNIST (gzipped) and optionally CIFAR-10."""
     versions = [f"{name}=={_installed_version(name)}" for name in WHEELS]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), *versions], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), *versions],
+                   check=True)
     files = {f"wheels/{p.name}": p for p in sorted(wheel_dir.glob("*.whl"))}
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ganlab.metrics.inception import find_weights

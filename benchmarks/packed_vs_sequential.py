@@ -1,6 +1,7 @@
 """Packed vs sequential training of K seeds of one config, side by side in one process.
 
-    python benchmarks/packed_vs_sequential.py [--config configs/mnist_cgan.yaml] [--models 8] [--iters 30] [KEY=VALUE ...]
+    python benchmarks/packed_vs_sequential.py [--config configs/mnist_cgan.yaml] [--models 8] [--iters 30]
+                                              [KEY=VALUE ...]
 
 Sequential: K ordinary Trainers, each running ``iters`` iterations in turn. Packed: one PackedTrainer
 running the same K models for ``iters`` batched iterations. Both start from the same seeds, so the

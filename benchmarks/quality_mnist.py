@@ -62,7 +62,8 @@ def main() -> None:
     parser.add_argument("--metrics", default="fid,acc")
     parser.add_argument("--n", type=int, default=10000, help="Generated samples per metric.")
     parser.add_argument("--out", default="benchmarks/results")
-    parser.add_argument("overrides", nargs="*", help="key=value config overrides for a new run (a resume keeps the run's)")
+    parser.add_argument("overrides", nargs="*",
+                        help="key=value config overrides for a new run (a resume keeps the run's)")
     args = parser.parse_args()
     overrides = args.overrides + ([f"data.root={args.data_root}"] if args.data_root else [])
 

@@ -2,12 +2,13 @@
 
     python benchmarks/speed.py --data-root DATA                    # defaults below
     python benchmarks/speed.py --configs configs/mnist_cgan.yaml --batches 64,256 --modes eager,cudagraph
-    python benchmarks/speed.py --fid-target 5 --fid-minutes 2                # also: training time of the MNIST preset (--fid-config) to FID <= 5
+    python benchmarks/speed.py --fid-target 5 --fid-minutes 2      # also: the MNIST preset's time to FID <= 5
 
 Defaults: configs/mnist_cgan.yaml and the CIFAR-10 preset (configs/cifar10_sngan_projection.yaml, else
 configs/dcgan_cifar10.yaml), batches 64 and 256, modes eager and the device's fast path (cudagraph on
-CUDA, cpu on the CPU); ``--repeats N`` interleaves N rounds over the rows and keeps each row's median. Every mode gets the same untimed warm-up iterations (they hold the compile or
-the capture, reported as setup seconds). Writes benchmarks/results/speed-<device>.json (device name,
+CUDA, cpu on the CPU); ``--repeats N`` interleaves N rounds over the rows and keeps each row's median. Every
+mode gets the same untimed warm-up iterations (they hold the compile or the capture, reported as setup
+seconds). Writes benchmarks/results/speed-<device>.json (device name,
 versions, every row) and prints a table last. Timing code: benchmarks/train_speed.py.
 """
 

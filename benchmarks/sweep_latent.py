@@ -75,7 +75,8 @@ def main() -> None:
     device = "cuda" if cuda else "cpu"
     result = {
         "benchmark": "sweep_latent", "sweep": args.sweep, "items": items, "device": device,
-        "device_name": torch.cuda.get_device_name() if cuda else f"{platform.processor() or 'cpu'} x{torch.get_num_threads()} threads",
+        "device_name": (torch.cuda.get_device_name() if cuda
+                        else f"{platform.processor() or 'cpu'} x{torch.get_num_threads()} threads"),
         "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
         "cudnn_tf32": torch.backends.cudnn.allow_tf32, "git_commit": git_commit(),
         "backend": study.spec.backend, "points": len(rows), "trained_this_call": study.sweep.trained,

@@ -138,7 +138,8 @@ def table(results: dict[str, Any]) -> str:
         last = entry["marks"][-1]
         cells = [name, " / ".join(str(rows[m]["iterations"]) if m in rows else "-" for m in marks)]
         cells += [f"{100 * rows[m]['acc']:.1f} % / {rows[m]['cfd']:.2f}" if m in rows else "-" for m in marks]
-        cells.append(f"{100 * min(last['acc_per_class']):.1f} % (digit {last['acc_per_class'].index(min(last['acc_per_class']))})")
+        worst = min(last["acc_per_class"])
+        cells.append(f"{100 * worst:.1f} % (digit {last['acc_per_class'].index(worst)})")
         cells.append(f"{last['fid']:.2f}" if last.get("fid") is not None else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -161,7 +162,8 @@ def main() -> None:
     parser.add_argument("--entries", default=DEFAULT_ENTRIES, help="NAME=CONFIG or baseline, comma-separated")
     parser.add_argument("--marks", default="1,2,5,10", help="minutes at which the generator is judged")
     parser.add_argument("--n", type=int, default=10000, help="samples for acc and cfd")
-    parser.add_argument("--fid-n", type=int, default=10000, help="samples for the Inception FID at the last mark; 0 = none")
+    parser.add_argument("--fid-n", type=int, default=10000,
+                        help="samples for the Inception FID at the last mark; 0 = none")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--figure", default=str(HERE.parent / "docs" / "time_to_quality.png"))
     parser.add_argument("--redo", action="store_true", help="rerun entries already in the JSON")

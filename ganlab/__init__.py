@@ -8,7 +8,8 @@ The Python API (``ganlab.train``, ``ganlab.load``, ``ganlab.classifier``, ``ganl
 from typing import Any
 
 __version__ = "0.1.0"
-API = ("Run", "train", "load", "classifier", "evaluate", "sweep", "study")  # ganlab.api's public names, reached as ganlab.NAME
+# ganlab.api's public names, reached as ganlab.NAME
+API = ("Run", "train", "load", "classifier", "evaluate", "sweep", "study")
 
 
 def __getattr__(name: str) -> Any:

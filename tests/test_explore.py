@@ -232,7 +232,8 @@ def test_pair_seeds_are_repeated_pairs_and_the_old_form_is_still_read(explore_ru
 
 
 def test_explore_cli_bad_input_is_one_line(explore_run, tmp_path):
-    out = CliRunner().invoke(main, ["explore", str(explore_run), "diversity", "--classes", "11", "--out", str(tmp_path)])
+    out = CliRunner().invoke(main, ["explore", str(explore_run), "diversity", "--classes", "11",
+                                    "--out", str(tmp_path)])
     assert out.exit_code == 2 and "out of range" in out.output and len(out.output.strip().splitlines()) == 1
 
 

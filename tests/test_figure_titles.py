@@ -143,11 +143,13 @@ def cell(px: int = 8, scale: int = 8) -> int:
 
 def test_sample_wraps_its_grid_into_rows(explore_run, tmp_path):
     runner = CliRunner()
-    out = runner.invoke(main, ["sample", str(explore_run), "--n", "70", "--columns", "32", "-o", str(tmp_path / "a.png")])
+    out = runner.invoke(main, ["sample", str(explore_run), "--n", "70", "--columns", "32",
+                               "-o", str(tmp_path / "a.png")])
     assert out.exit_code == 0, out.output
     with Image.open(tmp_path / "a.png") as im:
         assert im.size == (32 * cell() + 16, 3 * cell() + 16)  # 70 images: 3 rows of 32
-    out = runner.invoke(main, ["sample", str(explore_run), "--labels", "0", "--n", "100", "-o", str(tmp_path / "b.png")])
+    out = runner.invoke(main, ["sample", str(explore_run), "--labels", "0", "--n", "100",
+                               "-o", str(tmp_path / "b.png")])
     assert out.exit_code == 0, out.output
     with Image.open(tmp_path / "b.png") as im:
         assert im.size == (GRID_MAX_COLUMNS * cell() + 16, 4 * cell() + 16)  # wrapped at 32 by default

@@ -119,7 +119,8 @@ def test_extra_layers_add_same_size_3x3_blocks_to_both_networks(batchnorm):
         [((3, 3), 8, 8)] * 2, [((3, 3), 8, 8)] * 2]
     assert list(g.blocks)[-2].out_channels == 3 and isinstance(list(g.blocks)[-5], torch.nn.Conv2d)
     assert isinstance(list(d.blocks)[0], torch.nn.Conv2d) and list(d.blocks)[2] is same[1][0]
-    assert len(_layers(d, torch.nn.BatchNorm2d)) - len(_layers(base[1], torch.nn.BatchNorm2d)) == (2 if batchnorm else 0)
+    added = len(_layers(d, torch.nn.BatchNorm2d)) - len(_layers(base[1], torch.nn.BatchNorm2d))
+    assert added == (2 if batchnorm else 0)
     y = torch.tensor([0, 1])
     x = g(torch.randn(2, 100), y)
     assert x.shape == (2, 3, 32, 32) and d(x, y).shape == (2,)

@@ -58,7 +58,8 @@ def test_run_report_is_self_contained(report_run):
     # curves + eval curves + 2 epoch grids + class means + fake labels
     assert len(sources) == 6
     for text in ("fid10k_test", "is10k", "epoch 2", "class means", "fake labels", "overall range",
-                 "model:", "median time per iteration", "<td class=\"num\">acc10k</td>", "0.91", "[0.9, 0.92]", "120 (epoch 2)"):
+                 "model:", "median time per iteration", "<td class=\"num\">acc10k</td>", "0.91", "[0.9, 0.92]",
+                 "120 (epoch 2)"):
         assert text in html, text
     from ganlab.report.curves import eval_series
 
@@ -78,7 +79,8 @@ def test_sweep_report_links_each_run(explore_run, tmp_path):
         shutil.copytree(explore_run, SweepDir(sweep).run(name).path)
     SweepDir(sweep).figures.mkdir()
     shutil.copy(RunDir(explore_run).epoch_grid(1), SweepDir(sweep).metric_vs_key("fid", "z"))
-    rows = [{"run_dir": "runs/z8", "model.z_dim": 8, "fid": 100.5}, {"run_dir": "runs/z16", "model.z_dim": 16, "fid": 90.25}]
+    rows = [{"run_dir": "runs/z8", "model.z_dim": 8, "fid": 100.5},
+            {"run_dir": "runs/z16", "model.z_dim": 16, "fid": 90.25}]
     (SweepDir(sweep).results_jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows))
     html = write_report(sweep).read_text()
     for name in ("z8", "z16"):

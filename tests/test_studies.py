@@ -66,7 +66,8 @@ def test_every_step_command_parses_at_every_scale(tmp_path, monkeypatch):
         study = load_study(path)
         for step in study.steps:
             for scale in step.only:
-                args = [POINT.sub(str(run), a) for a in step_command(study, step, scale, tmp_path / "s", STUDIES.parent)]
+                command = step_command(study, step, scale, tmp_path / "s", STUDIES.parent)
+                args = [POINT.sub(str(run), a) for a in command]
                 try:
                     parse_command(args)
                 except click.ClickException as e:
@@ -91,7 +92,8 @@ def test_study_runs_at_tiny_scale_and_continues(name, tmp_path, monkeypatch):
     findings = load_study(STUDIES / f"{name}.yaml").findings
     if findings:  # one seed at the tiny scale: every finding is written, none decided
         rows = json.loads(out.findings_json.read_text())
-        assert [r["id"] for r in rows] == [f.id for f in findings] and record["verdicts"].keys() == {r["id"] for r in rows}
+        assert [r["id"] for r in rows] == [f.id for f in findings]
+        assert record["verdicts"].keys() == {r["id"] for r in rows}
         assert all(r["verdict"].startswith("inconclusive") and r["seeds"] <= 1 for r in rows)  # 0: not measured
         assert "Verdicts" in page and out.findings_md.is_file()
     assert page.count("<section") == len(ran) + 1 + bool(findings) and "data:image/png;base64," in page

@@ -28,7 +28,8 @@ def explore(ctx: click.Context, run_dir: str) -> None:
 def _explorer_options(command):
     """--epoch, --out, --device and --data-root of every explore command; passes the loaded Explorer as ``ex``."""
     @click.option("--epoch", type=int, help="Explore the generator exported at this epoch (default: latest).")
-    @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: RUN_DIR/explore).")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                  help="Output folder (default: RUN_DIR/explore).")
     @device_option
     @data_root_option()
     @click.pass_obj
@@ -44,9 +45,11 @@ def _explorer_options(command):
 @explore.command("interpolate")
 @click.option("--steps", type=int, default=10, show_default=True, help="K: images at t = i/K, i = 0..K.")
 @click.option("--pairs", type=int, default=5, show_default=True, help="Pairs drawn at random from --seed.")
-@click.option("--pair-seeds", multiple=True, help="An explicit pair of seeds A,B; repeat for more pairs (overrides --pairs).")
+@click.option("--pair-seeds", multiple=True,
+              help="An explicit pair of seeds A,B; repeat for more pairs (overrides --pairs).")
 @click.option("--from-class", "class_a", type=int, help="Class at t = 0 (default: random per pair).")
-@click.option("--to-class", "class_b", type=int, help="Class at t = 1 (default: the same class, or random with --across).")
+@click.option("--to-class", "class_b", type=int,
+              help="Class at t = 1 (default: the same class, or random with --across).")
 @click.option("--across", is_flag=True, help="End in a different class: the label code moves too.")
 @click.option("--from-zero", is_flag=True, help="Start every path at z = 0 (the class's 'mean' image).")
 @click.option("--from-latent", type=click.Path(exists=True, dir_okay=False), help="Start every path at this latent "
@@ -103,7 +106,8 @@ def explore_noise(ex, eps, per_class, target, seed, noise_seed) -> None:
     from ganlab.explore.noise import TARGETS, noise
     from ganlab.syntax import parse_floats
 
-    result = noise(ex, parse_floats(eps, "--eps"), per_class, seed, noise_seed, TARGETS if target == "both" else (target,))
+    targets = TARGETS if target == "both" else (target,)
+    result = noise(ex, parse_floats(eps, "--eps"), per_class, seed, noise_seed, targets)
     click.echo(result.summary())
 
 

@@ -109,24 +109,26 @@ def serve(run_dir: str, port: int, host: str, epoch: Optional[int], device: str)
 @click.option("--out", type=click.Path(file_okay=False), help="Sweep directory (default: sweeps/NAME of the file).")
 @click.option("--backend", type=click.Choice(SWEEP_BACKENDS),
               help="Replace the spec's backend (auto: parallel workers on a CPU with several points, else sequential).")
-@click.option("--workers", type=click.IntRange(min=0), help="parallel: worker processes, one thread each (0 = one per core).")
+@click.option("--workers", type=click.IntRange(min=0),
+              help="parallel: worker processes, one thread each (0 = one per core).")
 @click.option("--pack-size", type=int, help="packed: most models per batched group (0 = whole shape groups).")
 @click.option("--address", help="ray: address of an existing Ray cluster (default: start a local instance).")
-@click.option("--metric", help="What the figures draw: a metric (fid, cfd, acc: its protocol column) or a results column "
-                                "(default: the spec's, fid).")
+@click.option("--metric", help="What the figures draw: a metric (fid, cfd, acc: its protocol column) or a results "
+                                "column (default: the spec's, fid).")
 @click.option("--eval", "eval_metrics", help="Evaluate every finished point with these metrics, e.g. fid,cfd,acc "
                                             "(default: the spec's eval block).")
 @click.option("--eval-n", type=int, help="Samples per evaluation (default: the spec's eval block, else the config's).")
 @click.option("--floor/--no-floor", default=None, help="Measure and draw the metric's real-vs-real floor (default: "
                                                        "the spec's, on).")
 @click.option("--stop-after-points", type=int, help="Train at most this many points, then stop (re-run to continue).")
-@click.option("--force", is_flag=True, help="Continue points whose saved config differs from the spec, with the new config.")
+@click.option("--force", is_flag=True,
+              help="Continue points whose saved config differs from the spec, with the new config.")
 @click.option("--progress", is_flag=True, help="Show each run's progress bar.")
 @data_root_option()
 def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], backend: Optional[str],
-          workers: Optional[int], pack_size: Optional[int], address: Optional[str], metric: Optional[str], eval_metrics: Optional[str],
-          eval_n: Optional[int], floor: Optional[bool], stop_after_points: Optional[int], force: bool,
-          progress: bool) -> None:
+          workers: Optional[int], pack_size: Optional[int], address: Optional[str], metric: Optional[str],
+          eval_metrics: Optional[str], eval_n: Optional[int], floor: Optional[bool], stop_after_points: Optional[int],
+          force: bool, progress: bool) -> None:
     """Run a sweep: SOURCE is a sweep YAML or a run config, ITEMS are key=VALUES (a:b range, a,b,c list).
 
     \b
@@ -140,8 +142,8 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
     if source and "=" in source and not Path(source).exists():
         items, source = (source, *items), None
     outcome = run_sweep_command(source, items, out=out, backend=backend, workers=workers, pack_size=pack_size,
-                                address=address,
-                                metric=metric, eval_metrics=parse_list(eval_metrics, "--eval") if eval_metrics else None,
+                                address=address, metric=metric,
+                                eval_metrics=parse_list(eval_metrics, "--eval") if eval_metrics else None,
                                 eval_n=eval_n, floor=floor, stop_after_points=stop_after_points, force=force,
                                 progress=progress)
     r = outcome.sweep
@@ -157,11 +159,14 @@ def sweep(source: Optional[str], items: tuple[str, ...], out: Optional[str], bac
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--n", type=click.IntRange(min=1), help="Generated samples (default: the run's eval.n, 10000).")
 @click.option("--ref", type=click.Choice(CHOICES["eval.ref"]), help="Reference split (default: the run's eval.ref).")
-@click.option("--ref-n", type=click.IntRange(min=0), help="Use only the first N reference images (default: the whole split).")
-@click.option("--metrics", help=f"Comma-separated: {','.join(CHOICES['eval.metrics'])} (default: the run's eval.metrics).")
+@click.option("--ref-n", type=click.IntRange(min=0),
+              help="Use only the first N reference images (default: the whole split).")
+@click.option("--metrics",
+              help=f"Comma-separated: {','.join(CHOICES['eval.metrics'])} (default: the run's eval.metrics).")
 @click.option("--bootstrap", type=click.IntRange(min=0), help="Bootstrap resamples for FID's 95% interval (0 = off).")
 @click.option("--inception", type=click.Path(dir_okay=False), help="Inception TorchScript file (default: found).")
-@click.option("--allow-tf32", is_flag=True, default=None, help="Let CUDA use TF32 in Inception (not the strict protocol).")
+@click.option("--allow-tf32", is_flag=True, default=None,
+              help="Let CUDA use TF32 in Inception (not the strict protocol).")
 @click.option("--seed", type=click.IntRange(min=0), help="Latent seed of the first sample; sample i uses SEED + i, so "
               "seeds at least --n apart draw other samples (default: the run's eval.seed).")
 @click.option("--epoch", "epochs", type=int, multiple=True,
@@ -199,11 +204,13 @@ def classifier() -> None:
 
 @classifier.command(name="train")
 @click.argument("data_name")
-@click.option("--resolution", type=int, default=0, show_default=True, help="Image side in pixels (0 = the source's own).")
+@click.option("--resolution", type=int, default=0, show_default=True,
+              help="Image side in pixels (0 = the source's own).")
 @click.option("--channels", type=int, default=0, show_default=True, help="1 or 3 (0 = the source's own).")
 @data_root_option()
 @click.option("--epochs", type=int, help="Passes over the training split (default: ClassifierConfig.epochs).")
-@click.option("--if-missing", is_flag=True, help="Keep the stored classifier of this data set and size if there is one.")
+@click.option("--if-missing", is_flag=True,
+              help="Keep the stored classifier of this data set and size if there is one.")
 @device_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def classifier_train(data_name: str, resolution: int, channels: int, epochs: Optional[int], if_missing: bool,

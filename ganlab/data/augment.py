@@ -26,7 +26,8 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> 
     if cfg.rotation_deg > 0 or cfg.crop_padding > 0:
         angle = (torch.rand(b, device=dev, generator=generator) * 2 - 1) * math.radians(cfg.rotation_deg)
         p = cfg.crop_padding
-        shift = torch.randint(-p, p + 1, (b, 2), device=dev, generator=generator).float() if p else torch.zeros(b, 2, device=dev)
+        shift = (torch.randint(-p, p + 1, (b, 2), device=dev, generator=generator).float() if p
+                 else torch.zeros(b, 2, device=dev))
         cos, sin = torch.cos(angle), torch.sin(angle)
         theta = torch.stack([
             torch.stack([cos, -sin, shift[:, 0] * 2 / w], 1),

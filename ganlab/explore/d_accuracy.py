@@ -44,8 +44,8 @@ def d_accuracy(ex: Explorer, per_class: int = 500, split: str = "test", seed: in
     for row in rows:
         row["name"] = names[row["class"]]
     _write_tables(ex.out_dir, rows, split, ex.source)
-    plot = plot_d_accuracy(ex.out_dir / "d_accuracy.png", rows,
-                           f"{ex.source}: D's accuracy per class, {per_class} {split} and {per_class} generated images each")
+    plot = plot_d_accuracy(ex.out_dir / "d_accuracy.png", rows, f"{ex.source}: D's accuracy per class, "
+                           f"{per_class} {split} and {per_class} generated images each")
     result = save_numbers(ex, "d_accuracy", {"split": split, "per_class": per_class, "seed": seed,
                                              "classes": rows,
                                              "real_acc": sum(r["real_acc"] for r in rows) / k,
@@ -57,11 +57,12 @@ def d_accuracy(ex: Explorer, per_class: int = 500, split: str = "test", seed: in
 def _write_tables(folder: Path, rows: list[dict], split: str, source: str) -> None:
     lines = [f"D's accuracy per class on {split} images and on generated ones ({source})", "",
              "| class | real accuracy | fake accuracy | real images | fake images |", "|---|---|---|---|---|"]
-    lines += [f"| {r['name']} | {100 * r['real_acc']:.1f}% | {100 * r['fake_acc']:.1f}% | {r['n_real']} | {r['n_fake']} |"
-              for r in rows]
+    lines += [f"| {r['name']} | {100 * r['real_acc']:.1f}% | {100 * r['fake_acc']:.1f}% | {r['n_real']} "
+              f"| {r['n_fake']} |" for r in rows]
     atomic_write_text(folder / "d_accuracy.md", "\n".join(lines) + "\n")
     csv = ["class,name,real_acc,fake_acc,n_real,n_fake"]
-    csv += [f"{r['class']},{r['name']},{r['real_acc']:.6f},{r['fake_acc']:.6f},{r['n_real']},{r['n_fake']}" for r in rows]
+    csv += [f"{r['class']},{r['name']},{r['real_acc']:.6f},{r['fake_acc']:.6f},{r['n_real']},{r['n_fake']}"
+            for r in rows]
     atomic_write_text(folder / "d_accuracy.csv", "\n".join(csv) + "\n")
 
 

@@ -30,9 +30,8 @@ def diversity(ex: Explorer, side: int = 8, classes: Sequence[int] | None = None,
     figures, numbers = [], []
     for c in classes:
         images = ex.render(z, ex.codes([c] * len(z)).cpu())
-        figures.append({"class": c, **save_figure(ex, f"diversity_class_{c}", images, side,
-                                                  f"Class {c}: {side * side} samples, seeds {seed}..{seed + side * side - 1} "
-                                                  f"row by row")})
+        title = f"Class {c}: {side * side} samples, seeds {seed}..{seed + side * side - 1} row by row"
+        figures.append({"class": c, **save_figure(ex, f"diversity_class_{c}", images, side, title)})
         numbers.append({"class": c, "mean_pairwise_pixel_distance": mean_pairwise_distance(images),
                         "mean_pixel_std": float(images.float().std(dim=0).mean()) if len(images) > 1 else 0.0})
     return save_numbers(ex, "diversity", {"side": side, "seed": seed, "classes": numbers}, figures)

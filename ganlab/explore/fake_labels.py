@@ -27,7 +27,8 @@ def range_text(codes: torch.Tensor) -> str:
     return "\n".join(lines)
 
 
-def fake_codes(codes: torch.Tensor, inside: int, outside: int, far: float, seed: int) -> tuple[torch.Tensor, list[bool]]:
+def fake_codes(codes: torch.Tensor, inside: int, outside: int, far: float,
+               seed: int) -> tuple[torch.Tensor, list[bool]]:
     """``inside`` codes uniform within the per-dimension range, then ``outside`` codes ``far`` range
     widths beyond it on every dimension (on a random side each): (inside + outside, dim), flags."""
     low, high = code_range(codes)

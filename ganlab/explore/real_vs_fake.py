@@ -21,9 +21,10 @@ def real_rows(ex: Explorer, split: str, per_class: int, seed: int) -> tuple[torc
     data = splits.train if split == "train" else splits.test
     if data is None:
         raise GanlabError(f"the run's data '{ex.cfg.data.name}' has no test split; use --split train")
-    if tuple(data.images.shape[1:]) != (ex.spec.channels, ex.spec.resolution, ex.spec.resolution):
+    made = (ex.spec.channels, ex.spec.resolution, ex.spec.resolution)
+    if tuple(data.images.shape[1:]) != made:
         raise GanlabError(f"the run's data now loads as images {tuple(data.images.shape[1:])}, its generator makes "
-                          f"{(ex.spec.channels, ex.spec.resolution, ex.spec.resolution)}; check the run's data.* config")
+                          f"{made}; check the run's data.* config")
     picks = random_per_class(data, ex.num_classes if ex.conditional else 0, per_class, seed,
                              f"the {split} split", "lower --per-class")
     names = list(data.class_names) if ex.conditional else ["all"]

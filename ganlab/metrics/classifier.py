@@ -45,7 +45,7 @@ class DomainClassifier(nn.Module):
         self.features = nn.Sequential(
             nn.Conv2d(channels, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2),  # (B, w, H/2, W/2)
             nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2w, H/4, W/4)
-            nn.Conv2d(2 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(), nn.MaxPool2d(2),  # (B, 4w, H/8, W/8)
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(), nn.MaxPool2d(2),  # B 4w H/8 W/8
             nn.Conv2d(4 * w, 4 * w, 3, padding=1), nn.BatchNorm2d(4 * w), nn.ReLU(),  # (B, 4w, H/8, W/8)
         )
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(4 * w, num_classes))
@@ -196,8 +196,8 @@ def classifier_indices(meta: dict[str, Any], class_names: Sequence[str]) -> torc
     known = list(meta["class_names"])
     missing = [n for n in class_names if n not in known]
     if missing:
-        raise GanlabError(f"the domain classifier of '{meta['data']}' does not know the class(es) {', '.join(missing)}; "
-                          f"retrain it: ganlab classifier train {meta['data']}")
+        raise GanlabError(f"the domain classifier of '{meta['data']}' does not know the class(es) "
+                          f"{', '.join(missing)}; retrain it: ganlab classifier train {meta['data']}")
     return torch.tensor([known.index(n) for n in class_names], dtype=torch.long)
 
 

@@ -328,7 +328,8 @@ def distance_matrix(samplers: dict[str, Sampler], n: int, num_classes: int, metr
     if metric not in MATRIX_METRICS:
         raise GanlabError(f"a distance matrix is of {' or '.join(MATRIX_METRICS)}, not {metric!r}")
     if metric == "cfd" and data is None:
-        raise GanlabError("cfd needs the data set whose domain classifier gives the features: pass data=DataConfig(...)")
+        raise GanlabError("cfd needs the data set whose domain classifier gives the features: "
+                          "pass data=DataConfig(...)")
     dev = resolve_device(device)
     labels = balanced_labels(n, num_classes)
     names = list(samplers)

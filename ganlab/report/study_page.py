@@ -52,7 +52,8 @@ def _step_context(study_dir: Path, step: PageStep) -> dict:
     files = shown_files(study_dir, step)
     name = lambda p: str(p.relative_to(study_dir))  # noqa: E731
     tables = [markdown_table(p.read_text()) | {"file": name(p)} for p in files if p.suffix == ".md"]
-    tables += [t | {"file": name(p)} for p in files if p.suffix == ".json" for t in json_tables(json.loads(p.read_text()), name(p))]
+    tables += [t | {"file": name(p)} for p in files if p.suffix == ".json"
+               for t in json_tables(json.loads(p.read_text()), name(p))]
     return {"name": step.name, "about": step.about, "command": "ganlab " + shlex.join(step.command),
             "time": duration(step.seconds), "tables": tables,
             "figures": [image(p, name(p)) for p in files if p.suffix == ".png"]}

@@ -4,8 +4,9 @@ Report 002 reads its trained CGAN through D's accuracy per class on real and gen
 within each class against the real images', the domain classifier's confidence in the class "mean" images
 G(0, y), how the classifier's accuracy falls when noise is added to z or to the label code, how sure it is of
 images of made-up label codes, and what it reads along interpolation paths. Measured once on a final model
-such a number has no history; measured at every evaluation, a study sees whether it has settled. Each probe returns metric records ({name: {"value": ...}}) that
-go into the evaluation's record beside acc and cfd; names carry the images per probe (``dacc1k``, ``zdrop1k_e1``).
+such a number has no history; measured at every evaluation, a study sees whether it has settled. Each probe
+returns metric records ({name: {"value": ...}}) that go into the evaluation's record beside acc and cfd; names
+carry the images per probe (``dacc1k``, ``zdrop1k_e1``).
 D is run as training runs it (``as_in_training``), so probing changes nothing.
 """
 

@@ -115,7 +115,8 @@ class Trainer:
         n = min(HELDOUT_SIZE, len(split))
         x = to_unit_range(split.images[:n]).to(self.device)
         y = split.labels[:n].to(self.device)
-        z = torch.randn(n, self.cfg.model.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 2)).to(self.device)
+        seeded = torch.Generator().manual_seed(self.cfg.seed + 2)
+        z = torch.randn(n, self.cfg.model.z_dim, generator=seeded).to(self.device)
         return x, y, z
 
     @property

@@ -82,7 +82,8 @@ def test_eval_command_logs_each_epochs_export_at_its_iteration(evaluated_run, tm
     logged = [r for r in read_metrics(run) if r.get("after_training")]
     assert [(r["epoch"], r["step"]) for r in logged] == [(r["epoch"], r["step"]) for r in during]
     # the same seeded samples as during training: the same FID; no best-FID bookkeeping on a logged record
-    assert [r["metrics"]["fid10_test12"]["value"] for r in logged] == pytest.approx([r["fid"] for r in during], rel=1e-6)
+    assert ([r["metrics"]["fid10_test12"]["value"] for r in logged]
+            == pytest.approx([r["fid"] for r in during], rel=1e-6))
     assert all("fid" not in r and "best_fid" not in r for r in logged)
     CliRunner().invoke(main, ["eval", str(run), "--epoch", "1", "--n", "10", "--ref-n", "12", "--bootstrap", "0",
                               "--log", "--device", "cpu"])  # an earlier epoch logged last
