@@ -96,7 +96,8 @@ def agreement(by_fid: verdicts.Verdict, by_cfd: verdicts.Verdict) -> str:
 def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: list[int],
           device: torch.device) -> dict:
     """Measure the FID the finding's points lack, then decide the finding by it and by its own metric, on the
-    same seeds, each at its last measurement."""
+    same seeds, each at its last measurement and (a comparison of points) at the one nearest the study's
+    measurement before the last."""
     finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
     if finding is None or finding.rule not in COMPARING_RULES:
         raise SystemExit(f"{study_file} has no finding {finding_id} that compares points (rules "
