@@ -53,6 +53,12 @@ def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[R
             if int(entry["seed"]) in seeds and cell_of(entry) in cells]
 
 
+def only_seeds(measured: Measured, seeds: list[int]) -> None:
+    """Keep only the given seeds' values (a finding decided on the seeds the study decides it on)."""
+    measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
+                              for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
+
+
 def export_step(run: RunDir, epoch: int | None) -> int:
     """The training iteration of the run's generator export of ``epoch`` (None: the latest)."""
     return int((read_json(run.export(epoch).with_suffix(".json")) or {})["step"])
@@ -117,8 +123,7 @@ def check(study_file: str, study_folder: str, finding_id: str, n: int, seeds: li
     by_fid = measure_steps(study, finding.steps(), name)
     rows, decided, earlier = {}, {}, {}
     for label, measured in (("fid", by_fid), ("cfd", by_cfd)):
-        measured.values = {cell: {step: {s: v for s, v in by_seed.items() if s in seeds}
-                                  for step, by_seed in by_step.items()} for cell, by_step in measured.values.items()}
+        only_seeds(measured, seeds)
         last, verdict = decided[label] = decide_last(finding, measured)
         rows[label] = {"column": measured.column, "iteration": last, **verdict.to_dict()}
         report(finding, measured.column, last, verdict)

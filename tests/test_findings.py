@@ -19,6 +19,7 @@ from ganlab.studies.spec import load_study
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fid_agrees  # noqa: E402
+import longer_budget  # noqa: E402
 
 STEPS = (50, 75, 100)  # the iterations each point was evaluated at
 
@@ -370,3 +371,39 @@ def test_fid_agreement_tells_an_interval_too_wide_to_decide_from_a_disagreement(
     against = verdicts.direction(seeds(-9, 5, -8), seeds(0, 0, 0), ">")  # inconclusive, mean -4
     assert fid_agrees.agreement(against, by_cfd) == "disagree"
     assert fid_agrees.agreement(verdicts.direction(seeds(-3, -4, -5), seeds(0, 0, 0), ">"), by_cfd) == "disagree"
+
+
+# benchmarks/longer_budget.py: a finding's runs trained on past the study's budget, in a copy, and decided again
+LONGER_STUDY = """title: t
+scales:
+  full: []
+  cpu: []
+  tiny: [data.name=digits, model.g_width=8, model.d_width=8, train.batch_size=32, train.steps=20, train.epochs=0,
+         train.log_every=5, device=cpu]
+steps:
+  - {name: latent, command: [sweep, "model.z_dim=2,4", "seed=0,1,2", --backend, sequential, --out, "{out}"]}
+findings:
+  - {id: L, claim: c, report: r, rule: direction, step: latent, metric: d_real, a: {z_dim: 2}, b: {z_dim: 4},
+     expect: ">"}
+"""
+
+
+def test_longer_budget_trains_a_copy_of_the_findings_runs_on_and_decides_at_every_measurement(tmp_path):
+    from ganlab.cli.base import run_command
+    from ganlab.studies.engine import run_study
+
+    (tmp_path / "study.yaml").write_text(LONGER_STUDY)
+    study = StudyDir(tmp_path / "study")
+    run_study(tmp_path / "study.yaml", "tiny", study.path, run_command=run_command)
+    work = tmp_path / "longer"
+    result = longer_budget.check(str(tmp_path / "study.yaml"), str(study.path), "L", 30, [0, 1], 2, work)
+    assert [m["iteration"] for m in result["measurements"]] == [5, 10, 15, 20, 25, 30]  # d_real every 5 logged
+    assert [m["within_study_budget"] for m in result["measurements"]] == [True] * 4 + [False] * 2
+    assert result["study_budget"] == 20 and all(m["seeds"] == 2 for m in result["measurements"])
+    copies = [RunDir(r) for r in result["runs"]]
+    assert sorted(r.path.name for r in copies) == [f"z_dim={z}_seed={s}" for z in (2, 4) for s in (0, 1)]
+    assert all(r.read_status()["step"] == 30 and r.path.is_relative_to(work) for r in copies)
+    originals = [RunDir(p) for p in study.sweep("latent").run_dirs()]
+    assert len(originals) == 6 and all(r.read_status()["step"] == 20 for r in originals)  # the study's untouched
+    again = longer_budget.check(str(tmp_path / "study.yaml"), str(study.path), "L", 30, [0, 1], 2, work)
+    assert again["measurements"] == result["measurements"]  # a second call finds the runs trained: nothing new

@@ -1,0 +1,112 @@
+"""Does a finding's verdict hold with a longer training budget? A check beyond a study's hour.
+
+    python benchmarks/longer_budget.py STUDY_FILE STUDY_FOLDER FINDING_ID --steps 10000 [--seeds 0,1,2]
+                                       [--workers 2] [--work DIR]
+
+A study decides each finding at the last two measurements of a budget sized to its hour. This copies the runs of
+the points the finding compares (the given seeds) into --work (default: STUDY_FOLDER-longer), continues each to
+--steps iterations there (``ganlab train --resume RUN --force train.steps=N``: the same optimiser state and data
+stream, evaluated on the run's own schedule), --workers runs at a time with one thread each, and decides the
+finding by its own rule at every measurement, the study's and the new ones. The study folder is not touched.
+Re-running continues where it stopped (a run's copy is made whole or not at all). Writes
+benchmarks/results/longer_budget-<finding>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+from bench_env import environment
+from fid_agrees import RESULTS, compared_runs, only_seeds, report
+
+from ganlab.folders import RunDir, StudyDir
+from ganlab.io import atomic_write_json
+from ganlab.studies.findings import Finding, decide_at, measure_steps
+from ganlab.studies.spec import load_study
+
+
+def copy_runs(study: StudyDir, finding: Finding, seeds: list[int], work: Path) -> list[RunDir]:
+    """The finding's sweep steps (their point lists) and its compared runs copied into ``work``; a copy already
+    there is kept, so a second call continues the first."""
+    for step in finding.steps():
+        target = StudyDir(work).sweep(step)
+        target.path.mkdir(parents=True, exist_ok=True)
+        if not target.status.exists():
+            shutil.copy2(study.sweep(step).status, target.status)
+    copies = []
+    for run in compared_runs(study, finding, seeds):
+        target = work / run.path.relative_to(study.path)
+        if not target.exists():
+            partial = target.with_name(target.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(run.path, partial)
+            partial.rename(target)
+        copies.append(RunDir(target))
+    return copies
+
+
+def continue_run(run: RunDir, steps: int) -> None:
+    """Train the run on to ``steps`` iterations in a process of one thread; its output goes to RUN/longer.log."""
+    log = run.path / "longer.log"
+    with log.open("a") as out:
+        done = subprocess.run([sys.executable, "-m", "ganlab", "train", "--resume", str(run.path), "--force",
+                               f"train.steps={steps}", "--quiet"], stdout=out, stderr=subprocess.STDOUT,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if done.returncode != 0:
+        raise SystemExit(f"{run.path}: training on to {steps} iterations failed; see {log}")
+    print(f"{run.path}: trained to {steps} iterations")
+
+
+def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds: list[int], workers: int,
+          work: Path) -> dict:
+    """Continue the finding's runs to ``steps`` iterations, then decide it at each measurement."""
+    finding = next((f for f in load_study(study_file).findings if f.id == finding_id), None)
+    if finding is None:
+        raise SystemExit(f"{study_file} has no finding {finding_id}")
+    study = StudyDir(study_folder)
+    budget = measure_steps(study, finding.steps(), finding.metric).steps[-1]
+    t0 = time.perf_counter()
+    runs = copy_runs(study, finding, seeds, work)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda run: continue_run(run, steps), runs))
+    seconds = time.perf_counter() - t0
+    measured = measure_steps(StudyDir(work), finding.steps(), finding.metric)
+    only_seeds(measured, seeds)
+    rows = []
+    for step in measured.steps:
+        verdict = decide_at(finding, measured, step)
+        report(finding, measured.column, step, verdict)
+        rows.append({"iteration": step, "within_study_budget": step <= budget, **verdict.to_dict()})
+    return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
+            "column": measured.column, "seeds": seeds, "study_budget": budget, "steps": steps, "workers": workers,
+            "runs": [str(r.path) for r in runs], "seconds": seconds, "measurements": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("study_file")
+    ap.add_argument("study_folder")
+    ap.add_argument("finding")
+    ap.add_argument("--steps", type=int, required=True, help="the longer budget, in iterations")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--work", help="where the continued copies go (default: STUDY_FOLDER-longer)")
+    args = ap.parse_args()
+    work = Path(args.work or f"{args.study_folder.rstrip('/')}-longer")
+    result = check(args.study_file, args.study_folder, args.finding, args.steps,
+                   [int(s) for s in args.seeds.split(",")], args.workers, work)
+    out = RESULTS / f"longer_budget-{args.finding}.json"
+    atomic_write_json(out, {**result, **environment(torch.device("cpu"))})
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
