@@ -27,6 +27,7 @@ import torch
 from bench_env import environment
 from fid_agrees import RESULTS, compared_runs, only_seeds, report
 
+from ganlab.devices import THREADS_ENV
 from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.studies.findings import Finding, decide_at, measure_steps
@@ -59,7 +60,7 @@ def continue_run(run: RunDir, steps: int) -> None:
     with log.open("a") as out:
         done = subprocess.run([sys.executable, "-m", "ganlab", "train", "--resume", str(run.path), "--force",
                                f"train.steps={steps}", "--quiet"], stdout=out, stderr=subprocess.STDOUT,
-                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+                              env={**os.environ, THREADS_ENV: "1"})
     if done.returncode != 0:
         raise SystemExit(f"{run.path}: training on to {steps} iterations failed; see {log}")
     print(f"{run.path}: trained to {steps} iterations")
