@@ -42,11 +42,11 @@ COMPARING_RULES = ("direction", "similar", "all_directions", "best", "trend", "f
 
 
 def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[RunDir]:
-    """The run folders, at the given seeds, of the points the finding compares: its a and b, or every point
-    its ``among`` admits (the points its own metric is decided on)."""
+    """The run folders, at the given seeds, of the points the finding reads: its a and b, its a alone (a value
+    or a point along training), or every point its ``among`` admits (the points its own metric is decided on)."""
     measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
     selects = ([finding.a, finding.b] if finding.rule in ("direction", "similar") else
-               [finding.a] if finding.x == ALONG_TRAINING else [{}])
+               [finding.a] if finding.x == ALONG_TRAINING or finding.rule in ("value", "compare", "away") else [{}])
     cells = {cell for select in selects for cell in measured.at(measured.steps[-1], select, finding.among)}
     points = {step: study.sweep(step).read_points() for step in finding.steps()}
     return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()

@@ -73,13 +73,13 @@ def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds
     if finding is None:
         raise SystemExit(f"{study_file} has no finding {finding_id}")
     study = StudyDir(study_folder)
-    budget = measure_steps(study, finding.steps(), finding.metric).steps[-1]
+    budget = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus).steps[-1]
     t0 = time.perf_counter()
     runs = copy_runs(study, finding, seeds, work)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda run: continue_run(run, steps), runs))
     seconds = time.perf_counter() - t0
-    measured = measure_steps(StudyDir(work), finding.steps(), finding.metric)
+    measured = measure_steps(StudyDir(work), finding.steps(), finding.metric, finding.classes, finding.minus)
     only_seeds(measured, seeds)
     rows = []
     for step in measured.steps:

@@ -373,6 +373,15 @@ def test_fid_agreement_tells_an_interval_too_wide_to_decide_from_a_disagreement(
     assert fid_agrees.agreement(verdicts.direction(seeds(-3, -4, -5), seeds(0, 0, 0), ">"), by_cfd) == "disagree"
 
 
+def test_a_finding_about_one_point_reads_only_that_points_runs(tmp_path):
+    study = StudyDir(tmp_path / "study")
+    _sweep(study, {(z, s): [9, 8, 7] for z in (0, 8) for s in range(3)})
+    for finding in _findings({"id": "V", "rule": "value", "a": {"z_dim": 8}, "target": 7, "tolerance": 1},
+                             {"id": "C", "rule": "compare", "a": {"z_dim": "max"}, "target": 8, "expect": "<"}):
+        runs = fid_agrees.compared_runs(study, finding, [0, 1])
+        assert sorted(r.path.name for r in runs) == ["z_dim=8_seed=0", "z_dim=8_seed=1"], finding.rule
+
+
 # benchmarks/longer_budget.py: a finding's runs trained on past the study's budget, in a copy, and decided again
 LONGER_STUDY = """title: t
 scales:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from ganlab.cli import main
-from ganlab.config import load_config
+from ganlab.config import load_config, to_yaml
 from ganlab.errors import GanlabError, TrainingDiverged
 from ganlab.explore.sample_run import sample_images
 from ganlab.folders import RUNS_ROOT, RunDir
@@ -114,6 +114,18 @@ def test_one_resume_rule_for_a_run_folder(tmp_path: Path, tiny_overrides):
     with pytest.raises(GanlabError, match="exists and holds no ganlab run; pass --overwrite"):
         train(cfg, run_dir=tmp_path / "other", progress=False)
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+def test_a_longer_budget_whose_first_try_failed_is_trained_when_tried_again(tmp_path: Path, tiny_overrides):
+    """--force writes the new config before training; if that try fails (data missing), the same command again
+    trains on instead of taking the finished run as done."""
+    cfg = load_config(None, tiny_overrides)
+    assert train(cfg, run_dir=tmp_path / "r", progress=False).step == 6
+    longer = load_config(None, tiny_overrides + ["train.steps=9"])
+    RunDir(tmp_path / "r").config.write_text(to_yaml(longer))  # what the failed try left: new config, old status
+    again = train(None, resume=tmp_path / "r", progress=False)
+    assert again.finished and again.step == 9 and RunDir(tmp_path / "r").read_status()["step"] == 9
+    assert train(None, resume=tmp_path / "r", progress=False).step == 9  # now done: nothing more
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, tiny_overrides):

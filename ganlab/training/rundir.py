@@ -1,10 +1,10 @@
 """Opening a run folder to train into, and the one resume rule that a run, a sweep point and a study step share.
 
 The rule (``plan_run``): an empty or new folder, or ``overwrite`` -> start (a folder holding something else
-is refused); a run already done (finished or
-diverged) with the same config -> skip; a checkpoint with the same config -> continue; a run that saved nothing
-yet -> start afresh; a changed config -> refused with the fix, unless ``force``: then continue from the checkpoint
-with the new config (start where there is none). The folder's file names live in ``ganlab.folders``.
+is refused); a run already done (finished or diverged) with the same config -> skip, unless it finished short of
+that config's budget; a checkpoint with the same config -> continue; a run that saved nothing yet -> start afresh;
+a changed config -> refused with the fix, unless ``force``: then continue from the checkpoint with the new config
+(start where there is none). The folder's file names live in ``ganlab.folders``.
 """
 
 from __future__ import annotations
@@ -48,9 +48,18 @@ def plan_run(run_dir: str | Path, cfg: Optional[Config], force: bool = False, ov
     cfg = cfg if cfg is not None else saved
     if not files.has_checkpoint():
         return RunPlan("start", cfg)
-    if not changes and files.state() in DONE_STATES:
+    if not changes and files.state() in DONE_STATES and not short_of_budget(files.read_status(), cfg):
         return RunPlan("skip", cfg)
     return RunPlan("continue", cfg)
+
+
+def short_of_budget(status: dict, cfg: Config) -> bool:
+    """Whether a run that finished (not stopped early) trained less than its config now asks: a forced longer
+    budget whose first attempt failed before training on (the config is written first). It continues."""
+    if status.get("state") != "finished" or status.get("stopped_early"):
+        return False
+    t = cfg.train
+    return int(status.get("step", 0)) < t.steps if t.steps > 0 else int(status.get("epoch", 0)) < t.epochs
 
 
 def open_run(run_dir: str | Path, plan: RunPlan) -> Path:
