@@ -92,7 +92,7 @@ def load_findings(items: list[dict[str, Any]], where: str) -> list[Finding]:
             finding = Finding(**item)
         except TypeError as e:
             raise GanlabError(f"finding {i + 1} of {where}: {e}; each needs id, claim, report, rule")
-        finding.note = finding.note.strip()
+        finding.note, finding.budget = finding.note.strip(), finding.budget.strip()
         if finding.rule not in RULES:
             raise GanlabError(f"finding {finding.id} of {where}: rule {finding.rule!r} is not one of "
                               f"{', '.join(RULES)}")
