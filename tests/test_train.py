@@ -16,6 +16,7 @@ from ganlab.folders import RUNS_ROOT, RunDir
 from ganlab.training.checkpoint import load_checkpoint
 from ganlab.training.metrics_log import read_metrics
 from ganlab.training.run import train
+from ganlab.training.rundir import short_of_budget
 
 
 def test_run_directory_contents(tmp_path: Path, tiny_overrides):
@@ -126,6 +127,18 @@ def test_a_longer_budget_whose_first_try_failed_is_trained_when_tried_again(tmp_
     again = train(None, resume=tmp_path / "r", progress=False)
     assert again.finished and again.step == 9 and RunDir(tmp_path / "r").read_status()["step"] == 9
     assert train(None, resume=tmp_path / "r", progress=False).step == 9  # now done: nothing more
+
+
+@pytest.mark.parametrize("status, budget, short", [
+    ({"state": "finished", "step": 6}, ["train.steps=9"], True),
+    ({"state": "finished", "step": 9}, ["train.steps=9"], False),
+    ({"state": "finished", "step": 6, "stopped_early": True}, ["train.steps=9"], False),  # early stopping: done
+    ({"state": "diverged", "step": 6}, ["train.steps=9"], False),
+    ({"state": "finished", "step": 40, "epoch": 2}, ["train.steps=0", "train.epochs=3"], True),
+    ({"state": "finished", "step": 60, "epoch": 3}, ["train.steps=0", "train.epochs=3"], False),
+])
+def test_short_of_budget_reads_steps_or_epochs(status, budget, short, tiny_overrides):
+    assert short_of_budget(status, load_config(None, tiny_overrides + budget)) is short
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, tiny_overrides):
