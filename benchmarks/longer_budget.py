@@ -30,8 +30,9 @@ from fid_agrees import RESULTS, compared_runs, only_seeds, report
 from ganlab.devices import THREADS_ENV
 from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
-from ganlab.studies.findings import Finding, decide_at, measure_steps
+from ganlab.studies.findings import ALONG_TRAINING, Finding, Measured, along_training, decide_at, measure_steps
 from ganlab.studies.spec import load_study
+from ganlab.studies.verdicts import Verdict
 
 
 def copy_runs(study: StudyDir, finding: Finding, seeds: list[int], work: Path) -> list[RunDir]:
@@ -66,6 +67,16 @@ def continue_run(run: RunDir, steps: int) -> None:
     print(f"{run.path}: trained to {steps} iterations")
 
 
+def decide_stopped_at(finding: Finding, measured: Measured, step: int) -> Verdict:
+    """The finding's verdict had training stopped at iteration ``step``: at that measurement, or for a point's
+    trend along training, over its measurements up to there."""
+    if finding.x != ALONG_TRAINING:
+        return decide_at(finding, measured, step)
+    values = {cell: {s: v for s, v in by_step.items() if s <= step} for cell, by_step in measured.values.items()}
+    upto = Measured([s for s in measured.steps if s <= step], values, measured.column)
+    return along_training(finding, upto)[1]
+
+
 def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds: list[int], workers: int,
           work: Path) -> dict:
     """Continue the finding's runs to ``steps`` iterations, then decide it at each measurement."""
@@ -83,7 +94,7 @@ def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds
     only_seeds(measured, seeds)
     rows = []
     for step in measured.steps:
-        verdict = decide_at(finding, measured, step)
+        verdict = decide_stopped_at(finding, measured, step)
         report(finding, measured.column, step, verdict)
         rows.append({"iteration": step, "within_study_budget": step <= budget, **verdict.to_dict()})
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,

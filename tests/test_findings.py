@@ -14,7 +14,7 @@ from ganlab.errors import GanlabError
 from ganlab.folders import RunDir, StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.studies import verdicts
-from ganlab.studies.findings import load_findings, measure, write_findings
+from ganlab.studies.findings import along_training, load_findings, measure, measure_steps, write_findings
 from ganlab.studies.spec import load_study
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -394,6 +394,7 @@ steps:
 findings:
   - {id: L, claim: c, report: r, rule: direction, step: latent, metric: d_real, a: {z_dim: 2}, b: {z_dim: 4},
      expect: ">"}
+  - {id: T, claim: c, report: r, rule: trend, x: training, step: latent, metric: d_real, a: {z_dim: 2}, expect: "<0"}
 """
 
 
@@ -416,3 +417,11 @@ def test_longer_budget_trains_a_copy_of_the_findings_runs_on_and_decides_at_ever
     assert len(originals) == 6 and all(r.read_status()["step"] == 20 for r in originals)  # the study's untouched
     again = longer_budget.check(str(tmp_path / "study.yaml"), str(study.path), "L", 30, [0, 1], 2, work)
     assert again["measurements"] == result["measurements"]  # a second call finds the runs trained: nothing new
+    along = longer_budget.check(str(tmp_path / "study.yaml"), str(study.path), "T", 30, [0, 1], 2, work)
+    by_step = {m["iteration"]: m for m in along["measurements"]}
+    assert by_step[5]["verdict"] == verdicts.STILL_CHANGING  # one measurement in its second half: no trend yet
+    finding = next(f for f in load_study(str(tmp_path / "study.yaml")).findings if f.id == "T")
+    in_study = measure_steps(study, ["latent"], "d_real")
+    fid_agrees.only_seeds(in_study, [0, 1])
+    assert by_step[20]["measured"] == along_training(finding, in_study)[1].measured  # the study's own reading
+    assert by_step[30]["seeds"] == 2 and by_step[30]["test"] == by_step[20]["test"]
