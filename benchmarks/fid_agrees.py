@@ -46,7 +46,7 @@ def compared_runs(study: StudyDir, finding: Finding, seeds: list[int]) -> list[R
     or a point along training), or every point its ``among`` admits (the points its own metric is decided on)."""
     measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
     selects = ([finding.a, finding.b] if finding.rule in ("direction", "similar") else
-               [finding.a] if finding.x == ALONG_TRAINING or finding.rule in ("value", "compare", "away") else [{}])
+               [finding.a] if finding.x == ALONG_TRAINING or finding.rule in ("value", "compare") else [{}])
     cells = {cell for select in selects for cell in measured.at(measured.steps[-1], select, finding.among)}
     points = {step: study.sweep(step).read_points() for step in finding.steps()}
     return [study.sweep(step).run(pid) for step, entries in points.items() for pid, entry in entries.items()

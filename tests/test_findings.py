@@ -380,6 +380,8 @@ def test_a_finding_about_one_point_reads_only_that_points_runs(tmp_path):
                              {"id": "C", "rule": "compare", "a": {"z_dim": "max"}, "target": 8, "expect": "<"}):
         runs = fid_agrees.compared_runs(study, finding, [0, 1])
         assert sorted(r.path.name for r in runs) == ["z_dim=8_seed=0", "z_dim=8_seed=1"], finding.rule
+    away = _findings({"id": "A", "rule": "away", "a": {"z_dim": 8}, "target": 0.5, "tolerance": 0.05})[0]
+    assert len(fid_agrees.compared_runs(study, away, [0, 1])) == 4  # away reads every point, as decide_at does
 
 
 # benchmarks/longer_budget.py: a finding's runs trained on past the study's budget, in a copy, and decided again
