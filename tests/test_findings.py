@@ -20,6 +20,7 @@ from ganlab.studies.spec import load_study
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fid_agrees  # noqa: E402
 import longer_budget  # noqa: E402
+import more_seeds  # noqa: E402
 
 STEPS = (50, 75, 100)  # the iterations each point was evaluated at
 
@@ -427,3 +428,20 @@ def test_longer_budget_trains_a_copy_of_the_findings_runs_on_and_decides_at_ever
     fid_agrees.only_seeds(in_study, [0, 1])
     assert by_step[20]["measured"] == along_training(finding, in_study)[1].measured  # the study's own reading
     assert by_step[30]["seeds"] == 2 and by_step[30]["test"] == by_step[20]["test"]
+
+
+def test_more_seeds_runs_the_findings_steps_as_the_study_does_with_more_seeds_and_decides_over_them(tmp_path):
+    from ganlab.cli.base import run_command
+    from ganlab.studies.engine import run_study
+
+    (tmp_path / "study.yaml").write_text(LONGER_STUDY)
+    study = StudyDir(tmp_path / "study")
+    run_study(tmp_path / "study.yaml", "tiny", study.path, run_command=run_command)
+    work = tmp_path / "seeds"
+    result = more_seeds.check(str(tmp_path / "study.yaml"), "L", "0:4", "tiny", work)
+    assert result["seeds"] == [0, 1, 2, 3] and all(m["seeds"] == 4 for m in result["measurements"])
+    assert sorted(p.name for p in StudyDir(work).sweep("latent").run_dirs()) == [
+        f"z_dim={z}_seed={s}" for z in (2, 4) for s in range(4)]
+    in_study, in_work = measure_steps(study, ["latent"], "d_real"), measure_steps(StudyDir(work), ["latent"], "d_real")
+    fid_agrees.only_seeds(in_work, [0, 1, 2])
+    assert in_work.values == in_study.values  # the study's seeds trained again give the study's values
