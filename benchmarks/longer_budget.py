@@ -77,6 +77,18 @@ def decide_stopped_at(finding: Finding, measured: Measured, step: int) -> Verdic
     return along_training(finding, upto)[1]
 
 
+def decide_every_measurement(finding: Finding, study: StudyDir, seeds: list[int]) -> tuple[str, list[dict]]:
+    """The column the finding reads in ``study`` and its verdict on ``seeds`` at each measurement (one line each)."""
+    measured = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus)
+    only_seeds(measured, seeds)
+    rows = []
+    for step in measured.steps:
+        verdict = decide_stopped_at(finding, measured, step)
+        report(finding, measured.column, step, verdict)
+        rows.append({"iteration": step, **verdict.to_dict()})
+    return measured.column, rows
+
+
 def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds: list[int], workers: int,
           work: Path) -> dict:
     """Continue the finding's runs to ``steps`` iterations, then decide it at each measurement."""
@@ -90,15 +102,11 @@ def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda run: continue_run(run, steps), runs))
     seconds = time.perf_counter() - t0
-    measured = measure_steps(StudyDir(work), finding.steps(), finding.metric, finding.classes, finding.minus)
-    only_seeds(measured, seeds)
-    rows = []
-    for step in measured.steps:
-        verdict = decide_stopped_at(finding, measured, step)
-        report(finding, measured.column, step, verdict)
-        rows.append({"iteration": step, "within_study_budget": step <= budget, **verdict.to_dict()})
+    column, rows = decide_every_measurement(finding, StudyDir(work), seeds)
+    for row in rows:
+        row["within_study_budget"] = row["iteration"] <= budget
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
-            "column": measured.column, "seeds": seeds, "study_budget": budget, "steps": steps, "workers": workers,
+            "column": column, "seeds": seeds, "study_budget": budget, "steps": steps, "workers": workers,
             "runs": [str(r.path) for r in runs], "seconds": seconds, "measurements": rows}
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import torch
 from bench_env import environment
-from fid_agrees import RESULTS, only_seeds, report
-from longer_budget import decide_stopped_at
+from fid_agrees import RESULTS
+from longer_budget import decide_every_measurement
 
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
-from ganlab.studies.findings import Finding, measure_steps
+from ganlab.studies.findings import Finding
 from ganlab.studies.spec import Study, load_study, step_command
 from ganlab.sweeps.spec import parse_seeds
 
@@ -52,15 +52,9 @@ def check(study_file: str, finding_id: str, seeds: str, scale: str, work: Path) 
             raise SystemExit(f"ganlab {' '.join(args)} failed; re-run to resume")
     seconds = time.perf_counter() - t0
     seed_list = parse_seeds(seeds)
-    measured = measure_steps(StudyDir(work), finding.steps(), finding.metric, finding.classes, finding.minus)
-    only_seeds(measured, seed_list)
-    rows = []
-    for step in measured.steps:
-        verdict = decide_stopped_at(finding, measured, step)
-        report(finding, measured.column, step, verdict)
-        rows.append({"iteration": step, **verdict.to_dict()})
+    column, rows = decide_every_measurement(finding, StudyDir(work), seed_list)
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
-            "column": measured.column, "scale": scale, "seeds": seed_list, "work": str(work), "seconds": seconds,
+            "column": column, "scale": scale, "seeds": seed_list, "work": str(work), "seconds": seconds,
             "measurements": rows}
 
 
