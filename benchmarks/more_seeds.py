@@ -6,8 +6,8 @@ A study decides each finding from the seeds its hour pays for; an *inconclusive*
 decide it if its mean and spread held. This runs the study's classifier steps and the finding's sweep steps at the
 scale, exactly as ``ganlab study`` runs them but with ``seed=SEEDS``, into --work (default:
 studies/out/NAME-SCALE-seeds; the study folder is not touched; re-running resumes as any sweep does), then decides
-the finding by its own rule at every measurement over all those seeds. Writes
-benchmarks/results/more_seeds-<finding>.json.
+the finding by its own rule at every measurement over all those seeds. A metric a later step adds to the
+points' records (report 000's fid step) is not measured again. Writes benchmarks/results/more_seeds-<finding>.json.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ CLASSIFIER = "classifier"  # the study steps a finding's metric needs first (the
 
 def commands(study: Study, finding: Finding, scale: str, work: Path, root: Path, seeds: str) -> list[list[str]]:
     """The study's classifier steps, then the finding's sweep steps with ``seed=SEEDS``, at ``scale``."""
-    wanted = [s for s in study.steps if scale in s.only and (s.command[0] == CLASSIFIER or s.name in finding.steps())]
+    wanted = [s for s in study.steps if scale in s.only
+              and (s.command[0] == CLASSIFIER or (s.command[0] == "sweep" and s.name in finding.steps()))]
     return [step_command(study, s, scale, work, root) + ([f"seed={seeds}"] if s.command[0] == "sweep" else [])
             for s in wanted]
 
