@@ -26,7 +26,7 @@ from longer_budget import decide_every_measurement
 from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.studies.findings import Finding
-from ganlab.studies.spec import Study, load_study, step_command
+from ganlab.studies.spec import Study, load_study, step_command, study_root
 from ganlab.sweeps.spec import parse_seeds
 
 CLASSIFIER = "classifier"  # the study steps a finding's metric needs first (the domain classifier)
@@ -47,7 +47,7 @@ def check(study_file: str, finding_id: str, seeds: str, scale: str, work: Path) 
     if finding is None:
         raise SystemExit(f"{study_file} has no finding {finding_id}")
     t0 = time.perf_counter()
-    for args in commands(study, finding, scale, work, Path(study_file).resolve().parent.parent, seeds):
+    for args in commands(study, finding, scale, work, study_root(study_file), seeds):
         print(" ".join(["ganlab", *args]), flush=True)
         if subprocess.run([sys.executable, "-m", "ganlab", *args]).returncode != 0:
             raise SystemExit(f"ganlab {' '.join(args)} failed; re-run to resume")

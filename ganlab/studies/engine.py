@@ -23,7 +23,7 @@ from ganlab.folders import StudyDir
 from ganlab.io import atomic_write_json
 from ganlab.report.study_page import PageStep, shown_files, write_study_page
 from ganlab.studies.findings import write_findings
-from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command
+from ganlab.studies.spec import SCALED_VERBS, SCALES, load_study, resolve_points, step_command, study_root
 
 RunCommand = Callable[[list[str]], None]  # runs one ganlab command line; raises GanlabError when it fails
 
@@ -69,7 +69,7 @@ def run_study(path: str | Path, scale: str, study_dir: str | Path, run_command: 
     for step in study.steps:
         if scale not in step.only:
             continue
-        args = step_command(study, step, scale, folders.path, Path(path).resolve().parent.parent)
+        args = step_command(study, step, scale, folders.path, study_root(path))
         done = record["steps"].get(step.name)
         if done and done["command"] == args:
             progress_line(f"ganlab: study step {step.name}: done before ({done['seconds']:.0f} s), skipped")
@@ -109,7 +109,7 @@ def publish(record: dict[str, Any], study_dir: str | Path, dest: str | Path) -> 
     results.csv (STEP-results.csv) and every figure and table its page shows (STEP-NAME); returns the files."""
     folders, out = StudyDir(study_dir), Path(dest)
     out.mkdir(parents=True, exist_ok=True)
-    root = str(Path(record["study"]).resolve().parent.parent)
+    root = str(study_root(record["study"]))
     atomic_write_json(out / folders.steps.name, portable_steps(record, root))
     written = [out / folders.steps.name]
     copies = {folders.findings_md: out / folders.findings_md.name,

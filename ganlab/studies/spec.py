@@ -96,6 +96,11 @@ def load_study(path: str | Path) -> Study:
     return study
 
 
+def study_root(path: str | Path) -> Path:
+    """``{root}`` of a study file: the folder above the study file's folder (the repository)."""
+    return Path(path).resolve().parent.parent
+
+
 def step_command(study: Study, step: StudyStep, scale: str, study_dir: Path, root: Path) -> list[str]:
     """The step's ganlab command line at ``scale``, placeholders filled."""
     args = [str(a) for a in step.command]
