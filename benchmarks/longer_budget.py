@@ -7,8 +7,10 @@ A study decides each finding at the last two measurements of a budget sized to i
 the points the finding compares (the given seeds) into --work (default: STUDY_FOLDER-longer), continues each to
 --steps iterations there (``ganlab train --resume RUN --force train.steps=N``: the same optimiser state and data
 stream, evaluated on the run's own schedule), --workers runs at a time with one thread each, and decides the
-finding by its own rule at every measurement, the study's and the new ones. The study folder is not touched.
-Re-running continues where it stopped (a run's copy is made whole or not at all). Writes
+finding by its own rule at every measurement, the study's and the new ones. A study's ``eval ... --log`` step
+that adds the metric to those runs' records (report 000's fid step) runs again on the copies at each epoch they
+export past its own --epoch list. The study folder is not touched. Re-running continues where it stopped (a run's
+copy is made whole or not at all; an epoch's evaluation is noted in --work's evals.json once logged). Writes
 benchmarks/results/longer_budget-<finding>.json.
 """
 
@@ -28,10 +30,10 @@ from bench_env import environment
 from fid_agrees import RESULTS, compared_runs, only_seeds, report
 
 from ganlab.devices import THREADS_ENV
-from ganlab.folders import RunDir, StudyDir
+from ganlab.folders import RunDir, StudyDir, read_json
 from ganlab.io import atomic_write_json
 from ganlab.studies.findings import ALONG_TRAINING, Finding, Measured, along_training, decide_at, measure_steps
-from ganlab.studies.spec import load_study
+from ganlab.studies.spec import load_study, logging_evals, resolve_points, step_command, study_root
 from ganlab.studies.verdicts import Verdict
 
 
@@ -67,6 +69,35 @@ def continue_run(run: RunDir, steps: int) -> None:
     print(f"{run.path}: trained to {steps} iterations")
 
 
+def log_new_epochs(args: list[str], work: Path, copies: list[RunDir]) -> list[int]:
+    """Run an ``eval --log`` step's command (points resolved in ``work``) on those of its runs that are among
+    ``copies``, once per epoch they export past the step's own --epoch values; returns the epochs evaluated now."""
+    own = [int(args[i + 1]) for i, a in enumerate(args) if a == "--epoch"]
+    kept = [a for i, a in enumerate(args) if a != "--epoch" and (i == 0 or args[i - 1] != "--epoch")]
+    copied = {str(c.path) for c in copies}
+    resolved = resolve_points(kept, work)
+    runs = [r for r in resolved if r in copied]
+    others = [a for a, r in zip(kept, resolved) if a == r]  # the verb and its options
+    if not runs:
+        return []
+    ledger = work / "evals.json"
+    done: dict[str, list[int]] = read_json(ledger) if ledger.exists() else {}
+    epochs = sorted(set.intersection(*(set(RunDir(r).exported_epochs()) for r in runs)))
+    evaluated = []
+    for epoch in [e for e in epochs if e > max(own, default=0)]:
+        todo = [r for r in runs if epoch not in done.get(str(Path(r).relative_to(work)), [])]
+        if not todo:
+            continue
+        command = [others[0], *todo, *others[1:], "--epoch", str(epoch)]
+        if subprocess.run([sys.executable, "-m", "ganlab", *command]).returncode != 0:
+            raise SystemExit(f"ganlab {' '.join(command)} failed; re-run to go on")
+        for r in todo:
+            done.setdefault(str(Path(r).relative_to(work)), []).append(epoch)
+        atomic_write_json(ledger, done)
+        evaluated.append(epoch)
+    return evaluated
+
+
 def decide_stopped_at(finding: Finding, measured: Measured, step: int) -> Verdict:
     """The finding's verdict had training stopped at iteration ``step``: at that measurement, or for a point's
     trend along training, over its measurements up to there."""
@@ -96,11 +127,15 @@ def check(study_file: str, study_folder: str, finding_id: str, steps: int, seeds
     if finding is None:
         raise SystemExit(f"{study_file} has no finding {finding_id}")
     study = StudyDir(study_folder)
+    scale = study.read_steps().get("scale", "cpu")
     budget = measure_steps(study, finding.steps(), finding.metric, finding.classes, finding.minus).steps[-1]
     t0 = time.perf_counter()
     runs = copy_runs(study, finding, seeds, work)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda run: continue_run(run, steps), runs))
+    spec = load_study(study_file)
+    for step in logging_evals(spec, finding.steps(), scale):
+        log_new_epochs(step_command(spec, step, scale, work, study_root(study_file)), work, runs)
     seconds = time.perf_counter() - t0
     column, rows = decide_every_measurement(finding, StudyDir(work), seeds)
     for row in rows:

@@ -445,3 +445,38 @@ def test_more_seeds_runs_the_findings_steps_as_the_study_does_with_more_seeds_an
     in_study, in_work = measure_steps(study, ["latent"], "d_real"), measure_steps(StudyDir(work), ["latent"], "d_real")
     fid_agrees.only_seeds(in_work, [0, 1, 2])
     assert in_work.values == in_study.values  # the study's seeds trained again give the study's values
+
+
+EVAL_STUDY = """title: t
+scales:
+  full: []
+  cpu: []
+  tiny: [data.name=digits, model.g_width=8, model.d_width=8, train.batch_size=128, train.steps=0, train.epochs=1,
+         train.export_every=1, train.log_every=5, device=cpu]
+steps:
+  - {name: latent, command: [sweep, "model.z_dim=2,4,8", "seed=0,1", --backend, sequential, --out, "{out}"]}
+  - {name: check, command: [eval, "{point:latent z_dim=2 seed=0}", "{point:latent z_dim=2 seed=1}",
+                            "{point:latent z_dim=4 seed=0}", "{point:latent z_dim=4 seed=1}", --epoch, "1",
+                            --metrics, checker, --n, "64", --ref, test, --ref-n, "64", --bootstrap, "0", --log]}
+findings:
+  - {id: C, claim: c, report: r, rule: direction, step: latent, metric: checker64_test64, a: {z_dim: 2},
+     b: {z_dim: 4}, expect: ">"}
+"""
+
+
+def test_more_seeds_and_longer_budget_run_the_studys_logging_eval_step_on_the_points_and_the_new_epochs(tmp_path):
+    (tmp_path / "study.yaml").write_text(EVAL_STUDY)
+    seeds = tmp_path / "seeds"
+    result = more_seeds.check(str(tmp_path / "study.yaml"), "C", "0:2", "tiny", seeds, ["model.z_dim=2,4"])
+    assert sorted(p.name for p in StudyDir(seeds).sweep("latent").run_dirs()) == [
+        f"z_dim={z}_seed={s}" for z in (2, 4) for s in (0, 1)]  # --set kept the compared points only
+    assert result["column"] == "checker64_test64" and len(result["measurements"]) == 1  # the eval step, epoch 1
+    per_epoch = result["measurements"][0]["iteration"]
+    longer = tmp_path / "longer"
+    again = longer_budget.check(str(tmp_path / "study.yaml"), str(seeds), "C", 2 * per_epoch, [0, 1], 2, longer)
+    assert [m["iteration"] for m in again["measurements"]] == [per_epoch, 2 * per_epoch]  # epoch 2 measured
+    assert again["measurements"][0] == {**result["measurements"][0], "within_study_budget": True}
+    assert json.loads((longer / "evals.json").read_text()) == {
+        str(Path(r).relative_to(longer)): [2] for r in again["runs"]}  # the ledger: epoch 2 of each copy
+    third = longer_budget.check(str(tmp_path / "study.yaml"), str(seeds), "C", 2 * per_epoch, [0, 1], 2, longer)
+    assert third["measurements"] == again["measurements"]  # nothing evaluated twice: the ledger says epoch 2 is in

@@ -84,6 +84,22 @@ def test_an_exclusion_may_list_values_of_a_key_and_values_a_scale_does_not_sweep
     assert [p.values["train.betas_g"] for p in expand(spec)] == [[0.5, 0.999]]
 
 
+def test_an_axis_narrowed_inline_drops_the_exclusions_of_the_values_it_leaves_out(tmp_path):
+    """Report 000's z = 16 alone with four seeds (benchmarks/more_seeds.py --set model.z_dim=16): the exclusion of
+    the fourth seed elsewhere names no cell left, and goes; an axis swapped for new values keeps its check."""
+    sweep = tmp_path / "latent.yaml"
+    sweep.write_text("grid: {model.z_dim: [0, 2, 8, 16]}\nseeds: [0, 1, 2]\n"
+                     "exclude:\n  - {model.z_dim: [0, 2, 8], seed: '3:4'}\n")
+    items = [*(t for t in TINY if not t.startswith("model.z_dim")), "seed=0:4"]
+    assert len(expand(build_spec(str(sweep), [*items, "model.z_dim=0,2,8,16"]))) == 13  # not narrower: kept
+    assert [p.id for p in expand(build_spec(str(sweep), [*items, "model.z_dim=16"]))] == [
+        f"z_dim=16_seed={s}" for s in range(4)]
+    narrower = [p.id for p in expand(build_spec(str(sweep), [*items, "model.z_dim=8,16"]))]
+    assert len(narrower) == 7 and "z_dim=8_seed=3" not in narrower  # the entry still names z = 8: it stays
+    with pytest.raises(GanlabError, match="matches no cell"):  # swapped for values the file lacks: refused
+        expand(build_spec(str(sweep), [*items, "model.z_dim=16,32"]))
+
+
 def test_an_exclusion_may_name_several_seeds_in_the_seed_syntax():
     """Report 002: seven seeds of the settings that train, three of the report's."""
     points = [{"train.d_steps": 1}, {"train.d_steps": 9}]

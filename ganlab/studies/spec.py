@@ -113,6 +113,16 @@ def step_command(study: Study, step: StudyStep, scale: str, study_dir: Path, roo
     return args
 
 
+def logging_evals(study: Study, steps: list[str], scale: str) -> list[StudyStep]:
+    """The study's ``eval ... --log`` steps at ``scale`` that measure points of these sweep steps (a metric they add
+    to those points' records, as report 000's fid step adds Inception FID)."""
+    def reads(step: StudyStep) -> bool:
+        return any(m.group("step") in steps for a in step.command for m in POINT.finditer(str(a)))
+
+    return [s for s in study.steps if scale in s.only and s.command[:1] == ["eval"] and "--log" in s.command
+            and reads(s)]
+
+
 def resolve_points(args: list[str], study_dir: Path) -> list[str]:
     """``{point:STEP k=v ...}`` in ``args`` replaced by that point's run folder (the sweep step must have run)."""
     def folder(match: re.Match[str]) -> str:

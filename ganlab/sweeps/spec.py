@@ -32,6 +32,7 @@ import yaml
 from ganlab.choices import SWEEP_BACKENDS
 from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
+from ganlab.folders import EXTREMES, matches_values
 from ganlab.syntax import parse_list, yaml_file
 
 SEED_KEY = "seed"
@@ -154,9 +155,27 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
             if len(values) == 1 and key not in spec.grid:  # a single value is a fixed override, not an axis
                 spec.overrides.append(f"{key}={format_value(values[0])}")
             else:
+                if key in spec.grid and _among(values, spec.grid[key]):  # a narrower axis: its cells are a subset
+                    spec.exclude = [e for e in spec.exclude if _still_swept(e, key, values)]
                 spec.grid[key] = values
     validate_spec(spec)
     return spec
+
+
+def _among(values: list[Any], axis: list[Any]) -> bool:
+    """Whether every one of ``values`` is a value of ``axis``."""
+    return all(any(matches_values({"k": a}, {"k": v}) for a in axis) for v in values)
+
+
+def _still_swept(entry: dict[str, Any], key: str, values: list[Any]) -> bool:
+    """Whether an exclude entry can still name a cell once ``key``'s axis narrows to ``values`` (an entry naming
+    only values left out goes with them: model.z_dim=16 seed=0:4 keeps no exclusion of z = 8; an axis swapped for
+    other values keeps its entries, and one naming none of them is refused as before)."""
+    if key not in entry:
+        return True
+    wanted = entry[key]
+    named = wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in values) else [wanted]
+    return any((isinstance(w, str) and w in EXTREMES) or _among([w], values) for w in named)
 
 
 def validate_spec(spec: SweepSpec) -> None:
