@@ -34,6 +34,7 @@ from ganlab.folders import RunDir, StudyDir, read_json
 from ganlab.io import atomic_write_json
 from ganlab.studies.findings import ALONG_TRAINING, Finding, Measured, along_training, decide_at, measure_steps
 from ganlab.studies.spec import load_study, logging_evals, resolve_points, step_command, study_root
+from ganlab.studies.summary import LONGER_BUDGET
 from ganlab.studies.verdicts import Verdict
 
 
@@ -158,7 +159,7 @@ def main() -> None:
     work = Path(args.work or f"{args.study_folder.rstrip('/')}-longer")
     result = check(args.study_file, args.study_folder, args.finding, args.steps,
                    [int(s) for s in args.seeds.split(",")], args.workers, work)
-    out = RESULTS / f"longer_budget-{args.finding}.json"
+    out = RESULTS / LONGER_BUDGET.format(id=args.finding)
     atomic_write_json(out, {**result, **environment(torch.device("cpu"))})
     print(f"wrote {out}")
 

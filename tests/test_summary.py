@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from ganlab.errors import GanlabError
-from ganlab.studies.summary import END, START, main, replace_block, seeds_needed_line, summary_block
+from ganlab.studies.summary import (
+    END,
+    LONGER_BUDGET,
+    START,
+    main,
+    replace_block,
+    seeds_needed_line,
+    summary_block,
+    trained_on,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,7 +64,28 @@ def test_the_seeds_needed_line_lists_inside_spread_rows_fewest_seeds_first():
     assert seeds_needed_line(rows[3:6]) == ""
 
 
+def test_the_trained_on_column_gives_the_verdict_settled_at_the_longer_budgets_last_two_measurements(tmp_path):
+    (tmp_path / "report000").mkdir()
+    (tmp_path / "report000" / "findings.json").write_text(json.dumps([_row("A", "not reproduced"), _row("B", "x"),
+                                                                      _row("C", "reproduced")]))
+    results = tmp_path / "results"
+    results.mkdir()
+    for fid, verdicts in (("A", ["not reproduced", "reproduced", "reproduced"]), ("B", ["reproduced", "inconclusive"])):
+        (results / LONGER_BUDGET.format(id=fid)).write_text(json.dumps({
+            "steps": 9370, "study_budget": 4685, "seeds": [0, 1, 2, 3],
+            "measurements": [{"iteration": i, "verdict": v} for i, v in enumerate(verdicts)]}))
+    assert trained_on(results, "A") == "reproduced at 2x, 4 seeds"
+    assert trained_on(results, "B") == "inconclusive (still changing) at 2x, 4 seeds"
+    assert trained_on(results, "C") == ""
+    block = summary_block(tmp_path, tmp_path, results)
+    assert "| seeds | verdict | trained on past the hour |" in block and "|---|---|---|---|---|---|---|" in block
+    assert "| 3 | not reproduced | reproduced at 2x, 4 seeds |" in block and "| 3 | reproduced | - |" in block
+    assert "its record in `results/`" in block
+    assert "trained on past the hour" not in summary_block(tmp_path, tmp_path)
+
+
 def test_the_readme_shows_the_published_verdicts():
     readme = (REPO / "README.md").read_text()
-    assert summary_block(REPO / "docs" / "studies", REPO) in readme, (
-        "README's verdicts block is out of date: python -m ganlab.studies.summary docs/studies README.md")
+    assert summary_block(REPO / "docs" / "studies", REPO, REPO / "benchmarks" / "results") in readme, (
+        "README's verdicts block is out of date: "
+        "python -m ganlab.studies.summary docs/studies README.md --trained-on benchmarks/results")
