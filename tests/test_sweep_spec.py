@@ -98,6 +98,13 @@ def test_an_axis_narrowed_inline_drops_the_exclusions_of_the_values_it_leaves_ou
     assert len(narrower) == 7 and "z_dim=8_seed=3" not in narrower  # the entry still names z = 8: it stays
     with pytest.raises(GanlabError, match="matches no cell"):  # swapped for values the file lacks: refused
         expand(build_spec(str(sweep), [*items, "model.z_dim=16,32"]))
+    grid = tmp_path / "grid.yaml"  # report 001's six cells; G narrow only (R1-F2 and R1-F3b's three cells)
+    grid.write_text("grid: {model.z_dim: [16, 100], model.g_width: [8, 32], model.d_width: [8, 32]}\n"
+                    "exclude:\n  - {model.z_dim: max, model.g_width: max, model.d_width: min}\n"
+                    "  - {model.z_dim: max, model.g_width: min, model.d_width: max}\n")
+    ids = [p.id for p in expand(build_spec(str(grid), ["model.g_width=8"]))]
+    assert ids == ["z_dim=16_g_width=8_d_width=8_seed=0", "z_dim=16_g_width=8_d_width=32_seed=0",
+                   "z_dim=100_g_width=8_d_width=8_seed=0"]  # max still means 32, not the 8 left
 
 
 def test_an_exclusion_may_name_several_seeds_in_the_seed_syntax():

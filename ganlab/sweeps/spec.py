@@ -156,7 +156,8 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
                 spec.overrides.append(f"{key}={format_value(values[0])}")
             else:
                 if key in spec.grid and _among(values, spec.grid[key]):  # a narrower axis: its cells are a subset
-                    spec.exclude = [e for e in spec.exclude if _still_swept(e, key, values)]
+                    pinned = [_pin_extremes(e, key, spec.grid[key]) for e in spec.exclude]
+                    spec.exclude = [e for e in pinned if _still_swept(e, key, values)]
                 spec.grid[key] = values
     validate_spec(spec)
     return spec
@@ -167,15 +168,24 @@ def _among(values: list[Any], axis: list[Any]) -> bool:
     return all(any(matches_values({"k": a}, {"k": v}) for a in axis) for v in values)
 
 
+def _pin_extremes(entry: dict[str, Any], key: str, axis: list[Any]) -> dict[str, Any]:
+    """The entry with ``key``'s ``min`` / ``max`` replaced by that value of ``axis`` (the axis it was written for,
+    before an inline item narrows it: the widest width stays excluded, not the widest one left)."""
+    wanted = entry.get(key)
+    if isinstance(wanted, str) and wanted in EXTREMES:
+        return {**entry, key: EXTREMES[wanted](axis, key=float)}
+    return entry
+
+
 def _still_swept(entry: dict[str, Any], key: str, values: list[Any]) -> bool:
-    """Whether an exclude entry can still name a cell once ``key``'s axis narrows to ``values`` (an entry naming
-    only values left out goes with them: model.z_dim=16 seed=0:4 keeps no exclusion of z = 8; an axis swapped for
+    """Whether an exclude entry (its extremes pinned) can still name a cell once ``key``'s axis narrows to
+    ``values`` (an entry naming only values left out goes with them: model.z_dim=16 seed=0:4 keeps no exclusion of z = 8; an axis swapped for
     other values keeps its entries, and one naming none of them is refused as before)."""
     if key not in entry:
         return True
     wanted = entry[key]
     named = wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in values) else [wanted]
-    return any((isinstance(w, str) and w in EXTREMES) or _among([w], values) for w in named)
+    return any(_among([w], values) for w in named)
 
 
 def validate_spec(spec: SweepSpec) -> None:
