@@ -65,8 +65,7 @@ def check(study_file: str, finding_id: str, seeds: str, scale: str, work: Path, 
     column, rows = decide_every_measurement(finding, StudyDir(work), seed_list)
     return {"finding": finding.id, "claim": finding.claim, "rule": finding.rule, "a": finding.a, "b": finding.b,
             "column": column, "scale": scale, "seeds": seed_list, "fixed": list(fixed), "work": str(work),
-            "seconds": seconds,
-            "measurements": rows}
+            "seconds": seconds, "measurements": rows}
 
 
 def main() -> None:
