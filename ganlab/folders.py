@@ -248,12 +248,12 @@ def matches_values(values: dict[str, Any], overrides: dict[str, Any]) -> bool:
     component (z_dim for model.z_dim), and numbers compare as numbers."""
     for key, wanted in overrides.items():
         keys = [k for k in values if k == key or k.split(".")[-1] == key]
-        if len(keys) != 1 or not _same_value(values[keys[0]], wanted):
+        if len(keys) != 1 or not same_value(values[keys[0]], wanted):
             return False
     return True
 
 
-def _same_value(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Equal as numbers where both read as numbers (1e-4 == 0.0001), else as text."""
     try:
         return float(a) == float(b)

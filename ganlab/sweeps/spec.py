@@ -32,7 +32,7 @@ import yaml
 from ganlab.choices import SWEEP_BACKENDS
 from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
-from ganlab.folders import EXTREMES, matches_values
+from ganlab.folders import EXTREMES, same_value
 from ganlab.syntax import parse_list, yaml_file
 
 SEED_KEY = "seed"
@@ -165,7 +165,7 @@ def build_spec(source: Optional[str], items: list[str] | tuple[str, ...] = ()) -
 
 def _among(values: list[Any], axis: list[Any]) -> bool:
     """Whether every one of ``values`` is a value of ``axis``."""
-    return all(any(matches_values({"k": a}, {"k": v}) for a in axis) for v in values)
+    return all(any(same_value(a, v) for a in axis) for v in values)
 
 
 def _pin_extremes(entry: dict[str, Any], key: str, axis: list[Any]) -> dict[str, Any]:
