@@ -84,16 +84,17 @@ def log_new_epochs(args: list[str], work: Path, copies: list[RunDir]) -> list[in
     ledger = work / "evals.json"
     done: dict[str, list[int]] = read_json(ledger) if ledger.exists() else {}
     epochs = sorted(set.intersection(*(set(RunDir(r).exported_epochs()) for r in runs)))
+    key = {r: str(Path(r).relative_to(work)) for r in runs}  # the ledger's name of a run (cwd-independent)
     evaluated = []
     for epoch in [e for e in epochs if e > max(own, default=0)]:
-        todo = [r for r in runs if epoch not in done.get(str(Path(r).relative_to(work)), [])]
+        todo = [r for r in runs if epoch not in done.get(key[r], [])]
         if not todo:
             continue
         command = [others[0], *todo, *others[1:], "--epoch", str(epoch)]
         if subprocess.run([sys.executable, "-m", "ganlab", *command]).returncode != 0:
             raise SystemExit(f"ganlab {' '.join(command)} failed; re-run to go on")
         for r in todo:
-            done.setdefault(str(Path(r).relative_to(work)), []).append(epoch)
+            done.setdefault(key[r], []).append(epoch)
         atomic_write_json(ledger, done)
         evaluated.append(epoch)
     return evaluated

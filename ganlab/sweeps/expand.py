@@ -12,7 +12,7 @@ from typing import Any
 from ganlab.config import Config, flatten, from_dict, load_config, to_dict, validate
 from ganlab.errors import GanlabError
 from ganlab.folders import matches_values, resolve_extremes, swept_values
-from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value
+from ganlab.sweeps.spec import SEED_KEY, SweepSpec, format_value, named_values
 
 
 @dataclass
@@ -65,9 +65,7 @@ def _entry_cells(entry: dict[str, Any], every: list[dict[str, Any]]) -> list[dic
     keys = [k for k in entry if k != SEED_KEY]
 
     def choices(key: str) -> list[Any]:
-        wanted = entry[key]
-        lists = any(isinstance(v, list) for v in swept_values(key, every))
-        return wanted if isinstance(wanted, list) and not lists else [wanted]
+        return named_values(entry[key], swept_values(key, every))
 
     return [resolve_extremes(dict(zip(keys, combo)), every) for combo in itertools.product(*map(choices, keys))]
 

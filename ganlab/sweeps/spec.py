@@ -32,7 +32,7 @@ import yaml
 from ganlab.choices import SWEEP_BACKENDS
 from ganlab.config import EvalConfig, load_config
 from ganlab.errors import GanlabError
-from ganlab.folders import EXTREMES, same_value
+from ganlab.folders import resolve_extremes, same_value
 from ganlab.syntax import parse_list, yaml_file
 
 SEED_KEY = "seed"
@@ -171,21 +171,22 @@ def _among(values: list[Any], axis: list[Any]) -> bool:
 def _pin_extremes(entry: dict[str, Any], key: str, axis: list[Any]) -> dict[str, Any]:
     """The entry with ``key``'s ``min`` / ``max`` replaced by that value of ``axis`` (the axis it was written for,
     before an inline item narrows it: the widest width stays excluded, not the widest one left)."""
-    wanted = entry.get(key)
-    if isinstance(wanted, str) and wanted in EXTREMES:
-        return {**entry, key: EXTREMES[wanted](axis, key=float)}
-    return entry
+    if key not in entry:
+        return entry
+    return {**entry, key: resolve_extremes({key: entry[key]}, [{key: v} for v in axis])[key]}
+
+
+def named_values(wanted: Any, values: list[Any]) -> list[Any]:
+    """The values an exclude entry's ``wanted`` names among a key's swept ``values``: a list means any of its items,
+    unless the key's values are lists themselves (then it is one value)."""
+    return wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in values) else [wanted]
 
 
 def _still_swept(entry: dict[str, Any], key: str, values: list[Any]) -> bool:
     """Whether an exclude entry (its extremes pinned) can still name a cell once ``key``'s axis narrows to
-    ``values`` (an entry naming only values left out goes with them: model.z_dim=16 seed=0:4 keeps no exclusion of z = 8; an axis swapped for
-    other values keeps its entries, and one naming none of them is refused as before)."""
-    if key not in entry:
-        return True
-    wanted = entry[key]
-    named = wanted if isinstance(wanted, list) and not any(isinstance(v, list) for v in values) else [wanted]
-    return any(_among([w], values) for w in named)
+    ``values``: an entry naming only values left out goes with them (model.z_dim=16 seed=0:4 keeps no exclusion of
+    z = 8); an axis swapped for other values keeps its entries, and one naming none of them is refused as before."""
+    return key not in entry or any(_among([w], values) for w in named_values(entry[key], values))
 
 
 def validate_spec(spec: SweepSpec) -> None:
